@@ -1,0 +1,458 @@
+"""The ``relate`` command: a thin layer over :mod:`relate.batch`, :mod:`relate.engine` and
+:mod:`relate.report`.
+
+Subcommands::
+
+    relate index CORPUS                 build or update the workspace
+    relate regenerate CORPUS [PATH...]  rebuild related lists (in place, --out DIR, --jsonl FILE)
+    relate suggest FILE                 print one article's list (YAML, or --json)
+    relate eval CORPUS --out DIR        evaluation report
+
+Every key of the config file (``relate.yaml`` in the working folder, or ``--config FILE``)
+is also a flag, named after its section and key: ``rank.k`` is ``--rank-k``,
+``embed.backend`` is ``--embed-backend``. A flag wins over the file.
+
+Exit codes: 0 all went well; 1 some records were skipped or files not written (the rest
+was done; see the summary); 2 usage or config error; 3 the run stopped (workspace in use,
+disk full, damaged workspace); 130 interrupted.
+
+Example:
+    >>> from relate.cli import main
+    >>> main(["regenerate", "data/", "--dry-run", "--rank-k", "3"])
+    0
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import typing
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .config import Config
+from .errors import ConfigError, RecordError, RelateError, WorkspaceError
+
+logger = logging.getLogger("relate")
+
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+_CFG_PREFIX = "cfg:"
+
+
+class UsageError(RelateError):
+    """A command line relate cannot act on (exit code 2)."""
+
+
+# ====================================================================== config flags
+def config_keys() -> list[tuple[str, Any, str]]:
+    """Every config key as ``(dotted_key, type_hint, help)``, in declaration order."""
+    out: list[tuple[str, Any, str]] = []
+    hints = typing.get_type_hints(Config)
+    top_help = _attribute_docs(Config)
+    for f in dataclasses.fields(Config):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            docs = _attribute_docs(hint)
+            sub_hints = typing.get_type_hints(hint)
+            for sf in dataclasses.fields(hint):
+                out.append((f"{f.name}.{sf.name}", sub_hints[sf.name], docs.get(sf.name, "")))
+        else:
+            out.append((f.name, hint, top_help.get(f.name, "")))
+    return out
+
+
+def flag_name(key: str) -> str:
+    """The flag of a config key: ``rank.max_per_provider`` -> ``--rank-max-per-provider``."""
+    return "--" + key.replace(".", "-").replace("_", "-")
+
+
+def _attribute_docs(cls: type) -> dict[str, str]:
+    """``name: text`` items of a Google-style ``Attributes:`` docstring section."""
+    doc = cls.__doc__ or ""
+    m = re.search(r"^\s*Attributes:\s*$(.*)", doc, re.M | re.S)
+    if not m:
+        return {}
+    docs: dict[str, str] = {}
+    current = None
+    indent = None
+    for line in m.group(1).splitlines():
+        if not line.strip():
+            continue
+        ind = len(line) - len(line.lstrip())
+        item = re.match(r"^\s*(\w+):\s*(.*)$", line)
+        if item and (indent is None or ind <= indent):
+            indent = ind
+            current = item.group(1)
+            docs[current] = item.group(2).strip()
+        elif current is not None and indent is not None and ind > indent:
+            docs[current] += " " + line.strip()
+        else:
+            break
+    return {k: v.replace("%", "%%").replace("``", "") for k, v in docs.items()}
+
+
+def _metavar(key: str, hint: Any) -> str:
+    if key == "workspace":
+        return "DIR|none"
+    section, _, name = key.partition(".")
+    try:
+        from .config import _CHOICES
+    except ImportError:  # pragma: no cover
+        _CHOICES = {}
+    for (cls_name, field_name), allowed in _CHOICES.items():
+        if field_name == name and cls_name.lower() == f"{section}config":
+            return "{" + ",".join(allowed) + "}"
+    origin = typing.get_origin(hint)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    optional = len(args) < len(typing.get_args(hint))
+    if origin is list:
+        base = "A,B"
+    else:
+        inner = args[0] if args else hint
+        base = {int: "N", float: "X", str: "TEXT"}.get(inner, "VALUE")
+    return f"{base}|none" if optional else base
+
+
+def _is_bool(hint: Any) -> bool:
+    return hint is bool or (typing.get_origin(hint) is typing.Union and bool in typing.get_args(hint))
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--config`` and one flag per config key (values are checked by :class:`Config`)."""
+    group = parser.add_argument_group(
+        "settings", "each key of the config file as a flag (section-key); a flag wins over the file")
+    group.add_argument("--config", metavar="FILE",
+                       help="config file (default: $RELATE_CONFIG, else ./relate.yaml if present)")
+    for key, hint, help_text in config_keys():
+        names = [flag_name(key)]
+        if key == "rank.k":
+            names.insert(0, "-k")
+        if _is_bool(hint):
+            group.add_argument(*names, dest=_CFG_PREFIX + key, action=argparse.BooleanOptionalAction,
+                               default=None, help=help_text)
+        else:
+            group.add_argument(*names, dest=_CFG_PREFIX + key, metavar=_metavar(key, hint), default=None,
+                               help=help_text)
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The config file (``--config``, ``$RELATE_CONFIG`` or ``./relate.yaml``) with the flags on top."""
+    from .config import load_config
+
+    overrides = {k[len(_CFG_PREFIX):]: v for k, v in vars(args).items()
+                 if k.startswith(_CFG_PREFIX) and v is not None}
+    if getattr(args, "config", None) and not Path(args.config).is_file():
+        raise ConfigError(f"--config {args.config}: no such file")
+    cfg = load_config(getattr(args, "config", None))
+    try:
+        return cfg.with_overrides(overrides)
+    except ConfigError as exc:
+        msg = str(exc)
+        for key in overrides:
+            msg = msg.replace(f"'{key}'", f"{flag_name(key)} ('{key}')")
+        raise ConfigError(msg.replace("overrides: ", "")) from None
+
+
+# ====================================================================== parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``relate`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="relate",
+        description="Related-article lists for a news corpus: sentence-transformers + FAISS + a quality-aware "
+                    "ranker.",
+        epilog="Exit codes: 0 ok; 1 some records skipped or files not written (the rest done); 2 usage or "
+               "config error; 3 stopped (workspace in use, disk full, damaged workspace); 130 interrupted. "
+               "See docs/batch.md.")
+    parser.add_argument("--version", action="version", version=f"relate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser, lock: bool = True) -> None:
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress bars (they only show on a terminal)")
+        p.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+        if lock:
+            p.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                           help="if another run holds the workspace, wait up to this long for it "
+                                "(default 0: stop at once; 'forever' waits for ever)")
+        add_config_flags(p)
+
+    p = sub.add_parser("index", help="build or update the workspace (vectors, index, provider quality)",
+                       description="Build or update the workspace for a corpus: encodes only new or changed "
+                                   "records and drops removed ones; with nothing changed it encodes nothing.")
+    p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
+    p.add_argument("--rebuild", action="store_true", help="start the workspace again (e.g. after changing model)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    common(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("regenerate", help="rebuild the related: lists",
+                       description="Rebuild the related: lists of a corpus (updating the workspace first). "
+                                   "By default each record file is changed in place, and only its related: "
+                                   "block changes.")
+    p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
+    p.add_argument("paths", metavar="PATH", nargs="*",
+                   help="only these records get new lists (files in the corpus, webUrls or ids); "
+                        "every article stays a candidate")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="write a mirror of the corpus tree here instead of in place")
+    where.add_argument("--jsonl", metavar="FILE",
+                       help='write one {"webUrl": ..., "related": [...]} line per article here instead')
+    where.add_argument("--dry-run", action="store_true",
+                       help="write nothing; report how many lists would change, with a few examples")
+    p.add_argument("--since", metavar="DATE",
+                   help="only articles published since DATE get new lists (2024-01-31, "
+                        "2024-01-31T06:00:00Z, or an age: 36h, 7d, 2w)")
+    p.add_argument("--paths-from", metavar="FILE",
+                   help="read more PATHs from FILE, one a line ('-' for standard input)")
+    p.add_argument("--examples", type=int, default=3, metavar="N", help="before/after examples on a dry run")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    common(p)
+    p.set_defaults(func=cmd_regenerate)
+
+    p = sub.add_parser("suggest", help="print one article's related list",
+                       description="Print the related list for one record file, as the YAML related: block "
+                                   "relate would write (or --json, with scores). The workspace must exist "
+                                   "(relate index CORPUS); the article need not be in it.")
+    p.add_argument("file", metavar="FILE", help="a record file (.md, .json)")
+    p.add_argument("--json", action="store_true", help="print JSON entries with score and score_parts")
+    common(p, lock=False)
+    p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("eval", help="write an evaluation report",
+                       description="Evaluate relate's lists on a corpus (judged relevance, agreement with the "
+                                   "stored lists, beyond-accuracy measures) and write a report folder.")
+    p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
+    p.add_argument("--out", metavar="DIR", required=True, help="report folder")
+    p.add_argument("--judgments", metavar="FILE", help="graded relevance judgments (JSON lines)")
+    p.add_argument("--compare", metavar="SYSTEM", action="append",
+                   help="a system to compare with (repeatable), e.g. legacy, tfidf")
+    common(p, lock=False)
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def _seconds(text: str) -> float | None:
+    if text.strip().lower() in ("forever", "inf", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+# ====================================================================== commands
+def _progress(args: argparse.Namespace, cfg: Config):
+    from .progress import Progress
+
+    return Progress(enabled=cfg.batch.progress and not args.quiet)
+
+
+def _corpus_path(text: str) -> Path:
+    path = Path(text)
+    if not path.exists():
+        raise UsageError(f"corpus {text}: no such file or folder")
+    return path
+
+
+def _print_summary(summary: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        print(summary.format())
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``relate index CORPUS``."""
+    cfg = config_from_args(args)
+    corpus = _corpus_path(args.corpus)
+    from . import batch
+
+    summary = batch.index(corpus, cfg, progress=_progress(args, cfg), wait=args.wait, rebuild=args.rebuild)
+    _print_summary(summary, args.json)
+    return summary.exit_code
+
+
+def cmd_regenerate(args: argparse.Namespace) -> int:
+    """``relate regenerate CORPUS [PATH...]``."""
+    cfg = config_from_args(args)
+    corpus = _corpus_path(args.corpus)
+    paths = list(args.paths)
+    if args.paths_from:
+        paths += _read_paths(args.paths_from)
+    from . import batch
+
+    summary = batch.regenerate(corpus, cfg, out=args.out, jsonl=args.jsonl, dry_run=args.dry_run,
+                               since=args.since, paths=paths or None, progress=_progress(args, cfg),
+                               wait=args.wait, examples=args.examples)
+    _print_summary(summary, args.json)
+    return summary.exit_code
+
+
+def _read_paths(source: str) -> list[str]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--paths-from {source}: {exc.strerror or exc}") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """``relate suggest FILE``."""
+    cfg = config_from_args(args)
+    if not Path(args.file).is_file():
+        raise UsageError(f"{args.file}: no such file")
+    from .articles import read_article
+    from .batch import resolve_workspace, strip_scores
+    from .engine import Engine
+
+    article = read_article(args.file)
+    folder = resolve_workspace(None, cfg)
+    engine = Engine(folder, cfg)
+    entries = engine.suggest(article)
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2, default=_json_default))
+    else:
+        from .articles import render_related
+
+        sys.stdout.write(render_related([strip_scores(e) for e in entries]))
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``relate eval CORPUS --out DIR``."""
+    cfg = config_from_args(args)
+    corpus = _corpus_path(args.corpus)
+    try:
+        from .report import write_report
+    except ImportError as exc:
+        raise UsageError(f"relate eval needs relate.report, which this installation lacks ({exc}); "
+                         "pip install 'relate[eval]'") from None
+    from .batch import resolve_workspace
+    from .engine import Engine
+
+    engine = Engine(resolve_workspace(None, cfg), cfg)
+    result = write_report(corpus, args.out, judgments=args.judgments, compare=args.compare, engine=engine,
+                          k=cfg.rank.k)
+    if result is not None:
+        print(result)
+    return EXIT_OK
+
+
+def _json_default(value: Any) -> Any:
+    from .batch import _json_default as default
+
+    return default(value)
+
+
+# ====================================================================== main
+@contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C (locks released, temporary files removed)."""
+    if threading_main():
+        def handler(signum, frame):  # noqa: ARG001
+            raise KeyboardInterrupt
+
+        old = signal.signal(signal.SIGTERM, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, old)
+    else:
+        yield
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    root = logging.getLogger("relate")
+    if not any(getattr(h, "_relate_cli", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("relate: %(levelname)s: %(message)s"))
+        handler._relate_cli = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the ``relate`` command line and returns its exit code.
+
+    Example:
+        >>> main(["suggest", "data/2023-11-14-nimbus-cloud-outage-takes-down-thousands-of-sites-across-us-east.md"])
+        0
+    """
+    parser = build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # PATHs after options: argparse leaves them over; anything else is an error.
+            if getattr(args, "command", None) == "regenerate" and not any(x.startswith("-") for x in extra):
+                args.paths = list(args.paths) + extra
+            else:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    _setup_logging(args.verbose)
+    # relate draws its own per-stage bars; the model libraries' bars ("Loading weights"...)
+    # would only clutter them, or a log file. Set before those libraries are imported.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from .lock import WorkspaceLocked
+
+    try:
+        with _sigterm_as_exit():
+            return args.func(args)
+    except (ConfigError, UsageError) as exc:
+        _error(exc)
+        return EXIT_USAGE
+    except WorkspaceLocked as exc:
+        _error(exc)
+        return EXIT_STOPPED
+    except WorkspaceError as exc:
+        _error(exc)
+        return EXIT_STOPPED
+    except RecordError as exc:
+        _error(exc)
+        return EXIT_SKIPPED
+    except KeyboardInterrupt:
+        _error("interrupted; every file is either as it was or fully rewritten, and encoded texts are kept. "
+               "Run the same command again to finish.")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
+    except Exception as exc:  # a bug in relate: show where, and stop like any other stop
+        import traceback
+
+        traceback.print_exc()
+        _error(f"unexpected {type(exc).__name__}: {exc}. Every file is either as it was or fully rewritten; "
+               "please report this with the traceback above.")
+        return EXIT_STOPPED
+
+
+def _error(exc: Any) -> None:
+    print(f"relate: error: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""FAISS index over unit vectors (inner product = cosine), chosen by corpus size.
+
+``index.kind: auto`` searches exactly (``Flat``) up to ``index.exact_max`` vectors and uses an
+approximate index above that; ``flat``, ``hnsw`` and ``ivf`` force one kind. With
+``index.scalar_8bit`` every kind stores its vectors as 8-bit scalars (a quarter of the memory).
+
+Parameters come from the data, not from one corpus size:
+
+- IVF: ``4 * sqrt(N)`` lists (FAISS's guideline is 4 to 16 times ``sqrt(N)`` below a million
+  vectors; the low end keeps the coarse search cheap for the all-neighbours batch job),
+  trained by spherical k-means on a uniform sample of ``64`` vectors per list, and, when
+  ``index.nprobe`` is ``None``, the smallest ``nprobe`` whose recall@10 on a sample of the
+  corpus's own vectors reaches the target (0.95 plus a margin for the sample's error).
+- HNSW: ``index.hnsw_m`` links per node, ``index.ef_construction``; ``index.ef_search`` as set.
+- 8-bit scalar quantisation: per-dimension ranges trained on the same sample.
+
+Rows of the index are positions in the workspace's id list; the workspace maps them to
+article ids.
+
+Example:
+    >>> import numpy as np
+    >>> from relate.config import IndexConfig
+    >>> vecs = np.eye(4, dtype="float32")
+    >>> idx = build_index(vecs, IndexConfig())
+    >>> scores, rows = search(idx, vecs[:1], 2)
+    >>> int(rows[0, 0])
+    0
+    >>> index_description(idx)
+    'Flat (exact), 4 vectors of 4 dims'
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .config import IndexConfig
+
+logger = logging.getLogger(__name__)
+
+#: IVF lists per square root of the corpus size.
+IVF_LISTS_PER_SQRT = 4
+#: Training vectors per IVF list (FAISS asks for at least 39).
+IVF_TRAIN_PER_LIST = 64
+#: k-means iterations when training IVF lists.
+IVF_TRAIN_ITERATIONS = 10
+#: Recall@10 that automatic ``nprobe`` aims for, and the margin added for the sample's error.
+TARGET_RECALL = 0.95
+RECALL_MARGIN = 0.01
+#: Queries drawn from the corpus to tune ``nprobe``.
+TUNE_QUERIES = 500
+#: Vectors added per FAISS call while building (bounds the temporary memory).
+ADD_CHUNK = 65_536
+
+
+def choose_kind(n: int, cfg: IndexConfig) -> str:
+    """The index kind for ``n`` vectors: ``flat``, ``hnsw`` or ``ivf``.
+
+    Example:
+        >>> choose_kind(1000, IndexConfig()), choose_kind(10**6, IndexConfig(exact_max=1000, kind="auto"))
+        ('flat', 'hnsw')
+    """
+    if cfg.kind == "auto":
+        return "flat" if n <= cfg.exact_max else "hnsw"
+    if cfg.kind not in ("flat", "hnsw", "ivf"):
+        raise ValueError(f"index.kind is {cfg.kind!r}; use one of auto, flat, hnsw, ivf")
+    return cfg.kind
+
+
+def ivf_lists(n: int) -> int:
+    """IVF lists for ``n`` vectors: about ``4 * sqrt(n)``, at least 1, at most ``n // 39``.
+
+    Example:
+        >>> ivf_lists(1_000_000), ivf_lists(100_000), ivf_lists(100)
+        (4000, 1264, 2)
+    """
+    return int(max(1, min(IVF_LISTS_PER_SQRT * math.sqrt(max(n, 1)), n // 39)))
+
+
+def build_index(vectors: np.ndarray, cfg: IndexConfig, seed: int = 0):
+    """Builds an inner-product FAISS index holding ``vectors`` (rows 0..n-1).
+
+    Args:
+        vectors: ``(n, d)`` float32 unit vectors; a ``np.memmap`` works and is read in chunks.
+        cfg: the ``index`` config.
+        seed: for the training sample and the tuning queries.
+
+    Returns:
+        The FAISS index, with its search parameters (``efSearch``, ``nprobe``) set.
+
+    Example:
+        >>> v = np.random.default_rng(0).normal(size=(2000, 16)).astype("float32")
+        >>> v /= np.linalg.norm(v, axis=1, keepdims=True)
+        >>> idx = build_index(v, IndexConfig(kind="ivf"))
+        >>> index_description(idx).startswith("IVF")
+        True
+    """
+    import faiss
+
+    if vectors.ndim != 2:
+        raise ValueError(f"vectors must be a 2-d array (n, dim), not shape {vectors.shape}")
+    n, d = vectors.shape
+    kind = choose_kind(n, cfg)
+    sq = faiss.ScalarQuantizer.QT_8bit
+    ip = faiss.METRIC_INNER_PRODUCT
+    rng = np.random.default_rng(seed)
+    if kind == "flat":
+        index = faiss.IndexScalarQuantizer(d, sq, ip) if cfg.scalar_8bit and n else faiss.IndexFlatIP(d)
+    elif kind == "hnsw":
+        if cfg.hnsw_m < 2:
+            raise ValueError(f"index.hnsw_m must be at least 2, not {cfg.hnsw_m}")
+        index = faiss.IndexHNSWSQ(d, sq, cfg.hnsw_m, ip) if cfg.scalar_8bit else faiss.IndexHNSWFlat(d, cfg.hnsw_m, ip)
+        index.hnsw.efConstruction = int(cfg.ef_construction)
+    else:
+        if n == 0:
+            raise ValueError("an IVF index needs vectors to train on; use index.kind flat or auto for an empty corpus")
+        nlist = ivf_lists(n)
+        quantizer = faiss.IndexFlatIP(d)
+        if cfg.scalar_8bit:
+            index = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, sq, ip, True)
+        else:
+            index = faiss.IndexIVFFlat(quantizer, d, nlist, ip)
+        index.cp.niter = IVF_TRAIN_ITERATIONS
+        index.cp.spherical = True
+        index.cp.seed = seed
+        index.cp.max_points_per_centroid = IVF_TRAIN_PER_LIST
+    if not index.is_trained and n:
+        # IVF: 64 vectors per list for k-means; scalar quantiser ranges: 100k vectors are plenty
+        size = min(n, IVF_TRAIN_PER_LIST * index.nlist if kind == "ivf" else 100_000)
+        sample = _rows(vectors, np.sort(rng.choice(n, size=size, replace=False)) if size < n else None)
+        index.train(sample)
+        del sample
+    for start in range(0, n, ADD_CHUNK):
+        index.add(np.ascontiguousarray(vectors[start:start + ADD_CHUNK], dtype=np.float32))
+    if kind == "hnsw":
+        index.hnsw.efSearch = int(cfg.ef_search)
+    elif kind == "ivf":
+        if cfg.nprobe is not None:
+            index.nprobe = max(1, min(int(cfg.nprobe), index.nlist))
+        else:
+            index.nprobe = tune_nprobe(index, vectors, TARGET_RECALL + RECALL_MARGIN, rng=rng)
+    logger.info("built %s", index_description(index))
+    return index
+
+
+def configure(index, cfg: IndexConfig) -> None:
+    """Applies the config's search settings (``ef_search``, an explicit ``nprobe``) to a loaded index."""
+    import faiss
+
+    inner = faiss.downcast_index(index)
+    if hasattr(inner, "hnsw"):
+        inner.hnsw.efSearch = int(cfg.ef_search)
+    if hasattr(inner, "nprobe") and cfg.nprobe is not None:
+        inner.nprobe = max(1, min(int(cfg.nprobe), inner.nlist))
+
+
+def tune_nprobe(index, vectors: np.ndarray, target: float = TARGET_RECALL + RECALL_MARGIN, k: int = 10,
+                queries: int = TUNE_QUERIES, rng: np.random.Generator | None = None) -> int:
+    """Smallest ``nprobe`` whose recall@k (a query's own row left out) on corpus vectors reaches ``target``.
+
+    Queries are a random sample of the corpus itself, the batch job's workload; the exact
+    answers come from a brute-force pass over ``vectors``.
+    """
+    import faiss
+
+    n = vectors.shape[0]
+    rng = rng or np.random.default_rng(0)
+    index = faiss.downcast_index(index)
+    if n <= k + 1:
+        return index.nlist
+    rows = np.sort(rng.choice(n, size=min(queries, n), replace=False))
+    q = _rows(vectors, rows)
+    truth = drop_self(exact_neighbours(vectors, q, k + 1)[1], rows, k)
+
+    def recall(nprobe: int) -> float:
+        index.nprobe = nprobe
+        _, got = index.search(q, k + 1)
+        return recall_at(drop_self(got, rows, k), truth)
+
+    lo, hi = 0, 1  # recall(lo) < target (nprobe 0 finds nothing), recall(hi) tested
+    while hi < index.nlist and recall(hi) < target:
+        lo, hi = hi, min(hi * 2, index.nlist)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if recall(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    index.nprobe = hi
+    logger.info("nprobe %d of %d lists reaches recall@%d >= %.2f on %d corpus queries", hi, index.nlist, k, target,
+                len(rows))
+    return hi
+
+
+def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int, chunk: int = 262_144
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, rows)`` of the ``k`` highest inner products, by brute force over ``vectors`` read in chunks."""
+    import faiss
+
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    best_s = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    best_i = np.full((len(queries), k), -1, dtype=np.int64)
+    for start in range(0, vectors.shape[0], chunk):
+        block = np.ascontiguousarray(vectors[start:start + chunk], dtype=np.float32)
+        s, i = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
+        s = np.concatenate([best_s, s], axis=1)
+        i = np.concatenate([best_i, i + start], axis=1)
+        top = np.argsort(-s, axis=1, kind="stable")[:, :k]
+        best_s = np.take_along_axis(s, top, axis=1)
+        best_i = np.take_along_axis(i, top, axis=1)
+    return best_s, best_i
+
+
+def recall_at(got: np.ndarray, truth: np.ndarray) -> float:
+    """Share of the true neighbours (``-1`` padding ignored) found in ``got``, over all queries."""
+    hits = total = 0
+    for g, t in zip(got, truth):
+        t = t[t >= 0]
+        hits += len(np.intersect1d(g, t, assume_unique=False))
+        total += len(t)
+    return hits / total if total else 1.0
+
+
+def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest rows for each query: ``(scores, rows)``, both ``(len(queries), k)``; missing rows are -1."""
+    queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+    k = max(1, min(int(k), max(int(index.ntotal), 1)))
+    return index.search(queries, k)
+
+
+def search_batched(index, queries: np.ndarray, k: int, batch: int = 1024
+                   ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Searches ``queries`` a batch at a time: yields ``(start, scores, rows)`` per batch.
+
+    Only one batch of queries and results is in memory at once, so ``queries`` may be a
+    ``np.memmap`` of a corpus larger than memory. FAISS spreads each batch over every core.
+
+    Example:
+        >>> v = np.eye(3, dtype="float32")
+        >>> [(s, r[:, 0].tolist()) for s, _, r in search_batched(build_index(v, IndexConfig()), v, 1, batch=2)]
+        [(0, [0, 1]), (2, [2])]
+    """
+    if batch < 1:
+        raise ValueError(f"batch must be at least 1, not {batch}")
+    for start in range(0, len(queries), batch):
+        scores, rows = search(index, queries[start:start + batch], k)
+        yield start, scores, rows
+
+
+def index_description(index) -> str:
+    """What an index is, in words: kind, storage, search settings and size."""
+    import faiss
+
+    inner = faiss.downcast_index(index)
+    n, d = int(inner.ntotal), int(inner.d)
+    size = f"{n:,} vectors of {d} dims"
+    if isinstance(inner, faiss.IndexFlat):
+        return f"Flat (exact), {size}"
+    if isinstance(inner, faiss.IndexScalarQuantizer):
+        return f"Flat SQ8 (exhaustive, 8-bit), {size}"
+    if isinstance(inner, faiss.IndexHNSW):
+        store = "SQ8" if isinstance(inner, faiss.IndexHNSWSQ) else "Flat"
+        m = inner.hnsw.nb_neighbors(1)
+        return (f"HNSW{m},{store} (efConstruction {inner.hnsw.efConstruction}, efSearch {inner.hnsw.efSearch}), "
+                f"{size}")
+    if isinstance(inner, faiss.IndexIVF):
+        store = "SQ8" if isinstance(inner, faiss.IndexIVFScalarQuantizer) else "Flat"
+        return f"IVF{inner.nlist},{store} (nprobe {inner.nprobe}), {size}"
+    return f"{type(inner).__name__}, {size}"
+
+
+def index_bytes(index) -> int:
+    """Bytes the index takes when written (a close measure of its memory), counted without a copy."""
+    import faiss
+
+    total = [0]
+
+    def count(data) -> int:
+        total[0] += len(data)
+        return len(data)
+
+    writer = faiss.PyCallbackIOWriter(count)
+    faiss.write_index(index, writer)
+    return total[0]
+
+
+def save_index(index, path: str | os.PathLike) -> None:
+    """Writes the index atomically (to a temporary file beside ``path``, then renamed; no copy in memory)."""
+    import tempfile
+
+    import faiss
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        faiss.write_index(index, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_index(path: str | os.PathLike, cfg: IndexConfig | None = None):
+    """Reads an index written by :func:`save_index`; with ``cfg``, applies its search settings."""
+    import faiss
+
+    index = faiss.read_index(str(Path(path)))
+    if cfg is not None:
+        configure(index, cfg)
+    return index
+
+
+# ----------------------------------------------------------------------------- internals
+def _rows(vectors: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    if rows is None:
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+    return np.ascontiguousarray(vectors[rows], dtype=np.float32)
+
+
+def drop_self(found: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` results of each query other than the query's own row (``rows[i]`` for query ``i``)."""
+    out = np.full((len(found), k), -1, dtype=np.int64)
+    for j, (f, r) in enumerate(zip(found, rows)):
+        f = f[f != r][:k]
+        out[j, :len(f)] = f
+    return out

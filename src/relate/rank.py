@@ -1,0 +1,253 @@
+"""Ranking: from nearest neighbours to a short related list.
+
+The steps, for one article:
+
+1. drop the article itself (under any of its URLs), excluded providers or topics, and
+   candidates outside the publish-time window;
+2. drop candidates below ``min_similarity`` (a short list beats a padded one) and copies of
+   the article's own story (``dup_similarity`` or ``dup_title``);
+3. score the rest: ``w_similarity * cos + w_lexical * tfidf + gate * (w_quality * q +
+   w_provider * p)``, where ``tfidf`` is the TF-IDF cosine of the two texts, ``q`` is the candidate's quality percentile in the corpus, ``p`` its provider's smoothed
+   mean-quality percentile, and ``gate`` grows from 0 at ``min_similarity`` to 1 at
+   ``min_similarity + quality_gate``: quality reorders relevant candidates, it never lifts an
+   unrelated one;
+4. take the best, collapsing each group of copies of one story to its best-scored member and
+   holding each provider to ``max_per_provider``.
+
+Everything here is plain arrays in, plain tuples out; :mod:`relate.engine` feeds it.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import RankConfig
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+#: Words too common in headlines to tell two stories apart.
+_STOP = frozenset("""a an and are as at be by for from has have how in is it its of on or the to
+was were will with this that what why new now you your we our us""".split())
+
+
+def title_tokens(title: str) -> frozenset[str]:
+    """Lower-cased content words of a title, accents folded.
+
+    Example:
+        >>> sorted(title_tokens("The Café opens: NEW menu!"))
+        ['cafe', 'menu', 'opens']
+    """
+    text = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode() or (title or "")
+    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    """Share of words two sets have in common (0 when both are empty)."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def percentiles(values: np.ndarray) -> np.ndarray:
+    """Mid-rank percentile (0..1) of each finite value among the finite ones; NaN stays NaN.
+
+    Example:
+        >>> percentiles(np.array([10.0, 20.0, np.nan, 20.0])).round(3).tolist()
+        [0.167, 0.667, nan, 0.667]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    ok = np.isfinite(values)
+    if ok.sum() == 0:
+        return out
+    v = values[ok]
+    order = np.sort(v)
+    lo = np.searchsorted(order, v, side="left")
+    hi = np.searchsorted(order, v, side="right")
+    out[ok] = (lo + hi) / 2.0 / len(v)
+    return out
+
+
+def provider_means(providers: list[str | None], quality: np.ndarray, strength: float) -> dict[str, float]:
+    """Smoothed mean quality per provider: ``(sum + strength * corpus_mean) / (n + strength)``.
+
+    A provider with two articles stays near the corpus mean; one with two hundred is judged
+    on its own record. Articles without quality do not count.
+
+    Example:
+        >>> q = np.array([100.0, 100.0, 0.0, 0.0, np.nan])
+        >>> provider_means(["a", "a", "b", "b", "c"], q, strength=2)
+        {'a': 75.0, 'b': 25.0}
+    """
+    quality = np.asarray(quality, dtype=np.float64)
+    ok = np.isfinite(quality)
+    if not ok.any():
+        return {}
+    mean = float(quality[ok].mean())
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for p, q in zip(providers, quality):
+        if p and math.isfinite(q):
+            sums[p] = sums.get(p, 0.0) + float(q)
+            counts[p] = counts.get(p, 0) + 1
+    return {p: (sums[p] + strength * mean) / (counts[p] + strength) for p in sums}
+
+
+@dataclass
+class RankTable:
+    """Per-article facts the ranker needs, aligned with the index rows.
+
+    Attributes:
+        vectors: ``(n, d)`` unit vectors.
+        quality: quality percentile per row (0..1; the provider's when the record has none,
+            0.5 when neither is known).
+        provider: provider percentile per row (0..1, 0.5 when unknown).
+        published: publish time as POSIX seconds (NaN when unknown).
+        provider_key: provider domain (else name) per row, lower-cased.
+        provider_name: provider name per row, lower-cased.
+        topics: lower-cased topics per row.
+        titles: content words of each title.
+        url_keys: every URL key (see :func:`relate.articles.url_variants`) per row.
+    """
+
+    vectors: np.ndarray
+    quality: np.ndarray
+    provider: np.ndarray
+    published: np.ndarray
+    provider_key: list[str]
+    provider_name: list[str]
+    topics: list[frozenset[str]]
+    titles: list[frozenset[str]]
+    url_keys: list[frozenset[str]]
+
+
+@dataclass
+class Query:
+    """The article a list is made for (it need not be in the index)."""
+
+    vector: np.ndarray
+    titles: frozenset[str]
+    url_keys: frozenset[str]
+    published: float = float("nan")
+    row: int | None = None
+
+
+@dataclass
+class Pick:
+    """One chosen candidate: its row, final score and the parts the score was made of."""
+
+    row: int
+    score: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+def _window_ok(cfg: RankConfig, q_time: float, c_time: float) -> bool:
+    if cfg.only_older and not (math.isfinite(q_time) and math.isfinite(c_time) and c_time < q_time):
+        return False
+    if cfg.window_days is not None:
+        if not (math.isfinite(q_time) and math.isfinite(c_time)):
+            return False
+        if abs(c_time - q_time) > cfg.window_days * 86400.0:
+            return False
+    return True
+
+
+def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: RankTable,
+                    cfg: RankConfig, lexical: np.ndarray | None = None) -> list[Pick]:
+    """Turns nearest neighbours into the final related list (best first, at most ``cfg.k``).
+
+    Args:
+        query: the article the list is for.
+        rows: candidate rows (index positions; -1 entries are ignored).
+        sims: their cosine similarity to the query.
+        table: per-row facts.
+        cfg: ranking settings.
+        lexical: TF-IDF cosine of each candidate to the query (``None``: no lexical part).
+    """
+    excluded_providers = {p.lower() for p in cfg.exclude_providers}
+    excluded_topics = {t.lower() for t in cfg.exclude_topics}
+    pool: list[Pick] = []
+    lex = [0.0] * len(rows) if lexical is None else np.asarray(lexical, dtype=float).tolist()
+    for row, sim, lex_sim in zip(rows.tolist(), sims.tolist(), lex):
+        if row < 0 or row == query.row:
+            continue
+        if sim < cfg.min_similarity:
+            continue
+        if query.url_keys & table.url_keys[row]:
+            continue
+        if excluded_providers and (table.provider_key[row] in excluded_providers
+                                   or table.provider_name[row] in excluded_providers):
+            continue
+        if excluded_topics and table.topics[row] & excluded_topics:
+            continue
+        if (cfg.only_older or cfg.window_days is not None) and not _window_ok(cfg, query.published,
+                                                                               float(table.published[row])):
+            continue
+        if _same_story_as_query(query, row, sim, table, cfg):
+            continue  # the article's own story again
+        gate = min(1.0, max(0.0, (sim - cfg.min_similarity) / cfg.quality_gate)) if cfg.quality_gate > 0 else 1.0
+        q = float(table.quality[row])
+        p = float(table.provider[row])
+        parts = {
+            "similarity": round(cfg.w_similarity * sim, 6),
+            "lexical": round(cfg.w_lexical * lex_sim, 6),
+            "quality": round(gate * cfg.w_quality * q, 6),
+            "provider": round(gate * cfg.w_provider * p, 6),
+        }
+        pool.append(Pick(row, sum(parts.values()), parts))
+    pool.sort(key=lambda p: -p.score)
+    chosen: list[Pick] = []
+    per_provider: dict[str, int] = {}
+    for pick in pool:
+        if len(chosen) >= cfg.k:
+            break
+        key = table.provider_key[pick.row]
+        if cfg.max_per_provider is not None and key and per_provider.get(key, 0) >= cfg.max_per_provider:
+            continue
+        if any(_same_story(pick.row, c.row, table, cfg) for c in chosen):
+            continue
+        chosen.append(pick)
+        if key:
+            per_provider[key] = per_provider.get(key, 0) + 1
+    for c in chosen:
+        c.parts["cosine"] = round(c.parts["similarity"] / cfg.w_similarity, 6) if cfg.w_similarity else 0.0
+        c.score = round(c.score, 6)
+    return chosen
+
+
+def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig) -> bool:
+    """Whether two articles tell the same story.
+
+    News copies, syndicated versions and rewrites of one announcement appear together in
+    time, while a monthly "updates" post looks just like last month's and is another story.
+    So: near-identical texts (``dup_similarity``) or titles (``dup_title``) published within
+    ``dup_days`` of each other (or with a date unknown) are the same story, and so are
+    articles at least ``story_similarity`` alike published within ``story_days``.
+
+    Example:
+        >>> cfg = RankConfig(dup_similarity=0.95, dup_days=14, story_similarity=0.65, story_days=2)
+        >>> is_same_story(0.70, 0.2, 1.0, cfg), is_same_story(0.99, 0.6, 30.0, cfg)
+        (True, False)
+    """
+    near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
+    if near_identical and (days_apart <= cfg.dup_days or math.isnan(days_apart)):
+        return True
+    return days_apart <= cfg.story_days and sim >= cfg.story_similarity
+
+
+def _days(a: float, b: float) -> float:
+    return abs(a - b) / 86400.0 if math.isfinite(a) and math.isfinite(b) else math.nan
+
+
+def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, cfg: RankConfig) -> bool:
+    return is_same_story(sim, jaccard(query.titles, table.titles[row]),
+                         _days(query.published, float(table.published[row])), cfg)
+
+
+def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
+    sim = float(table.vectors[a] @ table.vectors[b])
+    return is_same_story(sim, jaccard(table.titles[a], table.titles[b]),
+                         _days(float(table.published[a]), float(table.published[b])), cfg)

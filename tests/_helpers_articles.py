@@ -1,0 +1,97 @@
+"""Shared helpers for the record-layer tests (tiny hand-made records, paths to shared data)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("RELATE_SHARED", REPO.parent / "shared"))
+SEED = SHARED / "seed" / "000_33c2295afe8b2691.txt"
+AZURE = SHARED / "corpora" / "azure"
+
+#: A small record in the seed's layout, with a two-entry related list (hand-written).
+TINY = """---
+category: news
+title: "Azure outage: what \\"really\\" happened"
+excerpt: "Line one\\r\\nLine two"
+publishedDateTime: 2020-06-27T01:21:00Z
+webUrl: "https://e.com/a b&c’d%2ce"
+type: article
+quality: 56
+heat: -1
+published: false
+
+provider:
+  name: Example News
+  domain: e.com
+  images:
+    - url: "https://e.com/logo.png"
+      width: 50
+      height: 50
+
+topics:
+  - Azure
+
+related:
+  - title: "First"
+    excerpt: "One"
+    publishedDateTime: 2020-06-26T11:00:00Z
+    webUrl: "https://f.com/1"
+    type: article
+    provider:
+      name: F
+      domain: f.com
+    quality: 74
+    images:
+      - url: "https://f.com/1.jpg"
+        width: 800
+        height: 449
+        isCached: true
+  - title: "Second"
+    excerpt: "Two"
+    publishedDateTime: 2020-06-25T10:00:00Z
+    webUrl: "https://g.com/2"
+    type: article
+    provider:
+      name: G
+      domain: g.com
+    quality: 3
+
+secured: "abc=="
+---
+"""
+
+
+def record(*lines: str, related: str = "", end: str = "---\n") -> str:
+    """A front-matter file from ``key: value`` lines (and an optional related block text)."""
+    return "---\n" + "".join(line + "\n" for line in lines) + related + end
+
+
+def write(path: Path, text: str | bytes, mtime_ago: float | None = None) -> Path:
+    """Writes a file; ``mtime_ago`` (seconds) backdates it so the record cache may keep it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(text)
+    if mtime_ago is not None:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - int(mtime_ago * 1e9)))
+    return path
+
+
+def block_span(data: bytes) -> tuple[int, int] | None:
+    """Byte span of the top-level ``related:`` block in a seed-layout file (test oracle).
+
+    Simple on purpose: the ``related:`` line and the indented lines that follow it.
+    """
+    start = data.find(b"\nrelated:\n")
+    if start < 0:
+        return None
+    start += 1
+    lines = data[start:].split(b"\n")
+    end = start + len(lines[0]) + 1
+    for line in lines[1:]:
+        if not line.startswith(b" "):
+            break
+        end += len(line) + 1
+    return start, end

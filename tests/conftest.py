@@ -1,0 +1,61 @@
+"""Shared fixtures: where the real data lives, and one engine over it per test session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("RELATE_SHARED", REPO.parent / "shared"))
+AZURE = SHARED / "corpora" / "azure"
+JUDGMENTS = SHARED / "judgments" / "dev.jsonl"
+SEED = SHARED / "seed" / "000_33c2295afe8b2691.txt"
+DATA = REPO / "data"
+
+
+@pytest.fixture(scope="session")
+def azure_dir() -> Path:
+    if not AZURE.is_dir():
+        pytest.skip(f"{AZURE} not found (set RELATE_SHARED to the shared folder)")
+    return AZURE
+
+
+@pytest.fixture(scope="session")
+def judgments_file() -> Path:
+    if not JUDGMENTS.is_file():
+        pytest.skip(f"{JUDGMENTS} not found")
+    return JUDGMENTS
+
+
+@pytest.fixture(scope="session")
+def seed_file() -> Path:
+    return SEED
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def data_engine(tmp_path_factory):
+    """An engine built over the repository's data/ sample (about a second of encoding)."""
+    from relate import Engine
+
+    return Engine.build(DATA, workspace=tmp_path_factory.mktemp("data-ws"))
+
+
+@pytest.fixture(scope="session")
+def azure_engine(tmp_path_factory, azure_dir):
+    """An engine over the whole azure corpus (encodes ~4,900 texts: a couple of minutes on 2 cores).
+
+    Set RELATE_TEST_AZURE_WORKSPACE to a folder to keep the workspace between runs.
+    """
+    from relate import Engine
+
+    folder = os.environ.get("RELATE_TEST_AZURE_WORKSPACE") or tmp_path_factory.mktemp("azure-ws")
+    return Engine.build(azure_dir, workspace=folder)

@@ -1,0 +1,248 @@
+"""The ``relate`` command line: flags for every config key, exit codes, and each subcommand on data/."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from relate.cli import build_parser, config_from_args, config_keys, flag_name, main
+from relate.config import _CHOICES, Config
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+OUTAGE = "2023-11-14-nimbus-cloud-outage-takes-down-thousands-of-sites-across-us-east.md"
+
+
+def _config(*argv: str) -> Config:
+    return config_from_args(build_parser().parse_args(["index", "corpus", *argv]))
+
+
+def _example_value(default, hint) -> tuple[list[str], object]:
+    """Flag arguments that set a key to a value different from its default, and that value."""
+    text = str(hint)
+    if isinstance(default, bool) or "bool" in text:
+        return ([], not bool(default))
+    if isinstance(default, list) or "list" in text:
+        return (["a.com,b.com"], ["a.com", "b.com"])
+    if default is None:
+        if "int" in text:
+            return (["7"], 7)
+        if "float" in text:
+            return (["7.5"], 7.5)
+        return (["somewhere"], "somewhere")
+    if isinstance(default, int):
+        return ([str(default + 1)], default + 1)
+    if isinstance(default, float):
+        return ([str(default + 0.25)], default + 0.25)
+    return None
+
+
+# ====================================================================== flags and config
+def test_every_config_key_is_a_flag(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no relate.yaml here
+    monkeypatch.delenv("RELATE_CONFIG", raising=False)
+    defaults = Config().to_dict()
+    keys = config_keys()
+    assert {k for k, _, _ in keys} >= {"workspace", "embed.model", "embed.backend", "rank.k", "batch.engine",
+                                        "index.kind", "rank.exclude_providers"}
+    for key, hint, _ in keys:
+        section, _, name = key.rpartition(".")
+        default = defaults[section][name] if section else defaults[name]
+        example = _example_value(default, hint)
+        if example is None:  # a string: another of its choices, or any text
+            choices = [v for (cls, field), vals in _CHOICES.items()
+                       if field == name and cls.lower() == f"{section}config" for v in vals]
+            value = next(v for v in choices if v != default) if choices else "other-value"
+            example = ([value], value)
+        args, value = example
+        flag = flag_name(key)
+        if not args:
+            flag = flag if value else "--no-" + flag[2:]
+        got = _config(flag, *args).to_dict()
+        got = got[section][name] if section else got[name]
+        assert got == value, key
+
+
+def test_flags_with_choices_and_none():
+    cfg = _config("--embed-backend", "onnx", "-k", "3", "--rank-max-per-provider", "none",
+                  "--index-kind", "hnsw", "--no-batch-progress")
+    assert (cfg.embed.backend, cfg.rank.k, cfg.rank.max_per_provider, cfg.index.kind, cfg.batch.progress) == \
+           ("onnx", 3, None, "hnsw", False)
+    assert _config("--rank-k", "4").rank.k == 4
+
+
+def test_help_lists_every_flag(capsys):
+    assert main(["regenerate", "--help"]) == 0
+    out = capsys.readouterr().out
+    for key, _, _ in config_keys():
+        assert flag_name(key) in out, key
+    for flag in ("--out", "--jsonl", "--dry-run", "--since", "--quiet", "--config", "--wait"):
+        assert flag in out
+
+
+@pytest.mark.parametrize("command", ["index", "regenerate", "suggest", "eval"])
+def test_each_subcommand_has_help(command, capsys):
+    assert main([command, "--help"]) == 0
+    assert f"usage: relate {command}" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(capsys, tmp_path):
+    assert main([]) == 2
+    assert main(["frobnicate"]) == 2
+    assert main(["index"]) == 2  # CORPUS missing
+    assert main(["index", str(tmp_path / "nope")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["regenerate", str(DATA), "--out", "a", "--jsonl", "b"]) == 2  # not both
+    capsys.readouterr()
+    assert main(["regenerate", str(DATA), "--rank-k", "many"]) == 2
+    assert "--rank-k" in capsys.readouterr().err
+    assert main(["regenerate", str(DATA), "--embed-backend", "tensorflow"]) == 2
+    assert "torch" in capsys.readouterr().err
+    assert main(["regenerate", str(DATA), "--since", "someday", "--workspace", str(tmp_path / "ws")]) == 2
+    assert "--since" in capsys.readouterr().err
+    assert main(["index", str(DATA), "--config", str(tmp_path / "missing.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["index", str(DATA), "--batch-engine", "ray", "--workspace", str(tmp_path / "ws")]) == 2
+    assert "ray" in capsys.readouterr().err
+
+
+def test_config_file_in_working_folder_and_flags_win(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RELATE_CONFIG", raising=False)
+    (tmp_path / "relate.yaml").write_text("rank:\n  k: 2\n  max_per_provider: 1\nembed:\n  batch_size: 16\n")
+    cfg = _config()
+    assert (cfg.rank.k, cfg.rank.max_per_provider, cfg.embed.batch_size) == (2, 1, 16)
+    cfg = _config("-k", "7")
+    assert (cfg.rank.k, cfg.rank.max_per_provider) == (7, 1)
+    other = tmp_path / "other.yaml"
+    other.write_text("rank:\n  k: 9\n")
+    assert _config("--config", str(other)).rank.k == 9
+
+
+def test_unknown_key_in_config_file_exits_2(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RELATE_CONFIG", raising=False)
+    (tmp_path / "relate.yaml").write_text("rank:\n  kk: 2\n")
+    assert main(["index", str(DATA)]) == 2
+    assert "rank.kk" in capsys.readouterr().err
+
+
+def test_cli_import_is_light():
+    code = ("import sys; from relate.cli import main; rc = main(['regenerate', '--help']);"
+            "heavy = [m for m in ('torch', 'sentence_transformers', 'faiss', 'numpy') if m in sys.modules];"
+            "print(heavy, file=sys.stderr); sys.exit(rc if not heavy else 9)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).parent / "relate"
+    if not exe.exists():
+        pytest.skip("relate console script not installed (pip install -e .)")
+    proc = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("relate ")
+
+
+# ====================================================================== on data/
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    corpus = root / "corpus"
+    shutil.copytree(DATA, corpus, ignore=shutil.ignore_patterns("README.md"))
+    ws = root / "ws"
+    assert main(["index", str(corpus), "--workspace", str(ws), "--quiet"]) == 0
+    return {"root": root, "corpus": corpus, "ws": ws}
+
+
+def test_index_again_encodes_nothing(indexed, capsys):
+    assert main(["index", str(indexed["corpus"]), "--workspace", str(indexed["ws"]), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["records"] == 41 and summary["encoded"] == 0 and summary["exit_code"] == 0
+    assert set(summary["seconds"]) >= {"load", "encode", "index", "total"}
+
+
+def test_suggest_prints_yaml_block(indexed, capsys):
+    assert main(["suggest", str(indexed["corpus"] / OUTAGE), "--workspace", str(indexed["ws"]), "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("related:")
+    entries = yaml.safe_load(out)["related"]
+    assert 1 <= len(entries) <= 3
+    assert all("score" not in e for e in entries)
+    assert any("Nimbus" in e["title"] for e in entries)
+
+
+def test_suggest_json_has_scores(indexed, capsys):
+    assert main(["suggest", str(indexed["corpus"] / OUTAGE), "--workspace", str(indexed["ws"]), "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert entries and all("score" in e and "score_parts" in e for e in entries)
+    assert [e["score"] for e in entries] == sorted((e["score"] for e in entries), reverse=True)
+
+
+def test_suggest_without_workspace_says_how_to_build_it(tmp_path, capsys):
+    assert main(["suggest", str(DATA / OUTAGE), "--workspace", str(tmp_path / "empty")]) == 3
+    assert "relate index" in capsys.readouterr().err
+
+
+def test_regenerate_dry_run_reports_examples(indexed, capsys):
+    before = {p.name: p.read_bytes() for p in indexed["corpus"].iterdir()}
+    assert main(["regenerate", str(indexed["corpus"]), "--workspace", str(indexed["ws"]), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "would change" in out and "example:" in out and "before:" in out and "after:" in out
+    assert {p.name: p.read_bytes() for p in indexed["corpus"].iterdir()} == before
+
+
+def test_regenerate_jsonl_and_since(indexed, tmp_path, capsys):
+    out = tmp_path / "lists.jsonl"
+    rc = main(["regenerate", str(indexed["corpus"]), "--workspace", str(indexed["ws"]), "--jsonl", str(out),
+               "--since", "2024-02-01", "--json"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["selected"] == summary["written"] == 2
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [set(r) for r in rows] == [{"webUrl", "related"}] * 2
+
+
+def test_regenerate_paths_from_file(indexed, tmp_path, capsys):
+    listing = tmp_path / "paths.txt"
+    listing.write_text(f"# changed today\n{indexed['corpus'] / OUTAGE}\n")
+    out = tmp_path / "lists.jsonl"
+    rc = main(["regenerate", str(indexed["corpus"]), "--workspace", str(indexed["ws"]), "--jsonl", str(out),
+               "--paths-from", str(listing), "--json"])
+    assert rc == 0 and json.loads(capsys.readouterr().out)["written"] == 1
+    assert main(["regenerate", str(indexed["corpus"]), "--workspace", str(indexed["ws"]), "--dry-run",
+                 str(tmp_path / "elsewhere.md")]) == 2
+    assert "not in the corpus" in capsys.readouterr().err
+
+
+def test_locked_workspace_exits_3(indexed, capsys):
+    lock = indexed["ws"] / "lock"
+    lock.write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "started": None,
+                                "command": "relate regenerate (nightly)", "token": "t"}))
+    try:
+        assert main(["index", str(indexed["corpus"]), "--workspace", str(indexed["ws"])]) == 3
+    finally:
+        lock.unlink()
+    err = capsys.readouterr().err
+    assert "in use by 'relate regenerate (nightly)'" in err and f"pid {os.getppid()}" in err
+
+
+def test_bad_record_exits_1_and_is_listed(indexed, tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(indexed["corpus"], corpus)
+    (corpus / "2024-03-01-broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    ws = tmp_path / "ws"
+    shutil.copytree(indexed["ws"], ws)
+    assert main(["regenerate", str(corpus), "--workspace", str(ws), "--out", str(tmp_path / "mirror")]) == 1
+    out = capsys.readouterr().out
+    assert "skipped records (1)" in out and "2024-03-01-broken.md" in out
+    # the mirror still holds every file, the bad one copied as it was
+    assert (tmp_path / "mirror" / "2024-03-01-broken.md").read_text(encoding="utf-8") == \
+           "---\ntitle: [unclosed\n---\n"
+    assert len(list((tmp_path / "mirror").glob("*.md"))) == 42

@@ -1,0 +1,61 @@
+"""Config: typed, strict about unknown keys and bad values, defaults equal to models/ranker.yaml."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import yaml
+
+from relate.config import Config, ConfigError, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_partial_yaml_keeps_defaults(tmp_path):
+    f = tmp_path / "relate.yaml"
+    f.write_text("rank:\n  k: 3\n  exclude_providers: [a.com]\nembed:\n  batch_size: 16\n")
+    cfg = Config.from_yaml(f)
+    assert (cfg.rank.k, cfg.rank.exclude_providers, cfg.embed.batch_size) == (3, ["a.com"], 16)
+    assert cfg.embed.model == Config().embed.model
+
+
+@pytest.mark.parametrize("text, message", [
+    ("rank:\n  kk: 3\n", "unknown config key 'rank.kk'"),
+    ("ranks: {}\n", "unknown config key 'ranks'"),
+    ("rank:\n  k: three\n", "'rank.k' must be int"),
+    ("embed:\n  backend: tensorflow\n", "'embed.backend' is 'tensorflow'"),
+    ("- a\n- b\n", "must be a mapping"),
+    ("rank: [1\n", "not valid YAML"),
+])
+def test_bad_config_files_name_the_file_and_key(tmp_path, text, message):
+    f = tmp_path / "relate.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        Config.from_yaml(f)
+    assert message in str(err.value) and str(f) in str(err.value)
+
+
+def test_overrides_coerce_strings_from_flags():
+    cfg = Config().with_overrides({"rank.k": "4", "rank.only_older": "yes", "rank.max_per_provider": "none",
+                                   "rank.exclude_topics": "Sports, Food", "embed.threads": None})
+    assert (cfg.rank.k, cfg.rank.only_older, cfg.rank.max_per_provider) == (4, True, None)
+    assert cfg.rank.exclude_topics == ["Sports", "Food"]
+    with pytest.raises(ConfigError, match="unknown config key 'rank.nope'"):
+        Config().with_overrides({"rank.nope": 1})
+
+
+def test_load_config_reads_relate_yaml_in_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RELATE_CONFIG", raising=False)
+    assert load_config().rank.k == Config().rank.k
+    (tmp_path / "relate.yaml").write_text("rank: {k: 2}\n")
+    assert load_config().rank.k == 2
+    assert load_config(overrides={"rank.k": 7}).rank.k == 7
+
+
+def test_rank_defaults_are_the_tuned_weights_in_models():
+    tuned = yaml.safe_load((REPO / "models" / "ranker.yaml").read_text())["rank"]
+    defaults = dataclasses.asdict(Config().rank)
+    assert {k: defaults[k] for k in tuned} == tuned
+    Config.from_yaml(REPO / "models" / "ranker.yaml")   # the file is itself a valid config
