@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _helpers_articles import SEED, TINY, record, write
 from relate import articles as A
@@ -79,6 +82,7 @@ def test_id_falls_back_to_original_url():
 
 @pytest.mark.parametrize("value, expected", [
     ("56", 56), ('"56"', 56), ("5.5", 5.5), ('" 7 "', 7), ("-3", -3), ("", None), ("~", None),
+    ('"5.0"', 5.0), ("1_000", 1000),
 ])
 def test_quality_numbers(value, expected):
     a = A.parse_article(record('title: "T"', 'webUrl: "u"', f"quality: {value}"))
@@ -171,6 +175,8 @@ HUGE = b"---\ntitle: \"" + b"x" * (F.MAX_FRONT_MATTER + 10) + b"\"\n---\n"
     (b'---\ntitle: "T"\nwebUrl: "u"\nquality: high\n---\n', "bad-number", 4, "quality"),
     (b'---\ntitle: "T"\nwebUrl: "u"\nquality: true\n---\n', "bad-number", 4, "quality"),
     (b'---\ntitle: "T"\nwebUrl: "u"\nquality: .nan\n---\n', "bad-number", 4, "quality"),
+    (b'---\ntitle: "T"\nwebUrl: "u"\nquality: "1_000"\n---\n', "bad-number", 4, "quality"),
+    (b'---\ntitle: "T"\nwebUrl: "u"\nquality: "inf"\n---\n', "bad-number", 4, "quality"),
     (b'---\ntitle: "T"\nwebUrl: "u"\nheat: [1]\n---\n', "bad-number", 4, "heat"),
     (b'---\ntitle: "T"\nwebUrl: "u"\npublishedDateTime: yesterday\n---\n', "bad-time", 4, "publishedDateTime"),
     (b'---\ntitle: "T"\nwebUrl: "u"\npublishedDateTime: 2020-13-45T00:00:00Z\n---\n', "bad-time", 4,
@@ -482,6 +488,8 @@ def test_render_rejects_bad_entries():
         A.render_related([{"webUrl": "u", "images": "x.jpg"}])
     with pytest.raises(RecordError):
         A.render_related(["u"])
+    with pytest.raises(RecordError, match="finite"):
+        A.render_related([{"webUrl": "u", "quality": float("nan")}])
 
 
 def test_render_times_in_z():
@@ -571,6 +579,10 @@ def test_write_refuses_bad_files_and_entries(tmp_path):
     with pytest.raises(RecordError) as info:
         A.write_related(good, [{"title": "no url"}])
     assert info.value.path == str(good) and good.read_text() == TINY
+    js = write(tmp_path / "r.jsonl", '{"title": "T", "webUrl": "u"}\n')
+    with pytest.raises(RecordError) as info:
+        A.write_related(js, NEW)
+    assert info.value.code == "not-front-matter"
     indented = write(tmp_path / "i.md", "---\n  title: T\n  webUrl: u\n---\n")
     with pytest.raises(RecordError, match="column 0"):
         A.write_related(indented, NEW)
@@ -711,8 +723,6 @@ def test_quoted_lookalike_blocks_take_the_yaml_path():
 
 # --------------------------------------------------------------------------- round trips (hypothesis)
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _SPECIAL = ['"', "'", ":", ": ", " #", "#", "\n", "\r\n", "---", "...", "\\", "\t", "😀", "👍🏽",
             "שלום", "مرحبا", "\u200f", "\u2028", "\x85", "\ufeff", "\x00", "- ", "? ", "&a", "*a",
@@ -779,3 +789,51 @@ def test_write_related_file_round_trip(tmp_path, entries):
     A.write_related(path, entries)
     assert A.read_article(path).related == [_seed_order(e) for e in entries]
     assert A.write_related(path, entries) is False
+
+
+# The fast reader's pieces against libyaml, on odd plain and double-quoted scalars.
+
+_PLAIN_ALPHABET = st.sampled_from(list("ab :#-?,.[]{}&*!|>'\"%@`\t\\/=<~0123456789eE+xXoO_TtZz")
+                                  + ["\u00a0", "é", "😀", "\x85", "\u2028"])
+_DQ_PARTS = st.sampled_from(["a", '"', "\\", "\\\\", '\\"', "\\n", "\\t", "\\\t", "\\x41", "\\x4", "\\u00e9",
+                             "\\ud800", "\\U0001F600", "\\U00110000", "\\N", "\\_", "\\L", "\\P", "\\/",
+                             "\\ ", "\\q", "\\0", "\t", " ", "é", "😀", "\x85", "\u2028", "#", ": "])
+
+
+def _libyaml(value_text: str):
+    try:
+        return yaml.load("a: " + value_text + "\n", Loader=yaml.CSafeLoader)["a"]
+    except (yaml.YAMLError, ValueError) as exc:
+        return exc
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(_PLAIN_ALPHABET, min_size=1, max_size=10).map("".join),
+                 st.sampled_from(["1:30", "0o17", "0x1F", "+1", "1_000", "yes", "No", "~", ".5", "1e5",
+                                  "1.0e+5", "-.INF", "2002-12-14", "2020-1-1t1:2:3z", "190:20:30.15"])))
+def test_plain_scalars_read_like_libyaml(s):
+    if re.fullmatch(F._PL, s):
+        ref = _libyaml(s)
+        try:
+            got = F.plain_value(s)
+        except F._NotFast:
+            assert isinstance(ref, Exception)
+            return
+        if not isinstance(ref, Exception):
+            assert type(got) is type(ref) and (got == ref or got != got)
+    if F.plain_safe(s):
+        assert _libyaml(s) == s and yaml.safe_load("a: " + s) == {"a": s}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DQ_PARTS, max_size=8).map(lambda parts: '"' + "".join(parts) + '"'))
+def test_double_quoted_scalars_read_like_libyaml(s):
+    if not re.fullmatch(F._DQ, s):
+        return
+    ref = _libyaml(s)
+    try:
+        got = F.dq_value(s)
+    except F._NotFast:
+        assert isinstance(ref, Exception)
+        return
+    assert got == ref

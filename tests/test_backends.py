@@ -151,7 +151,8 @@ def test_onnx_int8_is_close_and_keeps_input_order(exported):
     backwards = enc.encode(TEXTS[::-1])
     np.testing.assert_allclose(backwards[::-1], vecs, atol=1e-5)
     unsorted = enc.model.encode(TEXTS, batch_size=2, normalize_embeddings=True, sort_by_length=False)
-    np.testing.assert_allclose(unsorted, vecs, atol=1e-2)  # other padding, same texts
+    # int8 activations are scaled per batch, so other batches give slightly other vectors
+    assert np.sum(unsorted * vecs, axis=1).min() > 0.98
     assert enc.model.encode(TEXTS[0]).shape == (384,)
     assert enc.model.encode([]).shape == (0, 384)
     assert any(p.name.startswith("model_int8") for p in next((cache / "onnx").iterdir()).iterdir())

@@ -155,7 +155,7 @@ def test_console_script_is_installed():
 def indexed(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     corpus = root / "corpus"
-    shutil.copytree(DATA, corpus, ignore=shutil.ignore_patterns("README.md"))
+    shutil.copytree(DATA, corpus, ignore=shutil.ignore_patterns("README*"))
     ws = root / "ws"
     assert main(["index", str(corpus), "--workspace", str(ws), "--quiet"]) == 0
     return {"root": root, "corpus": corpus, "ws": ws}
@@ -246,3 +246,56 @@ def test_bad_record_exits_1_and_is_listed(indexed, tmp_path, capsys):
     assert (tmp_path / "mirror" / "2024-03-01-broken.md").read_text(encoding="utf-8") == \
            "---\ntitle: [unclosed\n---\n"
     assert len(list((tmp_path / "mirror").glob("*.md"))) == 42
+
+
+def test_progress_bars_on_a_terminal_only(indexed, tmp_path):
+    """Through a pseudo-terminal the stages draw bars on stderr; through a pipe nothing is drawn."""
+    import pty
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", COLUMNS="100")
+    cmd = [sys.executable, "-m", "relate.cli", "regenerate", str(indexed["corpus"]), "--workspace",
+           str(indexed["ws"]), "--jsonl", str(tmp_path / "out.jsonl")]
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=120)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    drawn = b"".join(chunks).decode("utf-8", "replace")
+    for stage in ("load", "index", "rank", "write"):
+        assert stage in drawn, drawn
+    assert "41/41" in drawn
+    piped = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_eval_calls_write_report(monkeypatch, tmp_path, capsys):
+    import relate.report
+
+    calls = {}
+
+    def fake(corpus, out, **kw):
+        calls.update(kw, corpus=corpus, out=out)
+        return Path(out) / "relate-eval.html"
+
+    monkeypatch.setattr(relate.report, "write_report", fake)
+    rc = main(["eval", str(DATA), "--out", str(tmp_path / "r"), "--judgments", "j.jsonl", "--compare", "tfidf",
+               "-k", "4", "--workspace", str(tmp_path / "ws")])
+    assert rc == 0 and "relate-eval.html" in capsys.readouterr().out
+    assert (calls["out"], calls["judgments"], calls["compare"], calls["k"]) == (str(tmp_path / "r"), "j.jsonl",
+                                                                               "tfidf", 4)
+    assert calls["workspace"] == tmp_path / "ws" and calls["config"].rank.k == 4
+    calls.clear()
+    assert main(["eval", str(DATA), "--out", str(tmp_path / "r"), "--workspace", str(tmp_path / "ws")]) == 0
+    assert "compare" not in calls  # write_report's own default (legacy)

@@ -320,3 +320,15 @@ def test_paired_p_values_by_hand():
     assert paired_p_value(a, a) == 1.0 and math.isnan(paired_p_value([1.0], [2.0]))
     with pytest.raises(ValueError, match="test must be"):
         paired_p_value(a, b, test="wilcoxon")
+
+
+def test_report_tables_and_dataframes():
+    arts = [art("q", quality=10), art("a", quality=30), art("b", quality=50)]
+    rep = evaluate(arts, {"s1": {u("q"): [u("a")]}, "s2": {u("q"): [u("b")]}}, k=5, vectors=False, reference=None)
+    md = rep.table(markdown=True).splitlines()
+    assert md[0] == "| metric | s1 | s2 |"
+    assert "| mean quality shown | 30.0 | 50.0 |" in md
+    df = rep.to_dataframe()
+    assert df.loc["quality", "s2"] == 50.0
+    per_query = rep.to_dataframe(per_query=True)
+    assert len(per_query) == 6 and set(per_query["system"]) == {"s1", "s2"}

@@ -81,20 +81,21 @@ def test_bad_shape_is_rejected():
 @pytest.mark.parametrize("kind", ["hnsw", "ivf"])
 @pytest.mark.parametrize("sq8", [False, True])
 def test_approximate_kinds_reach_the_recall_target(kind, sq8):
-    vecs = clustered(6000)
+    vecs = clustered(3000)
     index = build_index(vecs, IndexConfig(kind=kind, scalar_8bit=sq8))
     assert index.ntotal == len(vecs)
     assert recall10(index, vecs) >= 0.93  # 0.95 is tuned on other queries; SQ8 costs a little
 
 
 def test_ivf_tunes_nprobe_from_the_data_and_respects_an_explicit_one():
-    vecs = clustered(6000)
-    tuned = faiss.downcast_index(build_index(vecs, IndexConfig(kind="ivf")))
-    assert tuned.nlist == ivf_lists(6000)
+    vecs = clustered(3000)
+    index = build_index(vecs, IndexConfig(kind="ivf"))
+    tuned = faiss.downcast_index(index)  # a view: ``index`` must stay referenced
+    assert tuned.nlist == ivf_lists(3000)
     assert 1 <= tuned.nprobe < tuned.nlist
     assert f"nprobe {tuned.nprobe}" in index_description(tuned)
-    fixed = faiss.downcast_index(build_index(vecs, IndexConfig(kind="ivf", nprobe=3)))
-    assert fixed.nprobe == 3
+    fixed = build_index(vecs, IndexConfig(kind="ivf", nprobe=3))
+    assert faiss.downcast_index(fixed).nprobe == 3
 
 
 def test_scalar_8bit_cuts_vector_memory_fourfold():
@@ -157,5 +158,15 @@ def test_save_and_load_keep_search_settings(tmp_path):
     assert faiss.downcast_index(again).nprobe == 7
     hnsw = build_index(vecs, IndexConfig(kind="hnsw", ef_search=40))
     save_index(hnsw, tmp_path / "h.faiss")
-    assert faiss.downcast_index(load_index(tmp_path / "h.faiss", IndexConfig(ef_search=99))).hnsw.efSearch == 99
+    loaded_hnsw = load_index(tmp_path / "h.faiss", IndexConfig(ef_search=99))
+    assert faiss.downcast_index(loaded_hnsw).hnsw.efSearch == 99
     assert list(tmp_path.glob(".*tmp")) == []
+
+
+def test_hnsw_tunes_ef_search_when_unset():
+    vecs = clustered(3000)
+    index = build_index(vecs, IndexConfig(kind="hnsw", hnsw_m=8, ef_search=None))
+    ef = faiss.downcast_index(index).hnsw.efSearch
+    assert 10 <= ef <= 512
+    assert recall10(index, vecs) >= 0.93
+    assert f"efSearch {ef}" in index_description(index)

@@ -4,6 +4,7 @@ Each function returns plain lists ``{webUrl: [webUrl, ...]}`` that :func:`relate
 takes as a system.
 
 Example:
+    >>> import relate
     >>> from relate.baselines import legacy_lists, tfidf_lists
     >>> corpus = relate.read_corpus("../shared/corpora/azure")
     >>> old = legacy_lists(corpus)                 # what the old engine wrote into the files
@@ -170,7 +171,8 @@ def relate_suggestions(engine: Any, articles: Iterable[Any] | None = None, k: in
     return {url_of.get(i, i): list(entries) for i, entries in got.items()}
 
 
-def relate_lists(engine: Any, articles: Iterable[Any] | None = None, k: int = 5, **options: Any) -> dict[str, list[str]]:
+def relate_lists(engine: Any, articles: Iterable[Any] | None = None, k: int = 5,
+                 **options: Any) -> dict[str, list[str]]:
     """relate's own lists ``{webUrl: [webUrl, ...]}`` from an engine (see :func:`relate_suggestions`)."""
     return {q: [e["webUrl"] for e in entries if e.get("webUrl")]
             for q, entries in relate_suggestions(engine, articles, k, **options).items()}

@@ -379,7 +379,9 @@ def index(corpus: str | os.PathLike, config: Config | None = None, *, workspace:
     summary = Summary("index", str(corpus), str(folder))
     with _timed_run(summary):
         with _locked(folder, "relate index", wait):
-            _load_and_update(corpus, config, folder, summary, progress, rebuild=rebuild)
+            get_runner(config)
+            corpus_obj = _load(corpus, summary, progress)
+            _update(corpus_obj, config, folder, summary, progress, rebuild=rebuild)
     return summary
 
 
@@ -432,12 +434,13 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
               else f"jsonl {jsonl}" if jsonl is not None else "in place")
     summary = Summary("regenerate", str(corpus), str(folder), output=output)
     with _timed_run(summary):
-        with _locked(folder, "relate regenerate", wait):
+        with _locked(folder, "relate regenerate", wait, create=not dry_run):
+            get_runner(config)  # an engine this version cannot run is an error before any work
+            corpus_obj = _load(corpus, summary, progress)
+            targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
+            summary.selected = len(targets)
             with _scratch_workspace(folder, dry_run) as work_folder:
-                corpus_obj, engine = _load_and_update(corpus, config, work_folder, summary, progress)
-                articles = list(corpus_obj.articles)
-                targets = select(articles, since_t, paths)
-                summary.selected = len(targets)
+                engine = _update(corpus_obj, config, work_folder, summary, progress)
                 lists = _rank(engine, targets, config, k, progress, summary)
             # Still under the lock: two runs must not write the same records at once either.
             if dry_run:
@@ -447,7 +450,7 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
             else:
                 root = corpus_path if corpus_path.is_dir() else corpus_path.parent
                 _write_records(corpus_obj, targets, lists, root, None if out is None else Path(out), summary,
-                               progress)
+                               progress, folder)
     return summary
 
 
@@ -464,9 +467,12 @@ def _timed_run(summary: Summary) -> Iterator[None]:
 
 
 @contextmanager
-def _locked(folder: Path, command: str, wait: float | None) -> Iterator[None]:
+def _locked(folder: Path, command: str, wait: float | None, create: bool = True) -> Iterator[None]:
     from .lock import WorkspaceLock
 
+    if not create and not folder.is_dir():
+        yield  # a dry run on a workspace that does not exist yet: nothing to protect, nothing created
+        return
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -555,12 +561,10 @@ def _link_tree(src: Path, dst: Path) -> None:
             shutil.copy2(path, target)
 
 
-def _load_and_update(corpus: Any, config: Config, folder: Path, summary: Summary, progress: Progress,
-                     rebuild: bool = False):
+def _load(corpus: Any, summary: Summary, progress: Progress):
+    """The load stage: the corpus's good records and the skipped ones."""
     from .articles import read_corpus
-    from .engine import Engine
 
-    runner = get_runner(config)
     t = time.perf_counter()
     with progress.stage("load", unit="file") as bar:
         corpus_obj = read_corpus(corpus)
@@ -569,7 +573,15 @@ def _load_and_update(corpus: Any, config: Config, folder: Path, summary: Summary
     summary.seconds["load"] = time.perf_counter() - t
     summary.records = len(corpus_obj.articles)
     summary.skipped = list(corpus_obj.skipped)
+    return corpus_obj
 
+
+def _update(corpus_obj: Any, config: Config, folder: Path, summary: Summary, progress: Progress,
+            rebuild: bool = False):
+    """The encode and index stages: the workspace brought up to date with the corpus."""
+    from .engine import Engine
+
+    runner = get_runner(config)
     t = time.perf_counter()
     if rebuild:
         from .engine import _clear
@@ -595,7 +607,7 @@ def _load_and_update(corpus: Any, config: Config, folder: Path, summary: Summary
     summary.encoded += int(stats.get("encoded", 0))
     summary.added = int(stats.get("added", 0))
     summary.removed = int(stats.get("removed", 0))
-    return corpus_obj, engine
+    return engine
 
 
 def encode_new(engine: Any, articles: Sequence[Any], runner: LocalRunner | None = None,
@@ -618,11 +630,13 @@ def encode_new(engine: Any, articles: Sequence[Any], runner: LocalRunner | None 
         key = text_key(text)
         if key not in known:
             todo.setdefault(key, text)
-    if not todo:
-        return 0
-    cache = VectorCache(Path(engine.folder) / "vectors", engine.encoder.id)
-    pending = sorted(((k, t) for k, t in todo.items() if k not in cache), key=lambda kt: len(kt[1]))
+    pending: list[tuple[str, str]] = []
+    if todo:
+        cache = VectorCache(Path(engine.folder) / "vectors", engine.encoder.id)
+        pending = sorted(((k, t) for k, t in todo.items() if k not in cache), key=lambda kt: len(kt[1]))
     if not pending:
+        with progress.stage("encode", total=0, unit="text") as bar:
+            bar.note("nothing new to encode")
         return 0
     runner = runner or LocalRunner()
     encode = EncodeBatch(cfg, encoder=engine.encoder)
@@ -658,6 +672,10 @@ def _stop_if_disk_full(exc: OSError, path: Any) -> None:
                            "free some space and run again to finish") from exc
 
 
+def _disk_full(exc: BaseException | None) -> bool:
+    return isinstance(exc, OSError) and exc.errno in _DISK_FULL
+
+
 def _io_reason(exc: BaseException) -> str:
     if isinstance(exc, RecordError):
         return exc.reason
@@ -672,7 +690,12 @@ def _io_reason(exc: BaseException) -> str:
 
 def _check_out_dir(corpus: Path, out: Path) -> None:
     c, o = corpus.resolve(), out.resolve()
-    root = c if corpus.is_dir() else c.parent
+    if not corpus.is_dir():  # one .jsonl/.json file: only its own folder would overwrite it
+        if o == c.parent:
+            raise ConfigError(f"--out {out}: that is the corpus file's own folder; leave --out out to "
+                              "rewrite the file in place, or choose another folder")
+        return
+    root = c
     if o == root or root in o.parents:
         raise ConfigError(f"--out {out}: the mirror folder must not be the corpus folder or inside it "
                           "(its copies would be read as records next time); choose a folder elsewhere")
@@ -692,7 +715,7 @@ def _record_failure(summary: Summary, path: Any, exc: BaseException, stop_at: An
 
 
 def _write_records(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict]], root: Path,
-                   out: Path | None, summary: Summary, progress: Progress) -> None:
+                   out: Path | None, summary: Summary, progress: Progress, workspace: Path) -> None:
     t = time.perf_counter()
     files = [a.path for a in corpus_obj.articles] + [e.path for e in corpus_obj.skipped]
     if out is None:
@@ -703,27 +726,180 @@ def _write_records(corpus_obj: Any, targets: list[Any], lists: dict[str, list[di
         if any(_is_json_file(a.path) for a in corpus_obj.articles):
             _write_json_corpus(corpus_obj, targets, lists, out, root, summary, progress)
         elif out is None:
-            _write_in_place(targets, lists, summary, progress)
+            ledger = WriteLedger(workspace / LEDGER_NAME)
+            try:
+                _write_in_place(targets, lists, summary, progress, ledger)
+            finally:
+                ledger.save()
         else:
             _write_mirror(corpus_obj, targets, lists, root, out, summary, progress)
     finally:
         summary.seconds["write"] = time.perf_counter() - t
 
 
+#: Files written at once. Each write ends with fsync calls that mostly wait on the disk, so a
+#: few threads overlap them (about 7x faster on the development machine's disk).
+WRITE_THREADS = 8
+#: Name of the write ledger inside the workspace.
+LEDGER_NAME = "written.json"
+
+
+def _each_in_threads(items: Sequence[Any], fn: Callable[[Any], Any], stop: Callable[[], bool] = lambda: False,
+                     threads: int = WRITE_THREADS) -> Iterator[tuple[Any, Any, BaseException | None]]:
+    """Yields ``(item, fn(item), None)`` or ``(item, None, error)`` as each call finishes.
+
+    At most ``threads`` calls run at once, and only a few more are queued. Once ``stop()`` is
+    true no new call starts; those already started still finish (and are yielded). When the
+    consumer breaks off (Ctrl-C), the running calls finish their (atomic) writes. Errors other
+    than ``OSError``/``RecordError`` are raised.
+    """
+    if threads <= 1 or len(items) <= 1:
+        for item in items:
+            if stop():
+                return
+            try:
+                yield item, fn(item), None
+            except (OSError, RecordError) as exc:
+                yield item, None, exc
+        return
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="relate-write")
+    queue = iter(items)
+    running: dict[Any, Any] = {}
+
+    def submit(n: int) -> None:
+        if stop():
+            return
+        for item in queue:
+            running[pool.submit(fn, item)] = item
+            n -= 1
+            if n <= 0:
+                return
+
+    try:
+        submit(threads * 2)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                item = running.pop(fut)
+                exc = fut.exception()
+                if exc is not None and not isinstance(exc, (OSError, RecordError)):
+                    raise exc
+                yield item, (None if exc is not None else fut.result()), exc
+                submit(1)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class WriteLedger:
+    """What the last runs wrote into each record file, so that an unchanged file need not be read.
+
+    One row per file: its size, modification and change times and inode just after relate
+    wrote (or checked) it, and a digest of the list it holds. A file whose stat is still the
+    same, and whose new list has the same digest, already holds exactly that list; any other
+    file is read and checked as usual. Kept as JSON in the workspace; losing it only costs time.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, list] = {}
+        self.dirty = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("format") == 1 and isinstance(data.get("files"), dict):
+                self.rows = data["files"]
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            logger.info("ignoring the write ledger %s: %s", path, exc)
+
+    @staticmethod
+    def digest(entries: list[dict[str, Any]]) -> str:
+        import hashlib
+
+        return hashlib.sha1(_canonical([strip_scores(e) for e in entries]).encode("utf-8")).hexdigest()[:20]
+
+    @staticmethod
+    def _stat(path: str) -> list[int] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+    def holds(self, path: str, digest: str) -> bool:
+        """Whether ``path`` is untouched since relate wrote ``digest``'s list into it."""
+        row = self.rows.get(os.path.abspath(path))
+        if row is None or row[4] != digest:
+            return False
+        return self._stat(path) == row[:4]
+
+    def record(self, path: str, digest: str) -> None:
+        """Notes that ``path`` now holds the list of ``digest`` (call right after writing or checking)."""
+        st = self._stat(path)
+        key = os.path.abspath(path)
+        if st is None:
+            self.dirty |= self.rows.pop(key, None) is not None
+            return
+        self.rows[key] = [*st, digest]
+        self.dirty = True
+
+    def forget(self, path: str) -> None:
+        self.dirty |= self.rows.pop(os.path.abspath(path), None) is not None
+
+    def save(self) -> None:
+        """Writes the ledger atomically (failures are only logged: it is a cache)."""
+        if not self.dirty:
+            return
+        from .fileio import atomic_write_bytes
+
+        self.rows = {k: v for k, v in self.rows.items() if os.path.exists(k)}  # files gone since
+        try:
+            atomic_write_bytes(self.path, json.dumps({"format": 1, "files": self.rows}).encode("utf-8"))
+            self.dirty = False
+        except OSError as exc:
+            logger.warning("cannot save the write ledger %s: %s", self.path, exc)
+
+
 def _write_in_place(targets: list[Any], lists: dict[str, list[dict]], summary: Summary,
-                    progress: Progress) -> None:
+                    progress: Progress, ledger: WriteLedger | None = None) -> None:
     from . import articles
 
-    jobs = [a for a in targets if a.path]
-    with progress.stage("write", total=len(jobs), unit="file") as bar:
-        for a in jobs:
-            try:
-                changed = articles.write_related(a.path, lists.get(a.id, []))
+    jobs = []
+    with progress.stage("write", total=sum(1 for a in targets if a.path), unit="file") as bar:
+        for a in targets:
+            if not a.path:
+                continue
+            entries = lists.get(a.id, [])
+            digest = WriteLedger.digest(entries) if ledger is not None else ""
+            if ledger is not None and ledger.holds(a.path, digest):
+                summary.written += 1  # checked: it already holds exactly this list
+                bar.update(1)
+                continue
+            jobs.append((a.path, entries, digest))
+
+        def write(job):
+            return articles.write_related(job[0], job[1])
+
+        full: list[OSError] = []
+        for (path, _, digest), changed, exc in _each_in_threads(jobs, write, stop=lambda: bool(full)):
+            if _disk_full(exc):
+                full.append(exc)  # let the writes already started finish, start no more
+                bar.update(1)
+                continue
+            if exc is not None:
+                if ledger is not None:
+                    ledger.forget(path)
+                _record_failure(summary, path, exc, path)
+            else:
                 summary.written += 1
                 summary.changed += bool(changed)
-            except (OSError, RecordError) as exc:
-                _record_failure(summary, a.path, exc, a.path)
+                if ledger is not None:
+                    ledger.record(path, digest)
             bar.update(1)
+    if full:
+        _stop_if_disk_full(full[0], full[0].filename or "a record file")
 
 
 def _write_mirror(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict]], root: Path, out: Path,
@@ -743,26 +919,36 @@ def _write_mirror(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dic
     for err in corpus_obj.skipped:
         if err.path and Path(err.path).is_file():
             files.setdefault(str(err.path), None)
+
+    def mirror(job) -> bool | None:
+        name, a = job
+        src = Path(name)
+        dst = out / _relative(src, root)
+        data = src.read_bytes()
+        new = data if a is None else articles.replace_related(data, lists.get(a.id, []), src)
+        try:
+            same = dst.read_bytes() == new
+        except FileNotFoundError:
+            same = False
+        if not same:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(dst, new, mode=src.stat().st_mode & 0o7777)
+        return None if a is None else new != data
+
+    full: list[OSError] = []
     with progress.stage("write", total=len(files), unit="file") as bar:
-        for name, a in files.items():
-            src = Path(name)
-            dst = out / _relative(src, root)
-            try:
-                data = src.read_bytes()
-                new = data if a is None else articles.replace_related(data, lists.get(a.id, []), src)
-                try:
-                    same = dst.read_bytes() == new
-                except FileNotFoundError:
-                    same = False
-                if not same:
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    atomic_write_bytes(dst, new, mode=src.stat().st_mode & 0o7777)
-                if a is not None:
-                    summary.written += 1
-                    summary.changed += new != data
-            except (OSError, RecordError) as exc:
-                _record_failure(summary, src, exc, out)
+        for (name, a), changed, exc in _each_in_threads(list(files.items()), mirror, stop=lambda: bool(full)):
+            if _disk_full(exc):
+                full.append(exc)
+                continue
+            if exc is not None:
+                _record_failure(summary, name, exc, out)
+            elif a is not None:
+                summary.written += 1
+                summary.changed += bool(changed)
             bar.update(1)
+    if full:
+        _stop_if_disk_full(full[0], out)
 
 
 def _relative(path: Path, root: Path) -> Path:

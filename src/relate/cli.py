@@ -6,7 +6,7 @@ Subcommands::
     relate index CORPUS                 build or update the workspace
     relate regenerate CORPUS [PATH...]  rebuild related lists (in place, --out DIR, --jsonl FILE)
     relate suggest FILE                 print one article's list (YAML, or --json)
-    relate eval CORPUS --out DIR        evaluation report
+    relate eval CORPUS --out PATH       evaluation report (HTML)
 
 Every key of the config file (``relate.yaml`` in the working folder, or ``--config FILE``)
 is also a flag, named after its section and key: ``rank.k`` is ``--rank-k``,
@@ -226,15 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, lock=False)
     p.set_defaults(func=cmd_suggest)
 
-    p = sub.add_parser("eval", help="write an evaluation report",
+    p = sub.add_parser("eval", help="write an evaluation report (HTML)",
                        description="Evaluate relate's lists on a corpus (judged relevance, agreement with the "
                                    "stored lists, beyond-accuracy measures) and write a report folder.")
     p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
-    p.add_argument("--out", metavar="DIR", required=True, help="report folder")
+    p.add_argument("--out", metavar="PATH", required=True,
+                   help="the HTML report to write (a folder gets relate-eval.html)")
     p.add_argument("--judgments", metavar="FILE", help="graded relevance judgments (JSON lines)")
     p.add_argument("--compare", metavar="SYSTEM", action="append",
-                   help="a system to compare with (repeatable), e.g. legacy, tfidf")
-    common(p, lock=False)
+                   help="a system to compare with (repeatable): legacy (the stored lists, the default), "
+                        "tfidf, or a JSON file {webUrl: [webUrl, ...]}")
+    common(p)
     p.set_defaults(func=cmd_eval)
     return parser
 
@@ -330,22 +332,24 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """``relate eval CORPUS --out DIR``."""
+    """``relate eval CORPUS --out PATH``."""
     cfg = config_from_args(args)
     corpus = _corpus_path(args.corpus)
     try:
         from .report import write_report
     except ImportError as exc:
-        raise UsageError(f"relate eval needs relate.report, which this installation lacks ({exc}); "
-                         "pip install 'relate[eval]'") from None
+        raise UsageError(f"relate eval needs the evaluation extras ({exc}); pip install 'relate[eval]'") from None
     from .batch import resolve_workspace
-    from .engine import Engine
+    from .lock import WorkspaceLock
 
-    engine = Engine(resolve_workspace(None, cfg), cfg)
-    result = write_report(corpus, args.out, judgments=args.judgments, compare=args.compare, engine=engine,
-                          k=cfg.rank.k)
-    if result is not None:
-        print(result)
+    folder = resolve_workspace(None, cfg)
+    options: dict[str, Any] = {}
+    if args.compare:
+        options["compare"] = args.compare if len(args.compare) > 1 else args.compare[0]
+    with WorkspaceLock(folder, timeout=args.wait, command=f"relate eval (pid {os.getpid()})"):
+        path = write_report(corpus, args.out, judgments=args.judgments, engine=None, k=cfg.rank.k,
+                            workspace=folder, config=cfg, **options)
+    print(f"report: {path}")
     return EXIT_OK
 
 

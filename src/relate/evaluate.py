@@ -13,6 +13,7 @@ beyond-accuracy measures) is written here. ranx and scipy are imported inside th
 that need them, so ``import relate`` stays fast.
 
 Example:
+    >>> import relate
     >>> from relate.evaluate import Judgments, Run, evaluate, compare
     >>> from relate.baselines import legacy_lists, tfidf_lists
     >>> corpus = relate.read_corpus("../shared/corpora/azure")
@@ -204,7 +205,8 @@ class Judgments:
         return out
 
     @classmethod
-    def from_dict(cls, grades: Mapping[str, Mapping[str, int]], dups: Mapping[str, Iterable[str]] | None = None) -> "Judgments":
+    def from_dict(cls, grades: Mapping[str, Mapping[str, int]],
+                  dups: Mapping[str, Iterable[str]] | None = None) -> "Judgments":
         """From ``{query: {candidate: grade}}`` and optionally ``{query: [dup candidates]}``."""
         dups = {q: set(c) for q, c in (dups or {}).items()}
         return cls(Judgment(q, c, g, c in dups.get(q, ())) for q, cands in grades.items() for c, g in cands.items())
@@ -494,7 +496,10 @@ def judged_metrics(run: Mapping[str, Sequence[str]], judgments: Judgments, k: in
         # Distinct descending scores keep the list's order exactly.
         runs = {q: {c: float(len(tops[q]) - i) for i, c in enumerate(tops[q])} for q in scored}
         names = {"ndcg": f"ndcg_burges@{k}", "p_rel": f"precision@{k}", "p_clear": f"precision@{k}-l2"}
-        scores = ranx_evaluate(qrels, runs, list(names.values()), return_mean=False, threads=1)
+        with warnings.catch_warnings():
+            # ranx hashes ids to int64 and numba notes the cast; the ids are still distinct.
+            warnings.filterwarnings("ignore", message=".*unsafe cast.*")
+            scores = ranx_evaluate(qrels, runs, list(names.values()), return_mean=False, threads=1)
         for m, name in names.items():
             for q, v in zip(scored, scores[name]):
                 out[m][q] = float(v)
@@ -762,7 +767,7 @@ def _fmt(metric: str, v: float) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     if metric in ("quality", "gap_days", "providers", "shown"):
-        return f"{v:.1f}" if metric != "quality" else f"{v:.1f}"
+        return f"{v:.1f}"
     return f"{v:.3f}"
 
 
@@ -772,7 +777,10 @@ def _table(header: Sequence[str], body: Sequence[Sequence[str]], markdown: bool)
         lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in body]
         return "\n".join(lines)
     widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
-    fmt_row = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    def fmt_row(row: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
     return "\n".join([fmt_row(header), "  ".join("-" * w for w in widths), *(fmt_row(r) for r in body)])
 
 

@@ -3,12 +3,13 @@
 This module knows bytes, text and YAML; :mod:`relate.articles` builds records on top of it.
 Two ways lead from front-matter text to data and give the same result:
 
-* :func:`load_yaml` parses the whole front matter with a strict safe loader (libyaml when
-  available). It is exact and reports every error with its line.
+* :func:`compose_and_load` parses the whole front matter with libyaml (when available) and
+  :func:`construct_strict`, a stricter ``safe_load``. It is exact and reports every error
+  with its line.
 * :func:`parse_fast` handles files in the seed's layout: it cuts the top-level ``related:``
   block out, YAML-parses only the rest and reads the block with regular expressions that
   accept a strict subset of YAML. Whenever the text is not in that layout it answers ``None``
-  (or raises), and the caller falls back to :func:`load_yaml`.
+  (or raises), and the caller falls back to :func:`compose_and_load`.
 
 Example:
     >>> from relate.frontmatter import render_related
@@ -61,11 +62,12 @@ class _YamlRejected(ConstructorError):
     """A construct that safe loading accepts but records refuse (alias, duplicate key, tag)."""
 
     def __init__(self, code: str, problem: str, mark: Any, field: str | None = None,
-                 first_line: int | None = None) -> None:
+                 other_line: int | None = None, note: str = "") -> None:
         super().__init__(None, None, problem, mark)
         self.code = code
         self.field = field
-        self.first_line = first_line
+        self.other_line = other_line  # 0-based front-matter line that ``note`` mentions
+        self.note = note              # "... {line} ...", filled in with the file line
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -101,8 +103,9 @@ _SCALARS = {
 
 
 def _rejected_tag(node: Any) -> _YamlRejected:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
     return _YamlRejected(
-        "yaml-tag", f"YAML tag '{node.tag}' is not allowed: records are loaded with safe loading "
+        "yaml-tag", f"YAML tag '{tag}' is not allowed: records are loaded with safe loading "
         "only (plain strings, numbers, booleans, null, timestamps, lists and mappings)",
         node.start_mark)
 
@@ -118,9 +121,9 @@ def construct_strict(node: Any) -> Any:
 
     def build(node: Any, used_at: Any = None) -> Any:
         if id(node) in seen:
-            raise _YamlRejected("yaml-alias", "YAML aliases (*name) are not allowed in records "
-                                f"(the anchor is on line {node.start_mark.line + 1} of the front "
-                                "matter); repeat the value instead", used_at or node.start_mark)
+            raise _YamlRejected("yaml-alias", "YAML aliases (*name) are not allowed in records",
+                                used_at or node.start_mark, None, node.start_mark.line,
+                                " (the anchor is on line {line}); repeat the value instead")
         seen.add(id(node))
         tag = node.tag
         kind = type(node)
@@ -155,7 +158,8 @@ def construct_strict(node: Any) -> Any:
                                        "found unhashable key", key_node.start_mark) from None
             if key in mapping:
                 raise _YamlRejected("duplicate-key", f"duplicate key '{key}'",
-                                    key_node.start_mark, field=str(key), first_line=lines[key])
+                                    key_node.start_mark, str(key), lines[key],
+                                    " (first on line {line}); keep one of them")
             lines[key] = key_node.start_mark.line
             mapping[key] = build(value_node, key_node.start_mark)
         return mapping
@@ -207,8 +211,8 @@ def yaml_error(exc: yaml.YAMLError, text: str, path: Any, line0: int) -> RecordE
         line = text.count("\n", 0, exc.position) + line0
     if isinstance(exc, _YamlRejected):
         problem = exc.problem
-        if exc.first_line is not None:
-            problem += f" (first on line {exc.first_line + line0}); keep one of them"
+        if exc.other_line is not None:
+            problem += exc.note.format(line=exc.other_line + line0)
         return record_error(exc.code, problem, path, exc.field, line)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
@@ -217,7 +221,12 @@ def yaml_error(exc: yaml.YAMLError, text: str, path: Any, line0: int) -> RecordE
     elif isinstance(exc, ConstructorError):
         return record_error("yaml-tag", f"YAML value cannot be loaded safely: {problem}", path,
                             None, line)
-    msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    msg = f"invalid YAML: {problem}"
+    if context:
+        cmark = getattr(exc, "context_mark", None)
+        msg += f" ({context}" + (f" that began on line {cmark.line + line0})"
+                                 if cmark is not None and line is not None
+                                 and cmark.line + line0 != line else ")")
     return record_error("invalid-yaml", msg, path, None, line)
 
 
@@ -428,12 +437,8 @@ def plain_safe(s: str) -> bool:
 
 
 def _render_float(x: float) -> str:
-    if math.isnan(x):
-        return ".nan"
-    if math.isinf(x):
-        return ".inf" if x > 0 else "-.inf"
     r = repr(x)
-    if "." not in r and "e" in r:
+    if "." not in r and "e" in r:  # YAML 1.1 reads 1e+20 as text; 1.0e+20 is a float
         r = r.replace("e", ".0e")
     return r
 
@@ -445,6 +450,8 @@ def render_scalar(value: Any, key: str) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{key} is {value}, not a finite number")
         return _render_float(value)
     if isinstance(value, (datetime, date)):
         return norm_entry_time(value) if key == "publishedDateTime" else dq(norm_entry_time(value))
@@ -600,39 +607,48 @@ _RELATED_LINE = re.compile(r"related:[ \t]*\n(?=  - )")
 _BLOCK_TAIL = re.compile(rf"(?:[ \t]*(?:#[^\n{_ODD}]*)?\n)*(?=[^\s\-#]|\Z)")
 
 
-def _sc(raw: str | None, key: str = "") -> Any:
-    if raw is None:
-        return None
+def _sc(raw: str) -> Any:
+    """The value of one scalar matched by ``_SC`` (double-quoted or plain)."""
     if raw[0] == '"':
-        return dq_value(raw)
-    if key == "publishedDateTime" and _TS_Z.match(raw):
+        return raw[1:-1] if "\\" not in raw else dq_value(raw)
+    value = _PLAIN_MEMO.get(raw)
+    return value if value is not None else plain_value(raw)
+
+
+def _time(raw: str) -> Any:
+    if raw[0] != '"' and _TS_Z.match(raw):
         return raw
-    value = plain_value(raw)
-    return norm_entry_time(value) if key == "publishedDateTime" else value
+    return norm_entry_time(_sc(raw))
+
+
+_IMAGE_KEYS = IMAGE_FIELDS[1:]
 
 
 def _entry_from_match(m: re.Match) -> dict:
+    """The related entry one ``_ENTRY`` match stands for (times as ``...Z`` strings)."""
     g = m.groups()
     entry: dict[str, Any] = {}
+    sc = _sc
     for key, raw in zip(_ENTRY_KEYS, g):
         if raw is not None:
-            entry[key] = _sc(raw, key)
+            entry[key] = _time(raw) if key == "publishedDateTime" else sc(raw)
     if g[7] is not None:
         provider = {}
         if g[8] is not None:
-            provider["name"] = _sc(g[8])
+            provider["name"] = sc(g[8])
         if g[9] is not None:
-            provider["domain"] = _sc(g[9])
+            provider["domain"] = sc(g[9])
         entry["provider"] = provider or None
     if g[10] is not None:
-        entry["quality"] = _sc(g[10])
+        entry["quality"] = sc(g[10])
     if g[11] is not None:
         images = []
         for im in _IMAGE.finditer(g[11]):
-            img = {"url": _sc(im.group(1))}
-            for k, raw in zip(IMAGE_FIELDS[1:], im.groups()[1:]):
+            parts = im.groups()
+            img = {"url": sc(parts[0])}
+            for k, raw in zip(_IMAGE_KEYS, parts[1:]):
                 if raw is not None:
-                    img[k] = _sc(raw)
+                    img[k] = sc(raw)
             images.append(img)
         entry["images"] = images
     return entry

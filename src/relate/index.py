@@ -11,7 +11,9 @@ Parameters come from the data, not from one corpus size:
   trained by spherical k-means on a uniform sample of ``64`` vectors per list, and, when
   ``index.nprobe`` is ``None``, the smallest ``nprobe`` whose recall@10 on a sample of the
   corpus's own vectors reaches the target (0.95 plus a margin for the sample's error).
-- HNSW: ``index.hnsw_m`` links per node, ``index.ef_construction``; ``index.ef_search`` as set.
+- HNSW: ``index.hnsw_m`` links per node, ``index.ef_construction``; ``index.ef_search`` as
+  set, or, when it is ``None``, the smallest one that reaches the recall target, found the
+  same way as ``nprobe``.
 - 8-bit scalar quantisation: per-dimension ranges trained on the same sample.
 
 Rows of the index are positions in the workspace's id list; the workspace maps them to
@@ -51,8 +53,10 @@ IVF_TRAIN_ITERATIONS = 10
 #: Recall@10 that automatic ``nprobe`` aims for, and the margin added for the sample's error.
 TARGET_RECALL = 0.95
 RECALL_MARGIN = 0.01
-#: Queries drawn from the corpus to tune ``nprobe``.
+#: Queries drawn from the corpus to tune ``nprobe`` and ``efSearch``.
 TUNE_QUERIES = 500
+#: Largest ``efSearch`` automatic tuning tries.
+MAX_EF_SEARCH = 512
 #: Vectors added per FAISS call while building (bounds the temporary memory).
 ADD_CHUNK = 65_536
 
@@ -137,7 +141,10 @@ def build_index(vectors: np.ndarray, cfg: IndexConfig, seed: int = 0):
     for start in range(0, n, ADD_CHUNK):
         index.add(np.ascontiguousarray(vectors[start:start + ADD_CHUNK], dtype=np.float32))
     if kind == "hnsw":
-        index.hnsw.efSearch = int(cfg.ef_search)
+        if cfg.ef_search is not None:
+            index.hnsw.efSearch = int(cfg.ef_search)
+        else:
+            tune_ef_search(index, vectors, TARGET_RECALL + RECALL_MARGIN, rng=rng)
     elif kind == "ivf":
         if cfg.nprobe is not None:
             index.nprobe = max(1, min(int(cfg.nprobe), index.nlist))
@@ -152,7 +159,7 @@ def configure(index, cfg: IndexConfig) -> None:
     import faiss
 
     inner = faiss.downcast_index(index)
-    if hasattr(inner, "hnsw"):
+    if hasattr(inner, "hnsw") and cfg.ef_search is not None:
         inner.hnsw.efSearch = int(cfg.ef_search)
     if hasattr(inner, "nprobe") and cfg.nprobe is not None:
         inner.nprobe = max(1, min(int(cfg.nprobe), inner.nlist))
@@ -160,39 +167,71 @@ def configure(index, cfg: IndexConfig) -> None:
 
 def tune_nprobe(index, vectors: np.ndarray, target: float = TARGET_RECALL + RECALL_MARGIN, k: int = 10,
                 queries: int = TUNE_QUERIES, rng: np.random.Generator | None = None) -> int:
-    """Smallest ``nprobe`` whose recall@k (a query's own row left out) on corpus vectors reaches ``target``.
+    """Smallest IVF ``nprobe`` whose recall@k (a query's own row left out) on corpus vectors reaches ``target``.
 
     Queries are a random sample of the corpus itself, the batch job's workload; the exact
-    answers come from a brute-force pass over ``vectors``.
+    answers come from a brute-force pass over ``vectors``. The index is left set to the result.
     """
     import faiss
 
+    inner = faiss.downcast_index(index)
+
+    def use(p: int) -> None:
+        inner.nprobe = p
+
+    return _tune(index, vectors, use, 1, int(inner.nlist), target, k, queries, rng, "nprobe")
+
+
+def tune_ef_search(index, vectors: np.ndarray, target: float = TARGET_RECALL + RECALL_MARGIN, k: int = 10,
+                   queries: int = TUNE_QUERIES, rng: np.random.Generator | None = None,
+                   limit: int = MAX_EF_SEARCH) -> int:
+    """Smallest HNSW ``efSearch`` (at least ``k``) whose recall@k on corpus vectors reaches ``target``.
+
+    Like :func:`tune_nprobe`; stops at ``limit`` when the graph cannot reach ``target``.
+    """
+    import faiss
+
+    inner = faiss.downcast_index(index)
+
+    def use(ef: int) -> None:
+        inner.hnsw.efSearch = ef
+
+    return _tune(index, vectors, use, k, limit, target, k, queries, rng, "efSearch")
+
+
+def _tune(index, vectors, use, low: int, high: int, target: float, k: int, queries: int,
+          rng: np.random.Generator | None, name: str) -> int:
+    """Smallest value in ``[low, high]`` for which ``use(value)`` gives recall@k >= target (else ``high``)."""
     n = vectors.shape[0]
     rng = rng or np.random.default_rng(0)
-    index = faiss.downcast_index(index)
     if n <= k + 1:
-        return index.nlist
+        use(high)
+        return high
     rows = np.sort(rng.choice(n, size=min(queries, n), replace=False))
     q = _rows(vectors, rows)
     truth = drop_self(exact_neighbours(vectors, q, k + 1)[1], rows, k)
 
-    def recall(nprobe: int) -> float:
-        index.nprobe = nprobe
+    def recall(value: int) -> float:
+        use(value)
         _, got = index.search(q, k + 1)
         return recall_at(drop_self(got, rows, k), truth)
 
-    lo, hi = 0, 1  # recall(lo) < target (nprobe 0 finds nothing), recall(hi) tested
-    while hi < index.nlist and recall(hi) < target:
-        lo, hi = hi, min(hi * 2, index.nlist)
+    lo, hi = low - 1, low  # recall(lo) is taken to miss; hi is the value tried next
+    reached = recall(hi)
+    while hi < high and reached < target:
+        lo, hi = hi, min(hi * 2, high)
+        reached = recall(hi)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if recall(mid) >= target:
-            hi = mid
+        r = recall(mid)
+        if r >= target:
+            hi, reached = mid, r
         else:
             lo = mid
-    index.nprobe = hi
-    logger.info("nprobe %d of %d lists reaches recall@%d >= %.2f on %d corpus queries", hi, index.nlist, k, target,
-                len(rows))
+    use(hi)
+    if reached < target:
+        logger.warning("%s %d reaches recall@%d %.3f only (target %.2f)", name, hi, k, reached, target)
+    logger.info("%s %d: recall@%d %.3f on %d corpus queries", name, hi, k, reached, len(rows))
     return hi
 
 

