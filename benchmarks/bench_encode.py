@@ -253,17 +253,20 @@ def quality(urls: list[str], texts: list[str], model_path: str, files: dict[str,
     """Encodes every text once per backend and scores the vectors."""
     judged = load_judgments()
     tag = hashlib.sha1("\n".join(texts).encode()).hexdigest()[:10]
-    variants = [
-        ("torch fp32", lambda: TorchVariant(model_path, threads)),
-        ("onnx fp32 (fused)", lambda: OnnxVariant(files["fused"], model_path, threads)),
-        ("onnx int8 (default: FFN out fp32)", lambda: OnnxVariant(files["int8"], model_path, threads)),
-        ("onnx int8, every MatMul int8", lambda: OnnxVariant(files["int8-all"], model_path, threads)),
-        ("onnx int8, per-tensor scales", lambda: OnnxVariant(files["int8-tensor"], model_path, threads)),
-        ("onnx int8, max_seq_length 64", lambda: OnnxVariant(files["int8"], model_path, threads, max_len=64)),
+    def onnx(name: str, max_len: int = 128):
+        return f"{files[name].stem}-{max_len}", lambda: OnnxVariant(files[name], model_path, threads, max_len=max_len)
+
+    variants = [  # (label, (what the saved vectors are named after, factory))
+        ("torch fp32", ("torch_fp32", lambda: TorchVariant(model_path, threads))),
+        ("onnx fp32 (fused)", onnx("fused")),
+        ("onnx int8 (default: FFN out fp32)", onnx("int8")),
+        ("onnx int8, every MatMul int8", onnx("int8-all")),
+        ("onnx int8, per-tensor scales", onnx("int8-tensor")),
+        ("onnx int8, max_seq_length 64", onnx("int8", 64)),
     ]
     rows, ref = [], None
-    for label, factory in variants:
-        path = vec_dir / f"{re.sub(r'[^a-z0-9]+', '_', label.lower()).strip('_')}-{tag}.npy"
+    for label, (name, factory) in variants:
+        path = vec_dir / f"{name}-{tag}.npy"
         rate = None
         if path.is_file() and not fresh:
             vecs = np.load(path, allow_pickle=False)

@@ -83,9 +83,19 @@ def test_batches_and_local_runner():
     assert list(LocalRunner().map(sum, batches([1, 2, 3], 2))) == [3, 3]
 
 
-def test_ray_engine_not_available_yet():
-    with pytest.raises(ConfigError, match="batch.engine 'ray'"):
+def test_ray_engine_without_ray_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    monkeypatch.delitem(sys.modules, "relate.ray_runner", raising=False)
+    with pytest.raises(ConfigError, match=r"pip install 'relate\[ray\]'"):
         get_runner(Config.from_dict({"batch": {"engine": "ray"}}))
+    # the local engine never needs it
+    assert get_runner(Config()).name == "local"
+
+
+def test_ray_engine_gives_the_ray_runner():
+    pytest.importorskip("ray")
+    runner = get_runner(Config.from_dict({"batch": {"engine": "ray", "ray_batch_size": 128}}))
+    assert runner.name == "ray" and runner.encode_batch == 128  # connects on first use, not here
 
 
 def test_encode_batch_pickles_without_its_model():

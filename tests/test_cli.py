@@ -109,8 +109,8 @@ def test_usage_errors_exit_2(capsys, tmp_path):
     assert "--since" in capsys.readouterr().err
     assert main(["index", str(DATA), "--config", str(tmp_path / "missing.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
-    assert main(["index", str(DATA), "--batch-engine", "ray", "--workspace", str(tmp_path / "ws")]) == 2
-    assert "ray" in capsys.readouterr().err
+    assert main(["index", str(DATA), "--batch-engine", "spark", "--workspace", str(tmp_path / "ws")]) == 2
+    assert "local, ray" in capsys.readouterr().err
 
 
 def test_config_file_in_working_folder_and_flags_win(monkeypatch, tmp_path):

@@ -604,7 +604,7 @@ def _from_json_value(value: Any, path: Any, line: int | None, where: str = "") -
     except RecordError as exc:
         if line is None and not where:
             raise
-        e = record_error(getattr(exc, "code", "bad-field"), where + exc.reason, path, exc.field, line)
+        e = record_error(getattr(exc, "code", None) or "bad-field", where + exc.reason, path, exc.field, line)
         raise e from None
 
 
@@ -690,7 +690,7 @@ class Corpus:
 
     def summary(self) -> dict[str, Any]:
         """Counts: ``{"articles": n, "skipped": m, "reasons": {code: count}}``."""
-        reasons = Counter(getattr(e, "code", "error") for e in self.skipped)
+        reasons = Counter(getattr(e, "code", None) or "error" for e in self.skipped)
         return {"articles": len(self.articles), "skipped": len(self.skipped),
                 "reasons": dict(reasons.most_common())}
 
@@ -955,7 +955,7 @@ class _RecordCache:
             self.files.pop(rel, None)
             return
         if isinstance(item, RecordError):
-            row = [*sig, "e", getattr(item, "code", "error"), item.reason, item.field, item.line]
+            row = [*sig, "e", getattr(item, "code", None) or "error", item.reason, item.field, item.line]
         else:
             a = item
             try:
@@ -1136,7 +1136,7 @@ def replace_related(data: bytes, entries: Iterable[dict] | None,
     try:
         rendered = render_related(entries)
     except RecordError as exc:
-        raise record_error(getattr(exc, "code", "bad-related"), exc.reason, path,
+        raise record_error(getattr(exc, "code", None) or "bad-related", exc.reason, path,
                            exc.field) from None
     if sp.newline != "\n":
         rendered = rendered.replace("\n", sp.newline)

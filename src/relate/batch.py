@@ -13,8 +13,9 @@ Stages, each timed and shown as a progress bar on a terminal:
    to one JSONL file; every write is atomic.
 
 "encode" and "rank" are plain functions over batches (:class:`EncodeBatch`,
-:class:`RankBatch`), run by a :class:`LocalRunner`; another runner (Ray, issue 7) can map
-the same functions over its workers.
+:class:`RankBatch`), run by a :class:`LocalRunner`, or with ``batch.engine: ray`` by
+:class:`relate.ray_runner.RayRunner`, which maps the same functions over a Ray cluster's
+workers (see docs/ray.md).
 
 Example:
     >>> from relate.batch import regenerate
@@ -242,14 +243,26 @@ class LocalRunner:
             yield fn(batch)
 
 
-def get_runner(config: Config) -> LocalRunner:
-    """The runner ``batch.engine`` asks for.
+def get_runner(config: Config) -> Any:
+    """The runner ``batch.engine`` asks for: :class:`LocalRunner`, or a Ray runner for ``ray``.
+
+    The Ray runner (:class:`relate.ray_runner.RayRunner`) is imported only here, so the core
+    install never needs Ray; it connects to the cluster on first use.
 
     Raises:
-        ConfigError: for an engine this version cannot run.
+        ConfigError: for an engine this version cannot run, or ``ray`` without Ray installed.
     """
     if config.batch.engine == "local":
         return LocalRunner()
+    if config.batch.engine == "ray":
+        try:
+            from .ray_runner import RayRunner
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] not in ("ray", "pyarrow"):
+                raise
+            raise ConfigError("batch.engine 'ray' needs Ray, which is not installed here: "
+                              "pip install 'relate[ray]' (or use --engine local)") from exc
+        return RayRunner(config)
     raise ConfigError(f"batch.engine {config.batch.engine!r} is not available in this version of relate; "
                       "use --batch-engine local")
 
@@ -640,12 +653,21 @@ def encode_new(engine: Any, articles: Sequence[Any], runner: LocalRunner | None 
         return 0
     runner = runner or LocalRunner()
     encode = EncodeBatch(cfg, encoder=engine.encoder)
-    chunks = batches(pending, checkpoint)
+    # A remote runner may encode in batches of its own size, and save less often (it streams
+    # results from many workers; each save rewrites the cache file). Locally: both ``checkpoint``.
+    chunks = batches(pending, getattr(runner, "encode_batch", None) or checkpoint)
+    save_every = max(checkpoint, getattr(runner, "save_every", 0))
+    unsaved = 0
     with progress.stage("encode", total=len(pending), unit="text") as bar:
         for chunk, vecs in zip(chunks, runner.map(encode, ([t for _, t in c] for c in chunks))):
             cache.add([k for k, _ in chunk], vecs)
-            cache.save()
+            unsaved += len(chunk)
+            if unsaved >= save_every:
+                cache.save()
+                unsaved = 0
             bar.update(len(chunk))
+        if unsaved:
+            cache.save()
     return len(pending)
 
 

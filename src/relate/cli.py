@@ -10,7 +10,9 @@ Subcommands::
 
 Every key of the config file (``relate.yaml`` in the working folder, or ``--config FILE``)
 is also a flag, named after its section and key: ``rank.k`` is ``--rank-k``,
-``embed.backend`` is ``--embed-backend``. A flag wins over the file.
+``embed.backend`` is ``--embed-backend``. A flag wins over the file. Short forms: ``-k``
+(``--rank-k``), ``--engine`` (``--batch-engine``: ``local`` or ``ray``) and ``--address``
+(``--batch-ray-address``: ``auto`` or ``ray://HOST:PORT``; see docs/ray.md).
 
 Exit codes: 0 all went well; 1 some records were skipped or files not written (the rest
 was done; see the summary); 2 usage or config error; 3 the run stopped (workspace in use,
@@ -124,6 +126,10 @@ def _is_bool(hint: Any) -> bool:
     return hint is bool or (typing.get_origin(hint) is typing.Union and bool in typing.get_args(hint))
 
 
+#: Short flags for a few config keys, besides their ``--section-key`` flag.
+_ALIASES = {"batch.engine": ["--engine"], "batch.ray_address": ["--address"]}
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """Adds ``--config`` and one flag per config key (values are checked by :class:`Config`)."""
     group = parser.add_argument_group(
@@ -134,6 +140,7 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         names = [flag_name(key)]
         if key == "rank.k":
             names.insert(0, "-k")
+        names += _ALIASES.get(key, [])
         if _is_bool(hint):
             group.add_argument(*names, dest=_CFG_PREFIX + key, action=argparse.BooleanOptionalAction,
                                default=None, help=help_text)

@@ -79,6 +79,7 @@ class Engine:
         self._row_of: dict[str, int] = {}
         self._table: RankTable | None = None
         self.lexicon = None
+        self._lines: list[str] = []
         params = ws.read_params(self.folder)
         if params is not None:
             ws.check_compatible(self.folder, params, self.encoder.id)
@@ -142,8 +143,11 @@ class Engine:
 
         t = time.perf_counter()
         self.ids, self.keys = ids, keys
-        self._set_rows(articles)
-        self._save(write_vectors=not unchanged)
+        lines = ws.article_lines(articles)
+        if not unchanged or lines != self._lines:
+            self._lines = lines
+            self._set_rows(articles)
+            self._save(write_vectors=not unchanged)
         seconds["save"] = time.perf_counter() - t
         new_ids = set(ids)
         return {
@@ -292,7 +296,7 @@ class Engine:
             save_index(self.index, self.folder / ws.INDEX)
             self.lexicon.save(self.folder)
             ws.write_json(self.folder / ws.IDS, {"ids": self.ids, "keys": self.keys})
-        ws.write_articles(self.folder / ws.ARTICLES, self._rows)
+        ws.write_article_lines(self.folder / ws.ARTICLES, self._lines)
         from . import __version__
 
         ws.write_json(self.folder / ws.PARAMS, {
@@ -314,7 +318,7 @@ class Engine:
             meta = json.loads((self.folder / ws.IDS).read_text(encoding="utf-8"))
             self.vectors = np.load(self.folder / ws.VECTORS, allow_pickle=False)
             self.index = load_index(self.folder / ws.INDEX)
-            rows = ws.read_articles(self.folder / ws.ARTICLES)
+            rows, self._lines = ws.read_article_lines(self.folder / ws.ARTICLES)
             from .lexical import Lexicon
 
             self.lexicon = Lexicon.load(self.folder)

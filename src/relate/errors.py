@@ -18,11 +18,14 @@ class RecordError(RelateError):
         field: the front-matter field at fault, if one is.
         line: the 1-based line number in the file, if known.
         reason: what is wrong, in words.
+        code: a short machine-readable name of the problem (``empty``, ``yaml``,
+            ``duplicate-key`` ...; listed in docs/records.md), or ``None``.
     """
 
     def __init__(self, reason: str, path: str | None = None, field: str | None = None,
-                 line: int | None = None) -> None:
+                 line: int | None = None, code: str | None = None) -> None:
         self.reason = reason
+        self.code = code
         self.path = None if path is None else str(path)
         self.field = field
         self.line = line

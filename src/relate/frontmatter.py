@@ -50,9 +50,7 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def record_error(code: str, reason: str, path: Any = None, field: str | None = None,
                  line: int | None = None) -> RecordError:
     """A :class:`RecordError` with a short machine-readable ``code`` attribute."""
-    err = RecordError(reason, None if path is None else str(path), field, line)
-    err.code = code  # type: ignore[attr-defined]
-    return err
+    return RecordError(reason, None if path is None else str(path), field, line, code=code)
 
 
 # --------------------------------------------------------------------------- strict YAML

@@ -36,9 +36,21 @@ def _vectorizer(vocabulary=None):
 class Lexicon:
     """A fitted TF-IDF model and the matrix of the indexed texts (rows = index rows)."""
 
-    def __init__(self, vectorizer, matrix) -> None:
-        self.vectorizer = vectorizer
+    def __init__(self, vectorizer, matrix, vocabulary: dict[str, int] | None = None,
+                 idf: np.ndarray | None = None) -> None:
+        self._vectorizer = vectorizer
+        self._vocabulary = vocabulary
+        self._idf = idf
         self.matrix = matrix.tocsr()
+
+    @property
+    def vectorizer(self):
+        """The fitted TfidfVectorizer (rebuilt from the saved vocabulary on first use)."""
+        if self._vectorizer is None and self._vocabulary:
+            vec = _vectorizer(vocabulary=self._vocabulary)
+            vec.idf_ = self._idf
+            self._vectorizer = vec
+        return self._vectorizer
 
     @classmethod
     def fit(cls, texts: Sequence[str]) -> "Lexicon":
@@ -112,11 +124,7 @@ class Lexicon:
         vocab = json.loads((folder / VOCAB).read_text(encoding="utf-8"))
         idf = np.load(folder / IDF, allow_pickle=False)
         matrix = sp.load_npz(folder / MATRIX)
-        vec = None
-        if vocab:
-            vec = _vectorizer(vocabulary=vocab)
-            vec.idf_ = idf
-        return cls(vec, matrix)
+        return cls(None, matrix, vocabulary=vocab, idf=idf)
 
     @staticmethod
     def exists(folder: str | os.PathLike) -> bool:

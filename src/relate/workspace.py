@@ -7,9 +7,11 @@ Layout (nothing pickled)::
     vectors.npy     (n, dim) float32 unit vectors, row-aligned with ids.json
     index.faiss     the FAISS index over those rows
     articles.jsonl  the fields of each article needed to show it (no related lists)
+    lexicon-*       the TF-IDF vocabulary, IDF weights and matrix (see relate.lexical)
     vectors/        the vector cache: every text ever encoded, by model and text
     models/         exported ONNX models, when that backend is used
-    lock            present while a run holds the workspace
+    written.json    what the batch job last wrote to each record file (lets a warm run skip it)
+    lock            present while a run holds the workspace (see relate.lock)
 """
 from __future__ import annotations
 
@@ -79,14 +81,20 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, default=str).encode("utf-8"))
 
 
-def write_articles(path: Path, articles: list[Article]) -> None:
-    lines = [json.dumps(article_to_json(a), ensure_ascii=False, default=str) for a in articles]
+def article_lines(articles: list[Article]) -> list[str]:
+    """The ``articles.jsonl`` lines of these articles."""
+    return [json.dumps(article_to_json(a), ensure_ascii=False, default=str) for a in articles]
+
+
+def write_article_lines(path: Path, lines: list[str]) -> None:
     atomic_write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def read_articles(path: Path) -> list[Article]:
+def read_article_lines(path: Path) -> tuple[list[Article], list[str]]:
+    """The articles stored in ``articles.jsonl``, and the lines they came from."""
     with open(path, encoding="utf-8") as fh:
-        return [article_from_json(json.loads(line)) for line in fh if line.strip()]
+        lines = [line.rstrip("\n") for line in fh if line.strip()]
+    return [article_from_json(json.loads(line)) for line in lines], lines
 
 
 def default_folder() -> Path | None:

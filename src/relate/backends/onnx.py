@@ -209,13 +209,17 @@ def export_onnx(path: str | os.PathLike, out: str | os.PathLike, *, fuse: bool =
     os.close(fd)
     try:
         args = tuple(trace[n] for n in names)
+        exporter = None
         if bert:
-            wrapper = _classic_bert(model)
-            torch.onnx.export(wrapper, args, tmp, input_names=names, output_names=["last_hidden_state"],
-                              dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
-                              opset_version=opset, dynamo=False)
-            exporter = "torch.onnx (TorchScript), classic BERT form"
-        else:
+            try:
+                torch.onnx.export(_classic_bert(model), args, tmp, input_names=names,
+                                  output_names=["last_hidden_state"],
+                                  dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
+                                  opset_version=opset, dynamo=False)
+                exporter = "torch.onnx (TorchScript), classic BERT form"
+            except Exception as exc:  # the TorchScript exporter is deprecated; fall back to torch.export
+                logger.warning("TorchScript export failed (%s); using the torch.export-based exporter", exc)
+        if exporter is None:
             batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", max=4096)
             try:
                 torch.onnx.export(_last_hidden(model, names), args, tmp, input_names=names,

@@ -1,0 +1,247 @@
+"""The batch job on a Ray cluster (``batch.engine: ray``): encode and rank spread over workers.
+
+:func:`relate.batch.get_runner` imports this module only when ``batch.engine`` is ``ray``, so
+the core install never needs Ray (``pip install 'relate[ray]'`` adds it).
+
+What runs where:
+
+- **load** and **write** stay on the driver (the machine running ``relate``): reading uses
+  the per-user parse cache, and every write is atomic per file, as with the local engine.
+- **encode**: a Ray Data pipeline, ``map_batches`` over a pool of actors, each loading the
+  model once (one actor per CPU, or per GPU when the cluster has GPUs and ``embed.device``
+  allows them). An actor encodes ``batch.ray_batch_size`` texts per call; the driver adds
+  the vectors to the workspace's vector cache as they stream back, saving it as it goes.
+- **index**: built once, on the driver, exactly as the local engine builds it.
+- **rank**: the driver's engine (index, vectors, TF-IDF matrix, ranking table) is put once in
+  Ray's object store; a pool of actors each takes it from there (the vectors zero-copy, from
+  shared memory on each node) and ranks batches of ``batch.search_batch`` articles with the
+  same :class:`relate.engine.Engine` code, so the lists are the local engine's, byte for byte.
+
+Example:
+    >>> from relate.config import Config
+    >>> from relate.batch import regenerate
+    >>> cfg = Config.from_dict({"batch": {"engine": "ray"}})      # a local cluster on this machine
+    >>> regenerate("data/", cfg, workspace="/tmp/ws", out="/tmp/out").exit_code
+    0
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import pickle
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+import ray
+
+from .batch import CHECKPOINT_TEXTS, BatchStopped, EncodeBatch, RankBatch
+from .config import Config
+
+logger = logging.getLogger(__name__)
+
+#: Engine attributes not shipped to the rank actors: rebuilt there (encoder, index) or unused.
+_NOT_SHIPPED = ("encoder", "index", "_lines")
+
+
+class RayRunner:
+    """Runs the batch job's stage functions over a Ray cluster's workers.
+
+    Same contract as :class:`relate.batch.LocalRunner`: :meth:`map` yields ``fn(batch)`` for
+    each batch, in order; each batch is one call on one worker, so every result is computed
+    from the same inputs as on the local engine.
+
+    Args:
+        config: settings; ``batch.ray_address`` (``None``: start a local cluster on this
+            machine, or join ``$RAY_ADDRESS`` when set), ``batch.ray_batch_size`` (texts per
+            encode call), ``batch.ray_concurrency`` (actors per stage; ``None``: one per CPU,
+            or per GPU when encoding on GPUs).
+
+    Example:
+        >>> runner = RayRunner(Config.from_dict({"batch": {"engine": "ray"}}))
+        >>> list(runner.map(len, [["a", "b"], ["c"]]))
+        [2, 1]
+    """
+
+    name = "ray"
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.address = config.batch.ray_address
+        self.concurrency = config.batch.ray_concurrency
+        if config.batch.ray_batch_size < 1:
+            from .errors import ConfigError
+
+            raise ConfigError(f"batch.ray_batch_size is {config.batch.ray_batch_size}; use 1 or more")
+        if self.concurrency is not None and self.concurrency < 1:
+            from .errors import ConfigError
+
+            raise ConfigError(f"batch.ray_concurrency is {self.concurrency}; use 1 or more, or none")
+
+    # ------------------------------------------------------------------ hooks read by relate.batch
+    @property
+    def encode_batch(self) -> int:
+        """Texts per encode call on a worker (``batch.ray_batch_size``)."""
+        return self.config.batch.ray_batch_size
+
+    @property
+    def save_every(self) -> int:
+        """Encoded texts between two saves of the vector cache (what a killed run can lose at most).
+
+        Larger than the local engine's: the cache file is rewritten whole on each save, and
+        results stream back from many workers at once.
+        """
+        return max(CHECKPOINT_TEXTS, 16 * self.encode_batch)
+
+    # ------------------------------------------------------------------ running
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """Yields ``fn(batch)`` for each batch, in order, each computed by a Ray actor.
+
+        :class:`~relate.batch.EncodeBatch` runs on encoder actors (on GPUs when the cluster
+        has them and ``embed.device`` is ``cuda`` or ``None``); :class:`~relate.batch.RankBatch`
+        on actors sharing its engine through the object store; any other picklable callable
+        on plain CPU actors.
+
+        Raises:
+            BatchStopped: the Ray cluster cannot be reached or started.
+        """
+        items = list(items)
+        if not items:
+            return
+        self.connect()
+        num_gpus = 0.0
+        if isinstance(fn, EncodeBatch):
+            fn, num_gpus = self._encoder(fn)
+        elif isinstance(fn, RankBatch):
+            fn = _RankFromStore(ray.put(engine_state(fn.engine)), fn.k, fn.keep_scores)
+        yield from self._run(fn, items, num_gpus)
+
+    def connect(self) -> None:
+        """Joins the configured cluster, or starts a local one (once per process).
+
+        A local cluster started here stays up until the process exits, so later runs in the
+        same process reuse it (``ray.shutdown()`` stops it earlier).
+
+        Raises:
+            BatchStopped: the cluster cannot be reached or started.
+        """
+        if ray.is_initialized():
+            return
+        kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+        try:
+            if self.address:
+                if not self.address.startswith("ray://"):
+                    kwargs["include_dashboard"] = False
+                ray.init(address=self.address, **kwargs)
+            else:
+                ray.init(include_dashboard=False, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+            where = f"at {self.address}" if self.address else "on this machine"
+            raise BatchStopped(f"cannot reach or start the Ray cluster {where}: {exc}. Check --address "
+                               "(auto, or ray://HOST:10001), or leave it out to start a local cluster; "
+                               "--engine local runs without Ray") from exc
+        res = ray.cluster_resources()
+        logger.info("Ray cluster: %s CPUs, %s GPUs, %s node(s)", res.get("CPU", 0), res.get("GPU", 0),
+                    len([n for n in ray.nodes() if n.get("Alive")]))
+
+    def _encoder(self, fn: EncodeBatch) -> tuple[EncodeBatch, float]:
+        cfg = fn.cfg
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        if gpus and cfg.device in (None, "cuda"):
+            return EncodeBatch(dataclasses.replace(cfg, device="cuda")), 1.0
+        if gpus:
+            logger.info("the Ray cluster has %d GPU(s) but embed.device is %r: encoding on CPUs "
+                        "(set embed.device to cuda to use them)", gpus, cfg.device)
+        return EncodeBatch(cfg), 0.0
+
+    def _actors(self, num_gpus: float, items: int) -> int:
+        if self.concurrency:
+            n = self.concurrency
+        else:
+            res = ray.cluster_resources()
+            n = int(res.get("GPU", 0)) if num_gpus else int(res.get("CPU", 1))
+        return max(1, min(n, items))
+
+    def _run(self, fn: Callable[[Any], Any], items: list[Any], num_gpus: float) -> Iterator[Any]:
+        import ray.data
+
+        rows = [{"i": i, "payload": pickle.dumps(item, protocol=5)} for i, item in enumerate(items)]
+        ctx = ray.data.DataContext.get_current()
+        saved = ctx.enable_progress_bars, ctx.print_on_execution_start
+        # relate draws its own per-stage bars; Ray Data's would only clutter them
+        ctx.enable_progress_bars = ctx.print_on_execution_start = False
+        try:
+            ds = ray.data.from_items(rows, override_num_blocks=len(rows))
+            ds = ds.map_batches(_Apply, fn_constructor_args=((fn,),), batch_size=1, batch_format="numpy",
+                                compute=ray.data.ActorPoolStrategy(size=self._actors(num_gpus, len(items))),
+                                num_cpus=1, num_gpus=num_gpus)
+            done: dict[int, bytes] = {}
+            nxt = 0
+            for row in ds.iter_rows():
+                done[int(row["i"])] = row["out"]
+                while nxt in done:  # results arrive as workers finish; hand them on in order
+                    yield pickle.loads(done.pop(nxt))
+                    nxt += 1
+        finally:
+            ctx.enable_progress_bars, ctx.print_on_execution_start = saved
+        if nxt != len(items):  # pragma: no cover - Ray lost a batch without raising
+            raise BatchStopped(f"the Ray cluster returned {nxt} of {len(items)} batches; run again to finish")
+
+
+class _Apply:
+    """A Ray Data actor: unpickles one batch, calls the stage function, pickles the result."""
+
+    def __init__(self, box: tuple[Callable[[Any], Any]]) -> None:
+        self.fn = box[0]
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = np.empty(len(batch["payload"]), dtype=object)
+        for j, payload in enumerate(batch["payload"]):
+            out[j] = pickle.dumps(self.fn(pickle.loads(payload)), protocol=5)
+        return {"i": batch["i"], "out": out}
+
+
+class _RankFromStore:
+    """The rank stage on an actor: the engine comes from the object store, once per actor."""
+
+    def __init__(self, state_ref: Any, k: int | None, keep_scores: bool) -> None:
+        self.refs = [state_ref]  # in a list, so that Ray hands the reference, not the value
+        self.k = k
+        self.keep_scores = keep_scores
+        self._rank: RankBatch | None = None
+
+    def __call__(self, articles: list[Any]) -> dict[str, list[dict[str, Any]]]:
+        if self._rank is None:
+            self._rank = RankBatch(engine_from_state(ray.get(self.refs[0])), self.k, self.keep_scores)
+        return self._rank(articles)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"refs": self.refs, "k": self.k, "keep_scores": self.keep_scores, "_rank": None}
+
+
+# ---------------------------------------------------------------------- engine state
+def engine_state(engine: Any) -> dict[str, Any]:
+    """An open engine as plain data for the object store: its attributes, the FAISS index serialised.
+
+    The model is not shipped (it is not needed to rank indexed articles; an actor loads it
+    only if asked about an article the index does not hold).
+    """
+    import faiss
+
+    state = {k: v for k, v in vars(engine).items() if k not in _NOT_SHIPPED}
+    state["index"] = None if engine.index is None else faiss.serialize_index(engine.index)
+    return state
+
+
+def engine_from_state(state: dict[str, Any]) -> Any:
+    """The engine :func:`engine_state` describes, without touching the workspace folder."""
+    import faiss
+
+    from .embed import Encoder
+    from .engine import Engine
+
+    engine = Engine.__new__(Engine)
+    vars(engine).update({k: v for k, v in state.items() if k != "index"})
+    engine.encoder = Encoder(engine.config.embed, cache_folder=engine.folder / "models")
+    engine.index = None if state["index"] is None else faiss.deserialize_index(state["index"])
+    engine._lines = []
+    return engine
