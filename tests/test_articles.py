@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+import relate.fileio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -622,7 +624,7 @@ def test_read_only_folder_vanished_file_and_concurrent_change(tmp_path, monkeypa
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(tmp_path / ".t.md.x.tmp"))
     with monkeypatch.context() as m:
-        m.setattr(A.tempfile, "mkstemp", denied)
+        m.setattr(relate.fileio.tempfile, "mkstemp", denied)
         with pytest.raises(PermissionError) as info:
             A.write_related(path, NEW)
         assert str(path) in str(info.value) and info.value.filename == str(path)
@@ -654,7 +656,9 @@ def test_crash_leaves_old_or_new_file(tmp_path, where):
             elif where == "before-rename":
                 A.os.replace = lambda a, b: os._exit(3)
             else:
-                A._fsync_dir = lambda folder: os._exit(3)
+                import relate.fileio
+
+                relate.fileio.fsync_dir = lambda folder: os._exit(3)
             A.write_related(path, NEW)
         finally:
             os._exit(4)

@@ -24,7 +24,6 @@ import math
 import os
 import re
 import stat as stat_mod
-import tempfile
 import time
 import unicodedata
 from collections import Counter
@@ -38,6 +37,7 @@ import yaml
 
 from . import frontmatter as fm
 from .errors import RecordError
+from .fileio import atomic_open
 from .frontmatter import (IMAGE_FIELDS, MAX_FRONT_MATTER, PROVIDER_FIELDS, RELATED_FIELDS,
                           format_time, parse_time, record_error, render_related)
 
@@ -1001,19 +1001,6 @@ class _RecordCache:
 # --------------------------------------------------------------------------- writing
 
 
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder or ".", os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _named(exc: OSError, path: Any) -> OSError:
     """The same kind of OSError, naming the record file rather than a temporary file."""
     return OSError(exc.errno, f"cannot write {path}: {exc.strerror or exc}", str(path))
@@ -1021,51 +1008,32 @@ def _named(exc: OSError, path: Any) -> OSError:
 
 def _atomic_write(target: str, data: bytes, mode: int, before: os.stat_result | None = None,
                   path: Any = None, fsync: bool = True) -> None:
-    """Writes ``data`` over ``target`` atomically: temporary file in the same folder, fsync, rename.
+    """Writes ``data`` over ``target`` atomically (:func:`relate.fileio.atomic_open`).
 
-    When ``before`` is given, the write is refused if ``target`` changed since that stat.
+    When ``before`` is given, the write is refused if ``target`` changed since that stat, and
+    the new file keeps that stat's owner.
     """
     path = target if path is None else path
-    folder = os.path.dirname(target)
+
+    def unchanged_since_read() -> None:
+        if before is None:
+            return
+        try:
+            now = os.stat(target)
+        except FileNotFoundError:
+            raise record_error("vanished", "the file was deleted while relate was writing "
+                               "it; nothing was written", path) from None
+        if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
+            raise record_error("changed", "the file changed while relate was writing it; "
+                               "nothing was written, run again", path)
+
+    owner = None if before is None else (before.st_uid, before.st_gid)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
-                                   dir=folder or ".")
+        with atomic_open(target, "wb", file_mode=mode, fsync=fsync, before_replace=unchanged_since_read,
+                         owner=owner) as fh:
+            fh.write(data)
     except OSError as exc:
         raise _named(exc, path) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            if before is not None and hasattr(os, "fchown") and (
-                    before.st_uid, before.st_gid) != (os.geteuid(), os.getegid()):
-                try:
-                    os.fchown(fh.fileno(), before.st_uid, before.st_gid)
-                except OSError:
-                    pass
-            if fsync:
-                os.fsync(fh.fileno())
-        if before is not None:
-            try:
-                now = os.stat(target)
-            except FileNotFoundError:
-                raise record_error("vanished", "the file was deleted while relate was writing "
-                                   "it; nothing was written", path) from None
-            if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size,
-                                                              before.st_mtime_ns):
-                raise record_error("changed", "the file changed while relate was writing it; "
-                                   "nothing was written, run again", path)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise _named(exc, path) from None
-        raise
-    if fsync:
-        _fsync_dir(folder)
 
 
 def _norm_value(value: Any) -> Any:

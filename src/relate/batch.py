@@ -43,6 +43,7 @@ import numpy as np
 
 from .config import Config, EmbedConfig, load_config
 from .errors import ConfigError, RecordError, RelateError, WorkspaceError
+from .fileio import atomic_open
 from .progress import QUIET, Progress
 
 logger = logging.getLogger(__name__)
@@ -984,33 +985,21 @@ def _write_jsonl(path: Path, targets: list[Any], lists: dict[str, list[dict]], s
                  progress: Progress) -> None:
     """One ``{"webUrl": ..., "related": [...]}`` line per target, written atomically."""
     t = time.perf_counter()
-    tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         sweep_temp_files(path.parent, [path.name])
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         changed = 0
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh, \
-                progress.stage("write", total=len(targets), unit="list") as bar:
+        with atomic_open(path, "w") as fh, progress.stage("write", total=len(targets), unit="list") as bar:
             for a in targets:
                 entries = lists.get(a.id, [])
                 fh.write(json.dumps({"webUrl": a.url, "related": entries}, ensure_ascii=False,
                                     default=_json_default) + "\n")
                 changed += not same_urls(_stored_urls(a), entries)
                 bar.update(1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
         summary.written, summary.changed = len(targets), changed
     except OSError as exc:
         _record_failure(summary, path, exc, path)
     finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
         summary.seconds["write"] = time.perf_counter() - t
 
 

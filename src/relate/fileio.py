@@ -1,40 +1,90 @@
-"""Atomic file writes shared by the workspace, the vector cache and the record writer."""
+"""Atomic file writes, shared by records, the batch job, the workspace and the index.
+
+A crash at any moment leaves the old file or the new one, never a mix: the bytes go to a
+temporary file in the same folder (``.NAME.xxxx.tmp``), are flushed to disk, and the file is
+renamed over the target; the folder entry is flushed too.
+"""
 from __future__ import annotations
 
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Callable, Iterator
 
 import numpy as np
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
-    """Writes ``data`` to ``path`` so that a crash leaves the old file or the new one.
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Flushes a folder's entries (so a rename survives a power cut); best effort."""
+    try:
+        fd = os.open(os.fspath(folder) or ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
-    The bytes go to a temporary file in the same folder, are flushed to disk, and the file
-    is renamed over ``path``. ``mode`` (default: the old file's, else 0o644) is kept.
+
+@contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "wb", file_mode: int | None = None,
+                fsync: bool = True, before_replace: Callable[[], None] | None = None,
+                owner: tuple[int, int] | None = None) -> Iterator[IO]:
+    """Opens a temporary file that replaces ``path`` when the block ends without error.
+
+    Args:
+        path: the file to write.
+        mode: ``"wb"`` or ``"w"`` (text is UTF-8 with ``\\n`` line ends).
+        file_mode: permission bits (default: the old file's, else 0o644).
+        fsync: flush the data and the folder to disk.
+        before_replace: called just before the rename; raising there leaves ``path`` untouched.
+        owner: ``(uid, gid)`` to give the new file, when permitted.
+
+    Example:
+        >>> with atomic_open("/tmp/out.jsonl", "w") as fh:
+        ...     fh.write("{}\\n")
     """
     path = Path(path)
-    if mode is None:
+    if file_mode is None:
         try:
-            mode = path.stat().st_mode & 0o7777
+            file_mode = path.stat().st_mode & 0o7777
         except FileNotFoundError:
-            mode = 0o644
+            file_mode = 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        kwargs = {"encoding": "utf-8", "newline": "\n"} if "b" not in mode else {}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
             fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+            os.fchmod(fh.fileno(), file_mode)
+            if owner is not None and owner != (os.geteuid(), os.getegid()):
+                try:
+                    os.fchown(fh.fileno(), *owner)
+                except OSError:
+                    pass
+            if fsync:
+                os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
-        except FileNotFoundError:
+        except OSError:
             pass
         raise
+    if fsync:
+        fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> None:
+    """Writes ``data`` to ``path`` atomically (see :func:`atomic_open`), keeping the file's mode."""
+    with atomic_open(path, "wb", file_mode=mode) as fh:
+        fh.write(data)
 
 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:

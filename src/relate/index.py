@@ -54,7 +54,7 @@ IVF_TRAIN_ITERATIONS = 10
 TARGET_RECALL = 0.95
 RECALL_MARGIN = 0.01
 #: Queries drawn from the corpus to tune ``nprobe`` and ``efSearch``.
-TUNE_QUERIES = 500
+TUNE_QUERIES = 1000
 #: Largest ``efSearch`` automatic tuning tries.
 MAX_EF_SEARCH = 512
 #: Vectors added per FAISS call while building (bounds the temporary memory).
