@@ -43,7 +43,7 @@ if not SHARED.is_dir():  # a checkout elsewhere: the standard place
 CORPUS = SHARED / "corpora" / "azure"
 JUDGMENTS = SHARED / "judgments" / "dev.jsonl"
 
-_FRONT = re.compile(r"\A---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT = re.compile(r"\A---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
 
 # ----------------------------------------------------------------------------- data

@@ -29,6 +29,7 @@ import platform
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ SEED = 0
 
 
 # ----------------------------------------------------------------------------- data
-def synthetic(n: int, d: int = DIM, seed: int = SEED) -> "Iterator[np.ndarray]":  # noqa: F821
+def synthetic(n: int, d: int = DIM, seed: int = SEED) -> Iterator[np.ndarray]:
     """Yields ``n`` synthetic unit vectors in chunks of 65,536, the same for a given ``(n, d, seed)``.
 
     A mixture shaped like news embeddings: a shared direction (every text is news about cloud
@@ -142,8 +143,7 @@ def measure(vectors: np.ndarray, kind: str, truth_rows: np.ndarray, truth: np.nd
             all_neighbours: str) -> dict:
     """Builds one index over ``vectors`` and measures it."""
     from relate.config import IndexConfig
-    from relate.index import (build_index, drop_self, index_bytes, index_description, recall_at, search,
-                              search_batched)
+    from relate.index import build_index, drop_self, index_bytes, index_description, recall_at, search, search_batched
 
     cfg = IndexConfig(**KINDS[kind])
     n = len(vectors)

@@ -100,8 +100,8 @@ TEXTS = [
     "Microsoft adds GPU virtual machines to Azure",
     "Azure SQL Database gets a serverless tier. Pay per second for compute.",
     "x",
-    "A much longer text about cloud storage pricing, archive tiers, lifecycle rules and what they "
-    "mean for a company keeping petabytes of logs for seven years",
+    ("A much longer text about cloud storage pricing, archive tiers, lifecycle rules and what they "
+     "mean for a company keeping petabytes of logs for seven years"),
 ]
 
 

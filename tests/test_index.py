@@ -6,10 +6,21 @@ import pytest
 
 faiss = pytest.importorskip("faiss")
 
-from relate.config import IndexConfig  # noqa: E402
-from relate.index import (build_index, choose_kind, drop_self, exact_neighbours, index_bytes,  # noqa: E402
-                          index_description, ivf_lists, load_index, recall_at, save_index, search,
-                          search_batched)
+from relate.config import IndexConfig
+from relate.index import (
+    build_index,
+    choose_kind,
+    drop_self,
+    exact_neighbours,
+    index_bytes,
+    index_description,
+    ivf_lists,
+    load_index,
+    recall_at,
+    save_index,
+    search,
+    search_batched,
+)
 
 
 def clustered(n: int, d: int = 32, centres: int = 50, seed: int = 0) -> np.ndarray:

@@ -112,7 +112,9 @@ class RayRunner:
         if isinstance(fn, EncodeBatch):
             fn, num_gpus = self._encoder(fn)
         elif isinstance(fn, RankBatch):
-            fn = _RankFromStore(ray.put(engine_state(fn.engine)), fn.k, fn.keep_scores)
+            import faiss
+
+            fn = _RankFromStore(ray.put(engine_state(fn.engine)), fn.k, fn.keep_scores, faiss.omp_get_max_threads())
         yield from self._run(fn, items, num_gpus)
 
     def connect(self) -> None:
@@ -201,21 +203,32 @@ class _Apply:
 
 
 class _RankFromStore:
-    """The rank stage on an actor: the engine comes from the object store, once per actor."""
+    """The rank stage on an actor: the engine comes from the object store, once per actor.
 
-    def __init__(self, state_ref: Any, k: int | None, keep_scores: bool) -> None:
+    FAISS runs with the driver's number of threads: how BLAS splits a search between threads
+    changes the last bit of some similarities, which can reorder exact ties (two records
+    with the same text), so the same thread count is what makes the lists the local
+    engine's, byte for byte.
+    """
+
+    def __init__(self, state_ref: Any, k: int | None, keep_scores: bool, threads: int) -> None:
         self.refs = [state_ref]  # in a list, so that Ray hands the reference, not the value
         self.k = k
         self.keep_scores = keep_scores
+        self.threads = threads
         self._rank: RankBatch | None = None
 
     def __call__(self, articles: list[Any]) -> dict[str, list[dict[str, Any]]]:
         if self._rank is None:
+            import faiss
+
+            faiss.omp_set_num_threads(self.threads)
             self._rank = RankBatch(engine_from_state(ray.get(self.refs[0])), self.k, self.keep_scores)
         return self._rank(articles)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"refs": self.refs, "k": self.k, "keep_scores": self.keep_scores, "_rank": None}
+        return {"refs": self.refs, "k": self.k, "keep_scores": self.keep_scores, "threads": self.threads,
+                "_rank": None}
 
 
 # ---------------------------------------------------------------------- engine state

@@ -23,8 +23,8 @@ Example:
     >>> from relate.config import EmbedConfig
     >>> from relate.embed import resolve_model
     >>> cfg = EmbedConfig(backend="onnx-int8")
-    >>> model = load_onnx_model(resolve_model(cfg.model), cfg, ".relate/models")
-    >>> model.encode(["Azure adds GPU VMs"], normalize_embeddings=True).shape
+    >>> model = load_onnx_model(resolve_model(cfg.model), cfg, ".relate/models")  # doctest: +SKIP
+    >>> model.encode(["Azure adds GPU VMs"], normalize_embeddings=True).shape  # doctest: +SKIP
     (1, 384)
 """
 from __future__ import annotations
@@ -36,13 +36,14 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from . import BackendUnavailable
 from ..errors import WorkspaceError
+from . import BackendUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 # ----------------------------------------------------------------------------- entry point
-def load_onnx_model(path: str | os.PathLike, cfg, cache_folder: str | os.PathLike | None = None) -> "OnnxSentenceModel":
+def load_onnx_model(path: str | os.PathLike, cfg, cache_folder: str | os.PathLike | None = None) -> OnnxSentenceModel:
     """Loads the ONNX form of a sentence-transformers model, exporting it on first use.
 
     Args:
@@ -217,7 +218,7 @@ def export_onnx(path: str | os.PathLike, out: str | os.PathLike, *, fuse: bool =
                                   dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
                                   opset_version=opset, dynamo=False)
                 exporter = "torch.onnx (TorchScript), classic BERT form"
-            except Exception as exc:  # the TorchScript exporter is deprecated; fall back to torch.export
+            except Exception as exc:  # noqa: BLE001 - the TorchScript exporter is deprecated; fall back
                 logger.warning("TorchScript export failed (%s); using the torch.export-based exporter", exc)
         if exporter is None:
             batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", max=4096)
@@ -260,8 +261,8 @@ def quantize_int8(src: str | os.PathLike, dst: str | os.PathLike, *, per_channel
 
     By default the feed-forward output projections (the matrix products that read the GELU
     output) stay in fp32: their inputs have a long-tailed range that 8-bit activations cut
-    badly. On the azure texts that lifts the mean cosine to fp32 from 0.995 to 0.997 and
-    removes most of the nDCG@5 loss, at the cost of a sixth of the int8 speed-up.
+    badly. On the azure texts that lifts the mean cosine to fp32 from 0.995 to 0.997 and cuts
+    the nDCG@5 loss from 0.011 to 0.005, for about a fifth of the int8 speed.
 
     Args:
         src: the fp32 model.
@@ -330,8 +331,8 @@ class OnnxSentenceModel:
         device: ``cuda`` uses ONNX Runtime's CUDA provider when it is installed; else CPU.
 
     Example:
-        >>> m = OnnxSentenceModel(".relate/models/onnx/.../model_int8.onnx", model_folder)
-        >>> m.encode(["a", "b"], batch_size=64, normalize_embeddings=True).shape
+        >>> m = OnnxSentenceModel(".relate/models/onnx/.../model_int8.onnx", folder)  # doctest: +SKIP
+        >>> m.encode(["a", "b"], batch_size=64, normalize_embeddings=True).shape  # doctest: +SKIP
         (2, 384)
     """
 
@@ -570,8 +571,8 @@ def _versions() -> dict[str, str]:
     for name in ("torch", "transformers", "onnx", "onnxruntime"):
         try:
             out[name] = __import__(name).__version__
-        except Exception:  # pragma: no cover - informational only
-            pass
+        except (ImportError, AttributeError):  # pragma: no cover - informational only
+            out[name] = "?"
     return out
 
 
