@@ -172,6 +172,24 @@ def test_engine_shipped_through_the_object_store_ranks_the_same(ray_cluster, dat
     assert RankBatch(clone, k=4, keep_scores=True)(rows) == RankBatch(data_engine, k=4, keep_scores=True)(rows)
 
 
+def test_rank_actor_runs_faiss_with_the_drivers_threads(ray_cluster, data_engine):
+    """BLAS splits a search by threads, which can reorder exact ties: actors match the driver's count."""
+    import faiss
+
+    from relate.ray_runner import _RankFromStore, engine_state
+
+    before = faiss.omp_get_max_threads()
+    rank = _RankFromStore(ray.put(engine_state(data_engine)), 3, False, threads=1)
+    try:
+        lists = rank(data_engine._rows[:5])  # here, in this process, as an actor would run it
+        assert faiss.omp_get_max_threads() == 1 and len(lists) == 5
+    finally:
+        faiss.omp_set_num_threads(before)
+    runner = get_runner(_ray())
+    got = list(runner.map(RankBatch(data_engine, k=3), [data_engine._rows[:5]]))
+    assert got == [RankBatch(data_engine, k=3)(data_engine._rows[:5])]
+
+
 def test_runner_maps_in_order_and_reports_a_worker_error(ray_cluster):
     runner = get_runner(_ray(ray_concurrency=2))
     assert runner.name == "ray"

@@ -74,16 +74,17 @@ class IndexConfig:
         exact_max: largest corpus searched exactly when ``kind`` is ``auto``.
         scalar_8bit: store vectors as 8-bit scalars (4x less memory, small recall cost).
         hnsw_m: HNSW graph degree.
-        ef_search: HNSW search breadth.
+        ef_search: HNSW search breadth (``None``: tuned on the corpus's own vectors until
+            recall@10 against exact search reaches 0.96).
         nprobe: IVF lists probed per query; ``None`` picks from the number of lists.
     """
 
     kind: str = "auto"
-    exact_max: int = 200_000
+    exact_max: int = 100_000
     scalar_8bit: bool = False
     hnsw_m: int = 32
     ef_construction: int = 80
-    ef_search: int = 128
+    ef_search: int | None = None
     nprobe: int | None = None
 
 

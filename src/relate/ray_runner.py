@@ -131,8 +131,6 @@ class RayRunner:
         kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
         try:
             if self.address:
-                if not self.address.startswith("ray://"):
-                    kwargs["include_dashboard"] = False
                 ray.init(address=self.address, **kwargs)
             else:
                 ray.init(include_dashboard=False, **kwargs)
