@@ -94,8 +94,9 @@ def test_ray_engine_without_ray_says_what_to_install(monkeypatch):
 
 def test_ray_engine_gives_the_ray_runner():
     pytest.importorskip("ray")
-    runner = get_runner(Config.from_dict({"batch": {"engine": "ray", "ray_batch_size": 128}}))
-    assert runner.name == "ray" and runner.encode_batch == 128  # connects on first use, not here
+    runner = get_runner(Config.from_dict({"batch": {"engine": "ray", "ray_batch_size": 1000}}))
+    assert runner.name == "ray"  # it connects on first use, not here
+    assert runner.encode_batch == 1024  # whole local chunks (512 texts), so the vectors are the local ones
 
 
 def test_encode_batch_pickles_without_its_model():

@@ -88,12 +88,10 @@ def local_run(corpus, tmp_path_factory):
 def test_ray_regenerates_the_same_files_as_local(ray_cluster, local_run, corpus, tmp_path):
     """From an empty workspace: every mirror file, and every cached vector, bit for bit the local one's.
 
-    ``ray_batch_size`` 512 encodes the same batches the local engine does (the vectors of a
-    transformer depend, in the last bit, on which texts share a padded batch); two actors
-    rank batches of 64 articles each, shipped the engine through the object store.
+    Default settings, but for two actors ranking batches of 64 articles each (shipped the
+    engine through the object store).
     """
-    summary = regenerate(corpus, _ray(ray_batch_size=512, search_batch=64), workspace=tmp_path / "ws",
-                         out=tmp_path / "out")
+    summary = regenerate(corpus, _ray(search_batch=64), workspace=tmp_path / "ws", out=tmp_path / "out")
     assert summary.exit_code == 0, summary
     expected = local_run["summary"]
     assert (summary.records, summary.encoded, summary.selected, summary.written, summary.changed) == \
@@ -106,7 +104,7 @@ def test_ray_regenerates_the_same_files_as_local(ray_cluster, local_run, corpus,
 
 
 def test_ray_with_small_batches_writes_the_same_lists(ray_cluster, local_run, corpus, tmp_path):
-    """Batches of 32 texts (many per actor): vectors may differ from local in the last bit; lists do not."""
+    """A batch size below the local engine's chunk is rounded up to it: the same vectors, the same JSONL."""
     jsonl = tmp_path / "ray.jsonl"
     summary = regenerate(corpus, _ray(ray_batch_size=32, ray_concurrency=2), workspace=tmp_path / "ws",
                          jsonl=jsonl)
@@ -116,8 +114,23 @@ def test_ray_with_small_batches_writes_the_same_lists(ray_cluster, local_run, co
     assert jsonl.read_bytes() == local_jsonl.read_bytes()
     ours, theirs = _cache(tmp_path / "ws"), _cache(local_run["ws"])
     assert ours.keys() == theirs.keys()
-    worst = max(float(np.abs(ours[k] - theirs[k]).max()) for k in ours)
-    assert worst < 1e-6
+    assert all(np.array_equal(ours[k], theirs[k]) for k in ours)
+
+
+def test_encode_batches_are_whole_local_chunks():
+    """A transformer's vectors depend on which texts share a padded batch: actors encode the local chunks."""
+    from relate.ray_runner import _InChunks
+
+    assert [get_runner(_ray(ray_batch_size=n)).encode_batch for n in (1, 256, 512, 513, 2048)] == \
+        [512, 512, 512, 1024, 2048]
+    calls = []
+
+    def fake(texts):
+        calls.append(list(texts))
+        return np.ones((len(texts), 2), dtype=np.float32)
+
+    assert _InChunks(fake, size=2)(["a", "b", "c", "d", "e"]).shape == (5, 2)
+    assert calls == [["a", "b"], ["c", "d"], ["e"]]
 
 
 def test_ray_and_local_share_the_workspace(ray_cluster, local_run, corpus, tmp_path):
@@ -211,7 +224,7 @@ def test_runner_rejects_bad_settings():
 # ====================================================================== the whole azure corpus
 @pytest.mark.slow
 def test_ray_matches_local_on_the_azure_corpus(ray_cluster, azure_dir, tmp_path):
-    """Both engines from empty workspaces, default settings (encode batches of 256 on Ray): the same JSONL."""
+    """Both engines from empty workspaces, default settings (two actors encoding): the same JSONL, byte for byte."""
     local = regenerate(azure_dir, Config(), workspace=tmp_path / "wl", jsonl=tmp_path / "local.jsonl")
     on_ray = regenerate(azure_dir, _ray(), workspace=tmp_path / "wr", jsonl=tmp_path / "ray.jsonl")
     assert on_ray.encoded == local.encoded > 4000

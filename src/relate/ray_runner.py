@@ -9,8 +9,10 @@ What runs where:
   the per-user parse cache, and every write is atomic per file, as with the local engine.
 - **encode**: a Ray Data pipeline, ``map_batches`` over a pool of actors, each loading the
   model once (one actor per CPU, or per GPU when the cluster has GPUs and ``embed.device``
-  allows them). An actor encodes ``batch.ray_batch_size`` texts per call; the driver adds
-  the vectors to the workspace's vector cache as they stream back, saving it as it goes.
+  allows them). An actor takes ``batch.ray_batch_size`` texts per call (rounded up to a
+  multiple of the local engine's 512-text chunk, which it encodes one at a time, so that
+  every vector is the local engine's bit for bit); the driver adds the vectors to the
+  workspace's vector cache as they stream back, saving it as it goes.
 - **index**: built once, on the driver, exactly as the local engine builds it.
 - **rank**: the driver's engine (index, vectors, TF-IDF matrix, ranking table) is put once in
   Ray's object store; a pool of actors each takes it from there (the vectors zero-copy, from
@@ -53,7 +55,7 @@ class RayRunner:
     Args:
         config: settings; ``batch.ray_address`` (``None``: start a local cluster on this
             machine, or join ``$RAY_ADDRESS`` when set), ``batch.ray_batch_size`` (texts per
-            encode call), ``batch.ray_concurrency`` (actors per stage; ``None``: one per CPU,
+            encode call, rounded up to a multiple of 512), ``batch.ray_concurrency`` (actors per stage; ``None``: one per CPU,
             or per GPU when encoding on GPUs).
 
     Example:
@@ -80,8 +82,14 @@ class RayRunner:
     # ------------------------------------------------------------------ hooks read by relate.batch
     @property
     def encode_batch(self) -> int:
-        """Texts per encode call on a worker (``batch.ray_batch_size``)."""
-        return self.config.batch.ray_batch_size
+        """Texts per encode call on a worker: ``batch.ray_batch_size``, rounded up to a multiple of 512.
+
+        A transformer's output depends, in the last bit, on which texts share a padded batch;
+        the local engine encodes the length-sorted texts 512 at a time, and so does each
+        actor within its batch, so the vectors (and the lists) are the local engine's.
+        """
+        size = self.config.batch.ray_batch_size
+        return -(-size // CHECKPOINT_TEXTS) * CHECKPOINT_TEXTS
 
     @property
     def save_every(self) -> int:
@@ -143,15 +151,15 @@ class RayRunner:
         logger.info("Ray cluster: %s CPUs, %s GPUs, %s node(s)", res.get("CPU", 0), res.get("GPU", 0),
                     len([n for n in ray.nodes() if n.get("Alive")]))
 
-    def _encoder(self, fn: EncodeBatch) -> tuple[EncodeBatch, float]:
+    def _encoder(self, fn: EncodeBatch) -> tuple[Callable[[Any], Any], float]:
         cfg = fn.cfg
         gpus = int(ray.cluster_resources().get("GPU", 0))
         if gpus and cfg.device in (None, "cuda"):
-            return EncodeBatch(dataclasses.replace(cfg, device="cuda")), 1.0
+            return _InChunks(EncodeBatch(dataclasses.replace(cfg, device="cuda"))), 1.0
         if gpus:
             logger.info("the Ray cluster has %d GPU(s) but embed.device is %r: encoding on CPUs "
                         "(set embed.device to cuda to use them)", gpus, cfg.device)
-        return EncodeBatch(cfg), 0.0
+        return _InChunks(EncodeBatch(cfg)), 0.0
 
     def _actors(self, num_gpus: float, items: int) -> int:
         if self.concurrency:
@@ -198,6 +206,19 @@ class _Apply:
         for j, payload in enumerate(batch["payload"]):
             out[j] = pickle.dumps(self.fn(pickle.loads(payload)), protocol=5)
         return {"i": batch["i"], "out": out}
+
+
+class _InChunks:
+    """Encodes a batch as the local engine would: 512 texts (one of its chunks) at a time."""
+
+    def __init__(self, encode: EncodeBatch, size: int = CHECKPOINT_TEXTS) -> None:
+        self.encode = encode
+        self.size = size
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        if len(texts) <= self.size:
+            return self.encode(texts)
+        return np.concatenate([self.encode(texts[i:i + self.size]) for i in range(0, len(texts), self.size)])
 
 
 class _RankFromStore:
