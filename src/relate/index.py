@@ -328,23 +328,13 @@ def index_bytes(index) -> int:
 
 
 def save_index(index, path: str | os.PathLike) -> None:
-    """Writes the index atomically (to a temporary file beside ``path``, then renamed; no copy in memory)."""
-    import tempfile
-
+    """Writes the index atomically (:func:`relate.fileio.atomic_open`), streamed: no copy in memory."""
     import faiss
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        faiss.write_index(index, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from .fileio import atomic_open
+
+    with atomic_open(path, "wb", file_mode=0o644) as fh:
+        faiss.write_index(index, faiss.PyCallbackIOWriter(fh.write))
 
 
 def load_index(path: str | os.PathLike, cfg: IndexConfig | None = None):
