@@ -146,7 +146,7 @@ def prefill(corpus: Path, by_name: dict[str, int], vecs: np.ndarray, ws: Path, s
 def run(cmd: list[str], env: dict[str, str]) -> dict:
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         sys.stderr.write(proc.stderr[-4000:])
@@ -176,7 +176,10 @@ def differing(a: Path, b: Path) -> int:
 
 def fmt_table(head: list[str], body: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-    line = lambda r: "| " + " | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) + " |"  # noqa: E731
+
+    def line(r: list[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) + " |"
+
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(head), sep, *(line(r) for r in body)])
 
@@ -204,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="relate-bench-ray-"))
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", RAY_AUTH_MODE="disabled")
-    ps = subprocess.run(["ps", "-eo", "pcpu,rss,comm", "--sort=-pcpu"], capture_output=True, text=True).stdout
+    ps = subprocess.run(["ps", "-eo", "pcpu,rss,comm", "--sort=-pcpu"], capture_output=True, text=True,
+                        check=False).stdout
     print("busiest processes at the start:\n" + "\n".join(ps.splitlines()[:6]), flush=True)
     try:
         templates = read_corpus(AZURE, cache=False).articles
@@ -265,8 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
               "CPU only (no GPU here)")
-        print(f"commands: relate index SAMPLE --engine E (encode);  relate regenerate CORPUS --out MIRROR "
-              f"--engine E (the rest); each in a fresh process, --quiet --json")
+        print("commands: relate index SAMPLE --engine E (encode);  relate regenerate CORPUS --out MIRROR "
+              "--engine E (the rest); each in a fresh process, --quiet --json")
         print()
         head = ["engine", "records", "wall s", *[f"{s} s" for s in STAGES], "encoded", "load avg"]
         body = []

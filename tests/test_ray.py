@@ -16,9 +16,9 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from relate.batch import RankBatch, get_runner, regenerate  # noqa: E402
-from relate.cli import build_parser, config_from_args, main  # noqa: E402
-from relate.config import Config  # noqa: E402
+from relate.batch import RankBatch, get_runner, regenerate
+from relate.cli import build_parser, config_from_args, main
+from relate.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
@@ -32,7 +32,7 @@ def ray_cluster():
     """A local two-CPU Ray cluster for this module (the runner joins it rather than start its own)."""
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
     yield
     if started:
         ray.shutdown()
@@ -219,6 +219,8 @@ def test_runner_rejects_bad_settings():
         get_runner(_ray(ray_batch_size=0))
     with pytest.raises(ConfigError, match="ray_concurrency"):
         get_runner(_ray(ray_concurrency=0))
+    with pytest.raises(ConfigError, match="--address auto"):  # Ray Client cannot run Ray Data
+        get_runner(_ray(ray_address="ray://head:10001"))
 
 
 # ====================================================================== the whole azure corpus

@@ -12,7 +12,7 @@ Every key of the config file (``relate.yaml`` in the working folder, or ``--conf
 is also a flag, named after its section and key: ``rank.k`` is ``--rank-k``,
 ``embed.backend`` is ``--embed-backend``. A flag wins over the file. Short forms: ``-k``
 (``--rank-k``), ``--engine`` (``--batch-engine``: ``local`` or ``ray``) and ``--address``
-(``--batch-ray-address``: ``auto`` or ``ray://HOST:PORT``; see docs/ray.md).
+(``--batch-ray-address``: ``auto`` or ``HOST:PORT`` of the cluster; see docs/ray.md).
 
 Exit codes: 0 all went well; 1 some records were skipped or files not written (the rest
 was done; see the summary); 2 usage or config error; 3 the run stopped (workspace in use,

@@ -30,14 +30,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import pickle
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import ray
 
 from .batch import CHECKPOINT_TEXTS, BatchStopped, EncodeBatch, RankBatch
 from .config import Config
+from .errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +58,12 @@ class RayRunner:
     Args:
         config: settings; ``batch.ray_address`` (``None``: start a local cluster on this
             machine, or join ``$RAY_ADDRESS`` when set), ``batch.ray_batch_size`` (texts per
-            encode call, rounded up to a multiple of 512), ``batch.ray_concurrency`` (actors per stage; ``None``: one per CPU,
-            or per GPU when encoding on GPUs).
+            encode call, rounded up to a multiple of 512), ``batch.ray_concurrency`` (actors
+            per stage; ``None``: one per CPU, or per GPU when encoding on GPUs).
+
+    Raises:
+        ConfigError: ``ray_batch_size`` or ``ray_concurrency`` below 1, or a ``ray://`` address
+            (Ray Client cannot run Ray Data pipelines).
 
     Example:
         >>> runner = RayRunner(Config.from_dict({"batch": {"engine": "ray"}}))
@@ -71,13 +78,16 @@ class RayRunner:
         self.address = config.batch.ray_address
         self.concurrency = config.batch.ray_concurrency
         if config.batch.ray_batch_size < 1:
-            from .errors import ConfigError
-
             raise ConfigError(f"batch.ray_batch_size is {config.batch.ray_batch_size}; use 1 or more")
         if self.concurrency is not None and self.concurrency < 1:
-            from .errors import ConfigError
-
             raise ConfigError(f"batch.ray_concurrency is {self.concurrency}; use 1 or more, or none")
+        target = self.address or os.environ.get("RAY_ADDRESS") or ""
+        if target.startswith("ray://"):
+            # Tried with Ray 2.60: Ray Data's streaming executor fails under Ray Client
+            # ("'Worker' object has no attribute 'core_worker'").
+            raise ConfigError(f"Ray address {target}: Ray Client (ray://) cannot run Ray Data pipelines; run "
+                              "relate on a node of the cluster with --address auto (or HOST:6379), with the "
+                              "corpus and workspace on that node or on shared storage")
 
     # ------------------------------------------------------------------ hooks read by relate.batch
     @property
@@ -122,11 +132,15 @@ class RayRunner:
         elif isinstance(fn, RankBatch):
             import faiss
 
-            fn = _RankFromStore(ray.put(engine_state(fn.engine)), fn.k, fn.keep_scores, faiss.omp_get_max_threads())
+            state = ray.put(engine_state(fn.engine))  # once; every rank actor reads it from there
+            fn = _RankFromStore(state, fn.k, fn.keep_scores, threads=faiss.omp_get_max_threads())
         yield from self._run(fn, items, num_gpus)
 
     def connect(self) -> None:
-        """Joins the configured cluster, or starts a local one (once per process).
+        """Joins the configured cluster (``batch.ray_address``, else ``$RAY_ADDRESS``), or starts a local one.
+
+        Once per process: a runner finds Ray already initialised (by an earlier run, or by the
+        caller) and uses that.
 
         A local cluster started here stays up until the process exits, so later runs in the
         same process reuse it (``ray.shutdown()`` stops it earlier).
@@ -140,12 +154,14 @@ class RayRunner:
         try:
             if self.address:
                 ray.init(address=self.address, **kwargs)
-            else:
-                ray.init(include_dashboard=False, **kwargs)
+            elif os.environ.get("RAY_ADDRESS"):
+                ray.init(**kwargs)  # Ray's own variable: join that cluster
+            else:  # a new local cluster, even if `ray start` left one running on this machine
+                ray.init(address="local", include_dashboard=False, **kwargs)
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
             where = f"at {self.address}" if self.address else "on this machine"
             raise BatchStopped(f"cannot reach or start the Ray cluster {where}: {exc}. Check --address "
-                               "(auto, or ray://HOST:10001), or leave it out to start a local cluster; "
+                               "(auto, or HOST:6379), or leave it out to start a local cluster; "
                                "--engine local runs without Ray") from exc
         res = ray.cluster_resources()
         logger.info("Ray cluster: %s CPUs, %s GPUs, %s node(s)", res.get("CPU", 0), res.get("GPU", 0),
