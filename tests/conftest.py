@@ -42,6 +42,14 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def hash_encoder():
+    """A deterministic encoder with no model (see tests/fakes.py): for the fast lane."""
+    from fakes import HashEncoder
+
+    return HashEncoder()
+
+
+@pytest.fixture(scope="session")
 def data_engine(tmp_path_factory):
     """An engine built over the repository's data/ sample (about a second of encoding)."""
     from relate import Engine
