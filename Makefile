@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast bench
+.PHONY: setup demo test test-fast lint doctest bench
 
 $(BIN)/relate: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,11 +22,22 @@ demo: setup
 	@echo; echo "== one regenerated list (out/data/$$(ls data | grep -m1 '\.md$$')) =="
 	@sed -n '/^related:/,/^secured:/p' "out/data/$$(ls data | grep -m1 '\.md$$')" | head -40
 
-test: setup
+# Pure modules whose docstring examples are run as tests.
+DOCTESTED := src/relate/records src/relate/frontmatter src/relate/corpus src/relate/text.py \
+             src/relate/config.py src/relate/rank.py src/relate/lexical.py src/relate/evaluation/metrics.py
+
+test: setup lint doctest
 	$(BIN)/python -m pytest
 
+# No model, no Ray, no subprocess or kernel, no whole corpus: well under a minute.
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not (model or ray or process or slow)"
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+doctest: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules -o addopts="" $(DOCTESTED)
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py

@@ -50,11 +50,11 @@ _FRONT = re.compile(r"\A---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 def load_corpus(folder: Path = CORPUS, cache_dir: Path | None = None) -> tuple[list[str], list[str]]:
     """``(webUrls, texts)`` of the distinct records in ``folder`` (first file wins), in file order.
 
-    Texts are ``relate.embed.article_text(title, excerpt, EmbedConfig())``. The parsed pairs are
+    Texts are ``relate.text.article_text(title, excerpt, EmbedConfig())``. The parsed pairs are
     cached in ``cache_dir`` keyed by the folder's file names and sizes.
     """
     from relate.config import EmbedConfig
-    from relate.embed import article_text
+    from relate.text import article_text
 
     files = sorted(folder.glob("*.md"))
     if not files:
@@ -143,7 +143,7 @@ class OnnxVariant:
     """relate's ONNX Runtime model on one exported file."""
 
     def __init__(self, onnx_path: Path, model_path: str, threads: int, level: str = "all", max_len: int = 128):
-        from relate.backends.onnx import OnnxSentenceModel
+        from relate.embed.onnx import OnnxSentenceModel
 
         self.model = OnnxSentenceModel(onnx_path, model_path, threads=threads, graph_optimization=level,
                                        max_seq_length=max_len)
@@ -155,7 +155,7 @@ class OnnxVariant:
 
 def prepare_exports(model_path: str, work: Path) -> dict[str, Path]:
     """Writes (once) the ONNX files the variants use: raw and fused fp32, and int8 forms."""
-    from relate.backends.onnx import export_onnx, quantize_int8
+    from relate.embed.onnx import export_onnx, quantize_int8
 
     work.mkdir(parents=True, exist_ok=True)
     files = {"raw": work / "raw.onnx", "fused": work / "fused.onnx",
@@ -179,8 +179,8 @@ def export_timing(model_path: str, work: Path, backend: str) -> tuple[float, flo
     """Seconds for a first ``load_onnx_model`` (export + quantise) and for a second one (cached)."""
     import shutil
 
-    from relate.backends.onnx import load_onnx_model
     from relate.config import EmbedConfig
+    from relate.embed.onnx import load_onnx_model
 
     cache = work / "cache"
     shutil.rmtree(cache, ignore_errors=True)
@@ -316,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = p.parse_args(argv)
 
-    from relate.backends.onnx import available_cpus
     from relate.embed import resolve_model
+    from relate.embed.onnx import available_cpus
 
     threads = args.threads or available_cpus()
     n = args.texts or (256 if args.quick else 600)

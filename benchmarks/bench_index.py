@@ -121,8 +121,6 @@ def synthetic_file(n: int, folder: Path) -> np.ndarray:
 
 def neighbour_cosines(vectors: np.ndarray, queries: int = 500, seed: int = 1) -> tuple[float, float, float]:
     """Mean cosine of a vector to its 1st and 10th neighbours (itself left out) and to random others."""
-    from relate.index import exact_neighbours
-
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(vectors), size=min(queries, len(vectors)), replace=False))
     q = np.ascontiguousarray(vectors[rows], dtype=np.float32)
@@ -130,6 +128,16 @@ def neighbour_cosines(vectors: np.ndarray, queries: int = 500, seed: int = 1) ->
     top = np.array([s[f != r][:10] for s, f, r in zip(scores, found, rows)])
     other = np.asarray(vectors[np.sort(rng.choice(len(vectors), size=len(rows), replace=False))])
     return float(top[:, 0].mean()), float(top[:, 9].mean()), float(np.mean(np.sum(q * other, axis=1)))
+
+
+def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(scores, rows)`` of the ``k`` highest inner products, by brute force over ``vectors`` read in blocks."""
+    import faiss
+    from faiss.contrib.exhaustive_search import knn_ground_truth
+
+    from relate.index import blocks
+
+    return knn_ground_truth(queries, blocks(vectors), k, metric_type=faiss.METRIC_INNER_PRODUCT, ngpu=0)
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -142,8 +150,10 @@ def rss_mib() -> float:
 def measure(vectors: np.ndarray, kind: str, truth_rows: np.ndarray, truth: np.ndarray, k_all: int, batch: int,
             all_neighbours: str) -> dict:
     """Builds one index over ``vectors`` and measures it."""
+    from faiss.contrib.evaluation import knn_intersection_measure
+
     from relate.config import IndexConfig
-    from relate.index import build_index, drop_self, index_bytes, index_description, recall_at, search, search_batched
+    from relate.index import build_index, drop_self, index_description, search
 
     cfg = IndexConfig(**KINDS[kind])
     n = len(vectors)
@@ -156,7 +166,7 @@ def measure(vectors: np.ndarray, kind: str, truth_rows: np.ndarray, truth: np.nd
     q = np.ascontiguousarray(vectors[truth_rows], dtype=np.float32)
     # recall@10, own row left out
     _, got = search(index, q, 11)
-    recall = recall_at(drop_self(got, truth_rows, 10), truth)
+    recall = knn_intersection_measure(drop_self(got, truth_rows, 10), truth)
     # one query at a time
     single = q[:200]
     t0 = time.perf_counter()
@@ -182,6 +192,29 @@ def measure(vectors: np.ndarray, kind: str, truth_rows: np.ndarray, truth: np.nd
            "qps_batched": qpsb, "recall10": recall, "all_neighbours_s": all_s, "all_note": all_note}
     del index
     return row
+
+
+def search_batched(index, queries: np.ndarray, k: int, batch: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Searches ``queries`` (a ``np.memmap`` works) a batch at a time: yields ``(start, scores, rows)``."""
+    from relate.index import search
+
+    for start in range(0, len(queries), batch):
+        scores, rows = search(index, queries[start:start + batch], k)
+        yield start, scores, rows
+
+
+def index_bytes(index) -> int:
+    """Bytes the index takes when written (a close measure of its memory), counted without a copy."""
+    import faiss
+
+    total = [0]
+
+    def count(data) -> int:
+        total[0] += len(data)
+        return len(data)
+
+    faiss.write_index(index, faiss.PyCallbackIOWriter(count))
+    return total[0]
 
 
 def machine() -> str:
@@ -217,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     import faiss
 
     from relate.config import BatchConfig, RankConfig
-    from relate.index import drop_self, exact_neighbours
+    from relate.index import drop_self
 
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     kinds = args.kinds or (["flat", "hnsw-sq8", "ivf-sq8"] if args.quick else list(KINDS))

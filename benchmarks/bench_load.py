@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(REPO / "src"))
-    from relate.articles import read_corpus
+    from relate.corpus import read_corpus
 
     corpus = Path(args.corpus)
     if not corpus.is_dir():

@@ -105,7 +105,8 @@ def make_corpus(dst: Path, n: int, templates: list, seed: int = 7) -> list[int]:
 def template_vectors(templates: list, work: Path) -> np.ndarray:
     """The azure templates' vectors (encoded once, kept in ``work``)."""
     from relate.config import EmbedConfig
-    from relate.embed import Encoder, article_text
+    from relate.embed import Encoder
+    from relate.text import article_text
 
     path = work / "templates.npy"
     if path.exists():
@@ -123,9 +124,10 @@ def template_vectors(templates: list, work: Path) -> np.ndarray:
 
 def prefill(corpus: Path, by_name: dict[str, int], vecs: np.ndarray, ws: Path, seed: int = 11) -> int:
     """A workspace whose vector cache already holds a vector for every record of ``corpus``."""
-    from relate.articles import read_corpus
     from relate.config import EmbedConfig
-    from relate.embed import VectorCache, article_text, model_id, text_key
+    from relate.corpus import read_corpus
+    from relate.embed import VectorCache, model_id, text_key
+    from relate.text import article_text
 
     cfg = EmbedConfig()
     rng = np.random.default_rng(seed)
@@ -202,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if not AZURE.is_dir():
         raise SystemExit(f"{AZURE}: the azure corpus (templates of the synthetic records) is missing")
 
-    from relate.articles import read_corpus
+    from relate.corpus import read_corpus
 
     work = args.work or Path(tempfile.mkdtemp(prefix="relate-bench-ray-"))
     work.mkdir(parents=True, exist_ok=True)

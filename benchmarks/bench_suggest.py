@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 import relate  # noqa: E402
-from relate.embed import article_text  # noqa: E402
+from relate.text import article_text  # noqa: E402
 
 
 def pct(ts: list[float]) -> tuple[float, float]:

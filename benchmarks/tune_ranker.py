@@ -20,8 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 import relate  # noqa: E402
-from relate.baselines import relate_lists, tfidf_lists  # noqa: E402
-from relate.evaluate import Judgments, judged_metrics  # noqa: E402
+from relate.evaluation import Judgments, judged_metrics, relate_lists, tfidf_lists  # noqa: E402
 
 PLAIN = dict(w_lexical=0.0, w_quality=0.0, w_provider=0.0, min_similarity=-1.0, dup_similarity=2.0,
              dup_title=2.0, story_similarity=2.0)

@@ -18,9 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 import relate  # noqa: E402
-from relate.baselines import relate_lists  # noqa: E402
 from relate.config import Config  # noqa: E402
-from relate.evaluate import Judgments, judged_metrics  # noqa: E402
+from relate.evaluation import Judgments, judged_metrics, relate_lists  # noqa: E402
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from tune_ranker import PLAIN  # noqa: E402

@@ -4,6 +4,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+import yaml
+
+from relate.frontmatter import split_front_matter
+from relate.records import norm_entry_time
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RELATE_SHARED", REPO.parent / "shared"))
 SEED = SHARED / "seed" / "000_33c2295afe8b2691.txt"
@@ -95,3 +101,37 @@ def block_span(data: bytes) -> tuple[int, int] | None:
             break
         end += len(line) + 1
     return start, end
+
+
+needs_azure = pytest.mark.skipif(not AZURE.is_dir(), reason=f"{AZURE} not found")
+
+
+def azure_files(step: int = 1) -> list[Path]:
+    """Every ``step``-th record file of the azure corpus, sorted by name."""
+    return sorted(AZURE.glob("*.md"))[::step]
+
+
+def make_folder(tmp_path: Path) -> Path:
+    """A small corpus folder: good records, a duplicate id, bad and hidden files, a non-record."""
+    root = tmp_path / "corpus"
+    write(root / "b.md", record('title: "B"', 'webUrl: "https://x.com/b"'), 60)
+    write(root / "a.md", record('title: "A"', 'webUrl: "https://x.com/a"'), 60)
+    write(root / "sub" / "c.md", record('title: "C"', 'webUrl: "https://www.x.com/a/"'), 60)  # same id as a
+    write(root / "sub" / "d.markdown", record('title: "D"', 'webUrl: "https://x.com/d"'), 60)
+    write(root / "e.md", b"---\ntitle: [\n---\n", 60)
+    write(root / "f.md", b"", 60)
+    write(root / ".hidden.md", record('title: "H"', 'webUrl: "h"'), 60)
+    write(root / ".git" / "x.md", record('title: "G"', 'webUrl: "g"'), 60)
+    write(root / "notes.txt", "not a record", 60)
+    return root
+
+
+def yaml_reference(data: bytes) -> tuple[dict, list | None]:
+    """What plain PyYAML (C loader) reads, with related times as the seed writes them."""
+    text = split_front_matter(data).text
+    ref = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    related = ref.pop("related", None)
+    for e in related or []:
+        if "publishedDateTime" in e:
+            e["publishedDateTime"] = norm_entry_time(e["publishedDateTime"])
+    return ref, related

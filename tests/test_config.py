@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from relate.config import Config, ConfigError, load_config
+from relate.config import Config, ConfigError, load_config, settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,3 +59,15 @@ def test_rank_defaults_are_the_tuned_weights_in_models():
     defaults = dataclasses.asdict(Config().rank)
     assert {k: defaults[k] for k in tuned} == tuned
     Config.from_yaml(REPO / "models" / "ranker.yaml")   # the file is itself a valid config
+
+
+def test_each_key_carries_its_help_and_choices_in_its_field():
+    keys = {key: f for key, _, f in settings()}
+    assert list(keys)[:3] == ["workspace", "embed.model", "embed.backend"] and len(keys) == 41
+    assert all(isinstance(f.metadata.get("help"), str) for f in keys.values())
+    assert keys["embed.backend"].metadata["choices"] == ("torch", "onnx", "onnx-int8")
+    assert keys["workspace"].metadata["metavar"] == "DIR|none"
+    with pytest.raises(ConfigError, match="'index.kind' is 'annoy'; use one of auto, flat, hnsw, ivf"):
+        Config.from_dict({"index": {"kind": "annoy"}})
+    with pytest.raises(ConfigError, match="'batch.engine' is 'spark'; use one of local, ray"):
+        Config().with_overrides({"batch.engine": "spark"})

@@ -1,4 +1,4 @@
-"""Index choice by size, approximate kinds, batched search, saving and loading."""
+"""Index choice by size, approximate kinds and their tuning, exact search via faiss.contrib, saving and loading."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,21 +6,28 @@ import pytest
 
 faiss = pytest.importorskip("faiss")
 
+from faiss.contrib.evaluation import knn_intersection_measure
+from faiss.contrib.exhaustive_search import knn_ground_truth
+
 from relate.config import IndexConfig
 from relate.index import (
+    blocks,
     build_index,
     choose_kind,
     drop_self,
-    exact_neighbours,
-    index_bytes,
     index_description,
     ivf_lists,
     load_index,
-    recall_at,
     save_index,
     search,
-    search_batched,
 )
+
+IP = faiss.METRIC_INNER_PRODUCT
+
+
+def exact_neighbours(vecs: np.ndarray, queries: np.ndarray, k: int, chunk: int = 262_144):
+    """``(scores, rows)`` of the exact ``k`` nearest, as the index tuning finds them."""
+    return knn_ground_truth(np.ascontiguousarray(queries), blocks(vecs, chunk), k, metric_type=IP, ngpu=0)
 
 
 def clustered(n: int, d: int = 32, centres: int = 50, seed: int = 0) -> np.ndarray:
@@ -35,7 +42,7 @@ def recall10(index, vecs: np.ndarray, queries: int = 300) -> float:
     rows = np.arange(0, len(vecs), len(vecs) // queries)[:queries]
     truth = drop_self(exact_neighbours(vecs, vecs[rows], 11)[1], rows, 10)
     _, got = search(index, vecs[rows], 11)
-    return recall_at(drop_self(got, rows, 10), truth)
+    return knn_intersection_measure(drop_self(got, rows, 10), truth)
 
 
 # ----------------------------------------------------------------------------- choice by size
@@ -111,8 +118,8 @@ def test_ivf_tunes_nprobe_from_the_data_and_respects_an_explicit_one():
 
 def test_scalar_8bit_cuts_vector_memory_fourfold():
     vecs = clustered(4000, d=64)
-    flat = index_bytes(build_index(vecs, IndexConfig(kind="flat")))
-    sq8 = index_bytes(build_index(vecs, IndexConfig(kind="flat", scalar_8bit=True)))
+    flat = len(faiss.serialize_index(build_index(vecs, IndexConfig(kind="flat"))))
+    sq8 = len(faiss.serialize_index(build_index(vecs, IndexConfig(kind="flat", scalar_8bit=True))))
     assert flat >= 4000 * 64 * 4
     assert sq8 < flat / 3.5
     desc = index_description(build_index(vecs, IndexConfig(kind="hnsw", scalar_8bit=True, hnsw_m=16)))
@@ -127,26 +134,22 @@ def test_memmap_input(tmp_path):
     assert index.ntotal == 3000
 
 
-# ----------------------------------------------------------------------------- batched search
-def test_search_batched_matches_one_call():
-    vecs = clustered(500)
-    index = build_index(vecs, IndexConfig())
-    whole_s, whole_r = search(index, vecs, 5)
-    parts = list(search_batched(index, vecs, 5, batch=128))
-    assert [p[0] for p in parts] == [0, 128, 256, 384]
-    np.testing.assert_array_equal(np.concatenate([p[2] for p in parts]), whole_r)
-    np.testing.assert_allclose(np.concatenate([p[1] for p in parts]), whole_s)
-    with pytest.raises(ValueError, match="at least 1"):
-        next(search_batched(index, vecs, 5, batch=0))
-
-
 # ----------------------------------------------------------------------------- helpers
 def test_drop_self_and_recall_by_hand():
     found = np.array([[7, 3, 4], [1, 2, 9]])
     assert drop_self(found, np.array([7, 9]), 2).tolist() == [[3, 4], [1, 2]]
     truth = np.array([[3, 5], [1, 2]])
-    assert recall_at(np.array([[3, 4], [1, 2]]), truth) == pytest.approx(3 / 4)
-    assert recall_at(np.array([[3, 4]]), np.array([[3, -1]])) == 1.0
+    assert knn_intersection_measure(np.array([[3, 4], [1, 2]]), truth) == pytest.approx(3 / 4)
+
+
+def test_tuning_truth_is_never_padded():
+    # knn_intersection_measure divides by every truth entry, -1 padding included (the old recall_at
+    # skipped padding): the tuning's truth, k + 1 exact neighbours less the query's own row over
+    # a corpus of more than k + 1 vectors, always has k real rows, so the two measures agree.
+    vecs = np.concatenate([clustered(12, d=8), clustered(12, d=8)[:3]])  # exact duplicates too
+    rows = np.arange(len(vecs))
+    truth = drop_self(exact_neighbours(vecs, vecs, 11)[1], rows, 10)
+    assert truth.shape == (len(vecs), 10) and (truth >= 0).all()
 
 
 def test_exact_neighbours_across_chunks():
@@ -155,6 +158,16 @@ def test_exact_neighbours_across_chunks():
     s2, r2 = faiss.knn(vecs[:5], vecs, 4, metric=faiss.METRIC_INNER_PRODUCT)
     np.testing.assert_array_equal(r, r2)
     np.testing.assert_allclose(s, s2, rtol=1e-5)
+    assert [b.shape for b in blocks(vecs[:300], 128)] == [(128, 32), (128, 32), (44, 32)]
+
+
+def test_tuned_values_are_pinned():
+    # What the tuning chose before exact search and recall moved to faiss.contrib: unchanged.
+    vecs = clustered(3000)
+    assert faiss.downcast_index(build_index(vecs, IndexConfig(kind="ivf"))).nprobe == 2
+    assert faiss.downcast_index(build_index(vecs, IndexConfig(kind="ivf", scalar_8bit=True))).nprobe == 2
+    hnsw = build_index(vecs, IndexConfig(kind="hnsw", hnsw_m=8, ef_search=None, scalar_8bit=True))
+    assert faiss.downcast_index(hnsw).hnsw.efSearch == 11
 
 
 # ----------------------------------------------------------------------------- save / load

@@ -44,3 +44,30 @@ def test_saved_lexicon_scores_the_same(tmp_path):
 def test_tiny_corpus_keeps_every_word():
     lex = Lexicon.fit(["one text only"])
     assert lex.scores(lex.transform(["text"]), np.array([[0]]))[0, 0] > 0
+
+
+# ----------------------------------------------------------------------------- the one TF-IDF set-up
+def _params(vec) -> dict:
+    return vec.get_params()
+
+
+def test_tfidf_vectorizer_defaults_and_each_callers_options():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from relate.lexical import TFIDF_DEFAULTS, _vectorizer, tfidf_vectorizer
+
+    assert TFIDF_DEFAULTS == {"sublinear_tf": True, "stop_words": "english"}
+    # the diversity vectors of the evaluation
+    assert _params(tfidf_vectorizer()) == _params(TfidfVectorizer(sublinear_tf=True, stop_words="english"))
+    # the TF-IDF baseline (its caller's own options override)
+    assert _params(tfidf_vectorizer(ngram_range=(1, 2))) == _params(
+        TfidfVectorizer(sublinear_tf=True, stop_words="english", ngram_range=(1, 2)))
+    assert tfidf_vectorizer(sublinear_tf=False).sublinear_tf is False
+    # the lexicon, fitted and rebuilt from a saved vocabulary, and its every-word fallback
+    assert _params(_vectorizer()) == _params(TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2,
+                                                             max_df=0.5, dtype=np.float32))
+    vocab = {"azure": 0, "arc": 1}
+    assert _params(_vectorizer(vocab)) == _params(TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1,
+                                                                  max_df=0.5, dtype=np.float32, vocabulary=vocab))
+    assert _params(Lexicon.fit(["one text only"]).vectorizer) == _params(
+        TfidfVectorizer(sublinear_tf=True, dtype=np.float32))

@@ -44,6 +44,8 @@ def test_notebook_is_committed_without_outputs():
         assert name in first.source
 
 
+@pytest.mark.process
+@pytest.mark.model
 def test_notebook_runs_on_the_sample(tmp_path, data_dir):
     if not any(data_dir.glob("*.md")):
         pytest.skip("data/ holds no sample records")
@@ -65,6 +67,8 @@ def test_notebook_runs_on_the_sample(tmp_path, data_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.process
+@pytest.mark.model
 def test_notebook_runs_on_azure_with_dev_judgments(azure_dir, judgments_file, azure_engine):
     nb = _run({"CORPUS": str(azure_dir), "JUDGMENTS": str(judgments_file), "WORKSPACE": str(azure_engine.folder),
                "SWEEP_VALUES": [0.0, 0.1, 0.3]}, timeout=900)

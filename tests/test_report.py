@@ -4,72 +4,22 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pytest
+from _helpers_evaluation import ReportEngine, report_corpus, report_judgments, u
 
-from relate.articles import Article
-from relate.config import Config
-from relate.evaluate import Judgments, evaluate
-from relate.report import (examples_html, headline_table, pick_examples, plot_sweep, resolve_compare,
-                           write_report)
-
-T0 = datetime(2022, 5, 1, tzinfo=timezone.utc)
-NAMES = ["a", "b", "c", "d", "e", "f"]
-
-
-def u(name):
-    return f"https://x.com/{name}"
+from relate.evaluation import Judgments, evaluate
+from relate.report import examples_html, plot_sweep, write_report
 
 
 @pytest.fixture()
 def corpus():
-    topics = {"a": ["News", "AI"], "b": ["News", "AI"], "c": ["News", "AI"], "d": ["News", "IoT"],
-              "e": ["News", "IoT"], "f": ["News"]}
-    return [Article(title=f"Story <{n}> & co", web_url=u(n), excerpt=f"text {n}", published_at=T0 + timedelta(days=i),
-                    provider_domain=f"p{i % 2}.com", quality=10 * (i + 1), topics=topics[n],
-                    related_urls=[u(m) for m in NAMES if m != n][:2])
-            for i, n in enumerate(NAMES)]
-
-
-class FakeEngine:
-    """suggest_many / vectors_for / articles / config, as relate.Engine has them."""
-
-    def __init__(self, articles):
-        self.articles = {a.id: a for a in articles}
-        self.config = Config()
-        self.sweeps = []
-
-    def __len__(self):
-        return len(self.articles)
-
-    def suggest_many(self, articles, k=5, **options):
-        self.sweeps.append(options)
-        w = options.get("w_quality", 0.0)
-        out = {}
-        for a in articles:
-            others = [b for b in self.articles.values() if b.url != a.url]
-            # similarity: same topic first; the quality weight pulls high-quality items up
-            score = {b.url: (1.0 if set(a.topics) & set(b.topics) - {"News"} else 0.5) + w * b.quality / 60
-                     for b in others}
-            best = sorted(others, key=lambda b: -score[b.url])[:k]
-            out[a.id] = [{"webUrl": b.url, "title": b.title, "score": score[b.url]} for b in best]
-        return out
-
-    def vectors_for(self, articles):
-        return np.array([[1.0, 0.0] if "AI" in a.topics else [0.0, 1.0] for a in articles])
+    return report_corpus()
 
 
 @pytest.fixture()
 def judgments(tmp_path):
-    rows = [{"query": u("a"), "candidate": u("b"), "grade": 2, "dup": False},
-            {"query": u("a"), "candidate": u("c"), "grade": 2, "dup": True},
-            {"query": u("a"), "candidate": u("d"), "grade": 0, "dup": False},
-            {"query": u("d"), "candidate": u("e"), "grade": 1, "dup": False}]
-    path = tmp_path / "judgments.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    return path
+    return report_judgments(tmp_path / "judgments.jsonl")
 
 
 def _images(text):
@@ -77,7 +27,7 @@ def _images(text):
 
 
 def test_write_report_is_one_self_contained_html(tmp_path, corpus, judgments):
-    engine = FakeEngine(corpus)
+    engine = ReportEngine(corpus)
     out = write_report(corpus, tmp_path / "r" / "report.html", judgments=judgments, compare="legacy",
                        engine=engine, k=2, sweep_values=[0.0, 0.5], examples=3)
     assert out == tmp_path / "r" / "report.html"
@@ -98,7 +48,7 @@ def test_write_report_is_one_self_contained_html(tmp_path, corpus, judgments):
 
 
 def test_write_report_to_a_folder_without_judgments_or_comparison(tmp_path, corpus):
-    out = write_report(corpus, tmp_path, compare=None, engine=FakeEngine(corpus), k=2, baselines=(),
+    out = write_report(corpus, tmp_path, compare=None, engine=ReportEngine(corpus), k=2, baselines=(),
                        sweep_values=None, examples=2)
     assert out == tmp_path / "relate-eval.html"
     text = out.read_text(encoding="utf-8")
@@ -109,14 +59,14 @@ def test_write_report_to_a_folder_without_judgments_or_comparison(tmp_path, corp
 def test_write_report_compares_with_lists_from_a_file(tmp_path, corpus):
     other = tmp_path / "other.json"
     other.write_text(json.dumps({u("a"): [u("f"), u("e")], u("b"): [u("a")]}), encoding="utf-8")
-    out = write_report(corpus, tmp_path / "x.html", compare=[str(other), "legacy"], engine=FakeEngine(corpus),
+    out = write_report(corpus, tmp_path / "x.html", compare=[str(other), "legacy"], engine=ReportEngine(corpus),
                        k=2, sweep_values=None, examples=2)
     text = out.read_text(encoding="utf-8")
     assert "relate against <b>other</b>" in text and "<h3>relate against legacy</h3>" in text
 
 
 def test_write_report_rejects_bad_arguments(tmp_path, corpus):
-    engine = FakeEngine(corpus)
+    engine = ReportEngine(corpus)
     with pytest.raises(ValueError, match="no such file"):
         write_report(corpus, tmp_path / "x.html", compare="nonexistent.json", engine=engine)
     with pytest.raises(ValueError, match="positive integer"):
@@ -125,28 +75,10 @@ def test_write_report_rejects_bad_arguments(tmp_path, corpus):
         write_report(corpus, tmp_path / "x.html", engine=engine, baselines=("bm25",))
 
 
-def test_resolve_compare(tmp_path, corpus):
-    assert resolve_compare(None, corpus) == (None, None)
-    assert resolve_compare("none", corpus) == (None, None)
-    name, lists = resolve_compare("legacy", corpus)
-    assert name == "legacy" and lists[u("a")] == [u("b"), u("c")]
-    assert resolve_compare("tfidf", corpus, k=1)[0] == "tfidf"
-
-
-def test_headline_table_and_examples(corpus, judgments):
+def test_examples_html(corpus, judgments):
     j = Judgments.from_file(judgments)
     relate = {u("a"): [u("b"), u("d")], u("d"): [u("e")]}
     legacy = {u("a"): [u("c"), u("d")], u("d"): [u("a")]}
-    rep = evaluate(corpus, {"relate": relate, "legacy": legacy}, j, k=2, vectors=False)
-    table = headline_table(rep, "legacy")
-    lines = table.splitlines()
-    assert lines[0].startswith("| metric | relate | legacy |")
-    # a: relate shows b (grade 2) then d (0): nDCG 1; legacy shows c, a dup, then d: 0.
-    # d: relate shows e (grade 1): 1; legacy shows a (unjudged): 0.  Means 1.0 and 0.0, diff +1.
-    ndcg = next(line for line in lines if line.startswith("| nDCG@2"))
-    assert "| 1.000 | 0.000 | +1.000" in ndcg
-    picked = pick_examples(corpus, relate, j, n=3)
-    assert picked == [u("a"), u("d")]          # one judged query (n // 2), then those with a relate list
     html_text = examples_html(corpus, {"relate": relate, "legacy": legacy}, [u("a")], j, k=2)
     assert html_text.count("<li>") == 4 and 'class="b dup"' in html_text
 
@@ -160,9 +92,10 @@ def test_plot_sweep_draws_one_point_per_value():
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_report_on_azure_with_dev_judgments(tmp_path, azure_dir, judgments_file, azure_engine):
     from relate import read_corpus
-    from relate.baselines import legacy_lists, tfidf_lists
+    from relate.evaluation import legacy_lists, tfidf_lists
 
     corpus = read_corpus(azure_dir)
     j = Judgments.from_file(judgments_file)

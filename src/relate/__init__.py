@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Article": "articles",
-    "Corpus": "articles",
-    "article_id": "articles",
-    "as_article": "articles",
-    "read_article": "articles",
-    "read_corpus": "articles",
-    "write_related": "articles",
+    "Article": "records",
+    "Corpus": "corpus",
+    "article_id": "records",
+    "as_article": "corpus",
+    "read_article": "corpus",
+    "read_corpus": "corpus",
+    "write_related": "corpus",
     "Config": "config",
     "load_config": "config",
     "Engine": "engine",
@@ -47,7 +47,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .articles import Article, Corpus, article_id, as_article, read_article, read_corpus, write_related
     from .config import Config, load_config
+    from .corpus import Corpus, as_article, read_article, read_corpus, write_related
     from .engine import Engine, suggest
     from .errors import ConfigError, RecordError, RelateError, WorkspaceError
+    from .records import Article, article_id

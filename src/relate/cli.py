@@ -26,20 +26,26 @@ Example:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import typing
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
-from .config import Config
+from . import __version__, batch
+from .batch import json_default, strip_scores
+from .config import Config, load_config, settings
+from .corpus import read_article
+from .engine import Engine
 from .errors import ConfigError, RecordError, RelateError, WorkspaceError
+from .frontmatter import render_related
+from .progress import Progress
+from .workspace import Workspace, WorkspaceLocked
 
 logger = logging.getLogger("relate")
 
@@ -55,19 +61,7 @@ class UsageError(RelateError):
 # ====================================================================== config flags
 def config_keys() -> list[tuple[str, Any, str]]:
     """Every config key as ``(dotted_key, type_hint, help)``, in declaration order."""
-    out: list[tuple[str, Any, str]] = []
-    hints = typing.get_type_hints(Config)
-    top_help = _attribute_docs(Config)
-    for f in dataclasses.fields(Config):
-        hint = hints[f.name]
-        if dataclasses.is_dataclass(hint):
-            docs = _attribute_docs(hint)
-            sub_hints = typing.get_type_hints(hint)
-            for sf in dataclasses.fields(hint):
-                out.append((f"{f.name}.{sf.name}", sub_hints[sf.name], docs.get(sf.name, "")))
-        else:
-            out.append((f.name, hint, top_help.get(f.name, "")))
-    return out
+    return [(key, hint, f.metadata.get("help", "")) for key, hint, f in settings()]
 
 
 def flag_name(key: str) -> str:
@@ -75,42 +69,12 @@ def flag_name(key: str) -> str:
     return "--" + key.replace(".", "-").replace("_", "-")
 
 
-def _attribute_docs(cls: type) -> dict[str, str]:
-    """``name: text`` items of a Google-style ``Attributes:`` docstring section."""
-    doc = cls.__doc__ or ""
-    m = re.search(r"^\s*Attributes:\s*$(.*)", doc, re.M | re.S)
-    if not m:
-        return {}
-    docs: dict[str, str] = {}
-    current = None
-    indent = None
-    for line in m.group(1).splitlines():
-        if not line.strip():
-            continue
-        ind = len(line) - len(line.lstrip())
-        item = re.match(r"^\s*(\w+):\s*(.*)$", line)
-        if item and (indent is None or ind <= indent):
-            indent = ind
-            current = item.group(1)
-            docs[current] = item.group(2).strip()
-        elif current is not None and indent is not None and ind > indent:
-            docs[current] += " " + line.strip()
-        else:
-            break
-    return {k: v.replace("%", "%%").replace("``", "") for k, v in docs.items()}
-
-
-def _metavar(key: str, hint: Any) -> str:
-    if key == "workspace":
-        return "DIR|none"
-    section, _, name = key.partition(".")
-    try:
-        from .config import _CHOICES
-    except ImportError:  # pragma: no cover
-        _CHOICES = {}
-    for (cls_name, field_name), allowed in _CHOICES.items():
-        if field_name == name and cls_name.lower() == f"{section}config":
-            return "{" + ",".join(allowed) + "}"
+def _metavar(hint: Any, metadata: Any) -> str:
+    """The flag's metavar: the field's own, its choices, else from its type (``|none`` if optional)."""
+    if "metavar" in metadata:
+        return metadata["metavar"]
+    if "choices" in metadata:
+        return "{" + ",".join(metadata["choices"]) + "}"
     origin = typing.get_origin(hint)
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     optional = len(args) < len(typing.get_args(hint))
@@ -120,10 +84,6 @@ def _metavar(key: str, hint: Any) -> str:
         inner = args[0] if args else hint
         base = {int: "N", float: "X", str: "TEXT"}.get(inner, "VALUE")
     return f"{base}|none" if optional else base
-
-
-def _is_bool(hint: Any) -> bool:
-    return hint is bool or (typing.get_origin(hint) is typing.Union and bool in typing.get_args(hint))
 
 
 #: Short flags for a few config keys, besides their ``--section-key`` flag.
@@ -136,23 +96,22 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         "settings", "each key of the config file as a flag (section-key); a flag wins over the file")
     group.add_argument("--config", metavar="FILE",
                        help="config file (default: $RELATE_CONFIG, else ./relate.yaml if present)")
-    for key, hint, help_text in config_keys():
+    for key, hint, f in settings():
         names = [flag_name(key)]
         if key == "rank.k":
             names.insert(0, "-k")
         names += _ALIASES.get(key, [])
-        if _is_bool(hint):
+        help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse formats help with %
+        if hint is bool or (typing.get_origin(hint) is typing.Union and bool in typing.get_args(hint)):
             group.add_argument(*names, dest=_CFG_PREFIX + key, action=argparse.BooleanOptionalAction,
                                default=None, help=help_text)
         else:
-            group.add_argument(*names, dest=_CFG_PREFIX + key, metavar=_metavar(key, hint), default=None,
+            group.add_argument(*names, dest=_CFG_PREFIX + key, metavar=_metavar(hint, f.metadata), default=None,
                                help=help_text)
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The config file (``--config``, ``$RELATE_CONFIG`` or ``./relate.yaml``) with the flags on top."""
-    from .config import load_config
-
     overrides = {k[len(_CFG_PREFIX):]: v for k, v in vars(args).items()
                  if k.startswith(_CFG_PREFIX) and v is not None}
     if getattr(args, "config", None) and not Path(args.config).is_file():
@@ -170,8 +129,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
 # ====================================================================== parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``relate`` command."""
-    from . import __version__
-
     parser = argparse.ArgumentParser(
         prog="relate",
         description="Related-article lists for a news corpus: sentence-transformers + FAISS + a quality-aware "
@@ -262,7 +219,6 @@ def _seconds(text: str) -> float | None:
 
 # ====================================================================== commands
 def _progress(args: argparse.Namespace, cfg: Config):
-    from .progress import Progress
 
     return Progress(enabled=cfg.batch.progress and not args.quiet)
 
@@ -285,7 +241,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     """``relate index CORPUS``."""
     cfg = config_from_args(args)
     corpus = _corpus_path(args.corpus)
-    from . import batch
 
     summary = batch.index(corpus, cfg, progress=_progress(args, cfg), wait=args.wait, rebuild=args.rebuild)
     _print_summary(summary, args.json)
@@ -299,7 +254,6 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     paths = list(args.paths)
     if args.paths_from:
         paths += _read_paths(args.paths_from)
-    from . import batch
 
     summary = batch.regenerate(corpus, cfg, out=args.out, jsonl=args.jsonl, dry_run=args.dry_run,
                                since=args.since, paths=paths or None, progress=_progress(args, cfg),
@@ -321,18 +275,13 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     if not Path(args.file).is_file():
         raise UsageError(f"{args.file}: no such file")
-    from .articles import read_article
-    from .batch import resolve_workspace, strip_scores
-    from .engine import Engine
 
     article = read_article(args.file)
-    folder = resolve_workspace(None, cfg)
-    engine = Engine(folder, cfg)
+    engine = Engine(Workspace.require(cfg, near=args.file), cfg)
     entries = engine.suggest(article)
     if args.json:
-        print(json.dumps(entries, ensure_ascii=False, indent=2, default=_json_default))
+        print(json.dumps(entries, ensure_ascii=False, indent=2, default=json_default))
     else:
-        from .articles import render_related
 
         sys.stdout.write(render_related([strip_scores(e) for e in entries]))
     return EXIT_OK
@@ -346,24 +295,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from .report import write_report
     except ImportError as exc:
         raise UsageError(f"relate eval needs the evaluation extras ({exc}); pip install 'relate[eval]'") from None
-    from .batch import resolve_workspace
-    from .lock import WorkspaceLock
 
-    folder = resolve_workspace(None, cfg)
+    ws = Workspace.resolve(None, cfg, corpus=corpus)
     options: dict[str, Any] = {}
     if args.compare:
         options["compare"] = args.compare if len(args.compare) > 1 else args.compare[0]
-    with WorkspaceLock(folder, timeout=args.wait, command=f"relate eval (pid {os.getpid()})"):
+    with ws.locked("relate eval", wait=args.wait):
         path = write_report(corpus, args.out, judgments=args.judgments, engine=None, k=cfg.rank.k,
-                            workspace=folder, config=cfg, **options)
+                            workspace=ws.folder, config=cfg, **options)
     print(f"report: {path}")
     return EXIT_OK
-
-
-def _json_default(value: Any) -> Any:
-    from .batch import _json_default as default
-
-    return default(value)
 
 
 # ====================================================================== main
@@ -371,7 +312,7 @@ def _json_default(value: Any) -> Any:
 def _sigterm_as_exit() -> Iterator[None]:
     """SIGTERM unwinds like Ctrl-C (locks released, temporary files removed)."""
     if threading_main():
-        def handler(signum, frame):  # noqa: ARG001
+        def handler(signum, frame):
             raise KeyboardInterrupt
 
         old = signal.signal(signal.SIGTERM, handler)
@@ -425,7 +366,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # relate draws its own per-stage bars; the model libraries' bars ("Loading weights"...)
     # would only clutter them, or a log file. Set before those libraries are imported.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    from .lock import WorkspaceLocked
 
     try:
         with _sigterm_as_exit():
@@ -448,11 +388,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         try:
-            sys.stdout = open(os.devnull, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
         except OSError:
             pass
         return EXIT_OK
-    except Exception as exc:  # a bug in relate: show where, and stop like any other stop
+    except Exception as exc:  # noqa: BLE001 - a bug in relate: show where, and stop like any other stop
         import traceback
 
         traceback.print_exc()

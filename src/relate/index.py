@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import IndexConfig
+from .fileio import atomic_open
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ TUNE_QUERIES = 1000
 MAX_EF_SEARCH = 512
 #: Vectors added per FAISS call while building (bounds the temporary memory).
 ADD_CHUNK = 65_536
+#: Vectors per block of the brute-force pass that finds the true neighbours when tuning.
+EXACT_CHUNK = 262_144
 
 
 def choose_kind(n: int, cfg: IndexConfig) -> str:
@@ -170,7 +173,9 @@ def tune_nprobe(index, vectors: np.ndarray, target: float = TARGET_RECALL + RECA
     """Smallest IVF ``nprobe`` whose recall@k (a query's own row left out) on corpus vectors reaches ``target``.
 
     Queries are a random sample of the corpus itself, the batch job's workload; the exact
-    answers come from a brute-force pass over ``vectors``. The index is left set to the result.
+    answers come from a brute-force pass over ``vectors`` read in blocks
+    (``faiss.contrib.exhaustive_search.knn_ground_truth``), and recall is
+    ``faiss.contrib.evaluation.knn_intersection_measure``. The index is left set to the result.
     """
     import faiss
 
@@ -207,14 +212,19 @@ def _tune(index, vectors, use, low: int, high: int, target: float, k: int, queri
     if n <= k + 1:
         use(high)
         return high
+    import faiss
+    from faiss.contrib.evaluation import knn_intersection_measure
+    from faiss.contrib.exhaustive_search import knn_ground_truth
+
     rows = np.sort(rng.choice(n, size=min(queries, n), replace=False))
     q = _rows(vectors, rows)
-    truth = drop_self(exact_neighbours(vectors, q, k + 1)[1], rows, k)
+    _, exact = knn_ground_truth(q, blocks(vectors), k + 1, metric_type=faiss.METRIC_INNER_PRODUCT, ngpu=0)
+    truth = drop_self(exact, rows, k)
 
     def recall(value: int) -> float:
         use(value)
         _, got = index.search(q, k + 1)
-        return recall_at(drop_self(got, rows, k), truth)
+        return knn_intersection_measure(drop_self(got, rows, k), truth)
 
     lo, hi = low - 1, low  # recall(lo) is taken to miss; hi is the value tried next
     reached = recall(hi)
@@ -235,59 +245,11 @@ def _tune(index, vectors, use, low: int, high: int, target: float, k: int, queri
     return hi
 
 
-def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int, chunk: int = 262_144
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """``(scores, rows)`` of the ``k`` highest inner products, by brute force over ``vectors`` read in chunks."""
-    import faiss
-
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
-    best_s = np.full((len(queries), k), -np.inf, dtype=np.float32)
-    best_i = np.full((len(queries), k), -1, dtype=np.int64)
-    for start in range(0, vectors.shape[0], chunk):
-        block = np.ascontiguousarray(vectors[start:start + chunk], dtype=np.float32)
-        s, i = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
-        s = np.concatenate([best_s, s], axis=1)
-        i = np.concatenate([best_i, i + start], axis=1)
-        top = np.argsort(-s, axis=1, kind="stable")[:, :k]
-        best_s = np.take_along_axis(s, top, axis=1)
-        best_i = np.take_along_axis(i, top, axis=1)
-    return best_s, best_i
-
-
-def recall_at(got: np.ndarray, truth: np.ndarray) -> float:
-    """Share of the true neighbours (``-1`` padding ignored) found in ``got``, over all queries."""
-    hits = total = 0
-    for g, t in zip(got, truth):
-        t = t[t >= 0]
-        hits += len(np.intersect1d(g, t, assume_unique=False))
-        total += len(t)
-    return hits / total if total else 1.0
-
-
 def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Nearest rows for each query: ``(scores, rows)``, both ``(len(queries), k)``; missing rows are -1."""
     queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
     k = max(1, min(int(k), max(int(index.ntotal), 1)))
     return index.search(queries, k)
-
-
-def search_batched(index, queries: np.ndarray, k: int, batch: int = 1024
-                   ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Searches ``queries`` a batch at a time: yields ``(start, scores, rows)`` per batch.
-
-    Only one batch of queries and results is in memory at once, so ``queries`` may be a
-    ``np.memmap`` of a corpus larger than memory. FAISS spreads each batch over every core.
-
-    Example:
-        >>> v = np.eye(3, dtype="float32")
-        >>> [(s, r[:, 0].tolist()) for s, _, r in search_batched(build_index(v, IndexConfig()), v, 1, batch=2)]
-        [(0, [0, 1]), (2, [2])]
-    """
-    if batch < 1:
-        raise ValueError(f"batch must be at least 1, not {batch}")
-    for start in range(0, len(queries), batch):
-        scores, rows = search(index, queries[start:start + batch], k)
-        yield start, scores, rows
 
 
 def index_description(index) -> str:
@@ -312,26 +274,9 @@ def index_description(index) -> str:
     return f"{type(inner).__name__}, {size}"
 
 
-def index_bytes(index) -> int:
-    """Bytes the index takes when written (a close measure of its memory), counted without a copy."""
-    import faiss
-
-    total = [0]
-
-    def count(data) -> int:
-        total[0] += len(data)
-        return len(data)
-
-    writer = faiss.PyCallbackIOWriter(count)
-    faiss.write_index(index, writer)
-    return total[0]
-
-
 def save_index(index, path: str | os.PathLike) -> None:
     """Writes the index atomically (:func:`relate.fileio.atomic_open`), streamed: no copy in memory."""
     import faiss
-
-    from .fileio import atomic_open
 
     with atomic_open(path, "wb", file_mode=0o644) as fh:
         faiss.write_index(index, faiss.PyCallbackIOWriter(fh.write))
@@ -345,6 +290,20 @@ def load_index(path: str | os.PathLike, cfg: IndexConfig | None = None):
     if cfg is not None:
         configure(index, cfg)
     return index
+
+
+def blocks(vectors: np.ndarray, size: int = EXACT_CHUNK) -> Iterator[np.ndarray]:
+    """``vectors`` as contiguous float32 blocks of ``size`` rows, for a pass that reads them in chunks.
+
+    The block iterator ``faiss.contrib.exhaustive_search.knn_ground_truth`` takes: with a
+    ``np.memmap`` only one block is in memory at once.
+
+    Example:
+        >>> [b.shape for b in blocks(np.zeros((5, 2), dtype="float32"), 2)]
+        [(2, 2), (2, 2), (1, 2)]
+    """
+    for start in range(0, vectors.shape[0], size):
+        yield np.ascontiguousarray(vectors[start:start + size], dtype=np.float32)
 
 
 # ----------------------------------------------------------------------------- internals

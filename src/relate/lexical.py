@@ -7,30 +7,54 @@ company, a place) tell which of them are about the same *specific* subject. The 
 Saved without pickle: the vocabulary as JSON, the IDF weights and the (n, vocabulary) matrix
 as ``.npy``/``.npz`` arrays.
 
+Every TF-IDF model in relate comes from :func:`tfidf_vectorizer` (this lexicon, the TF-IDF
+baseline and the diversity vectors of the evaluation), each with its own options.
+
 Example:
     >>> lex = Lexicon.fit(["azure arc ships", "azure arc preview", "bread recipe"])
-    >>> lex.scores(lex.transform(["azure arc"]), np.array([[0, 2]])).round(2).tolist()
-    [[0.73, 0.0]]
+    >>> [round(float(s), 2) for s in lex.scores(lex.transform(["azure arc"]), np.array([[0, 2]]))[0]]
+    [0.73, 0.0]
 """
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
+
+from .fileio import atomic_save_npy, atomic_write_bytes
 
 VOCAB = "lexicon-vocab.json"
 IDF = "lexicon-idf.npy"
 MATRIX = "lexicon-matrix.npz"
 
+#: What every TF-IDF model in relate shares unless a caller says otherwise.
+TFIDF_DEFAULTS = {"sublinear_tf": True, "stop_words": "english"}
 
-def _vectorizer(vocabulary=None):
+
+def tfidf_vectorizer(**options):
+    """A scikit-learn ``TfidfVectorizer`` with :data:`TFIDF_DEFAULTS` and then ``options``.
+
+    Args:
+        **options: any ``TfidfVectorizer`` argument; they override the defaults
+            (``stop_words=None`` keeps every word).
+
+    Example:
+        >>> vec = tfidf_vectorizer(ngram_range=(1, 2))
+        >>> vec.sublinear_tf, vec.stop_words, vec.ngram_range
+        (True, 'english', (1, 2))
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    return TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=1 if vocabulary is not None else 2,
-                           max_df=0.5, dtype=np.float32, vocabulary=vocabulary)
+    return TfidfVectorizer(**{**TFIDF_DEFAULTS, **options})
+
+
+def _vectorizer(vocabulary=None):
+    """The lexicon's own TF-IDF set-up (a fixed ``vocabulary`` when rebuilt from disk)."""
+    return tfidf_vectorizer(min_df=1 if vocabulary is not None else 2, max_df=0.5, dtype=np.float32,
+                            vocabulary=vocabulary)
 
 
 class Lexicon:
@@ -53,15 +77,13 @@ class Lexicon:
         return self._vectorizer
 
     @classmethod
-    def fit(cls, texts: Sequence[str]) -> "Lexicon":
+    def fit(cls, texts: Sequence[str]) -> Lexicon:
         """Fits on the corpus texts (words in fewer than 2 texts or over half of them are dropped)."""
         vec = _vectorizer()
         try:
             matrix = vec.fit_transform(texts)
         except ValueError:  # too few texts for min_df/max_df: keep every word
-            from sklearn.feature_extraction.text import TfidfVectorizer
-
-            vec = TfidfVectorizer(sublinear_tf=True, dtype=np.float32)
+            vec = tfidf_vectorizer(stop_words=None, dtype=np.float32)
             matrix = vec.fit_transform(texts) if any(t.strip() for t in texts) else None
             if matrix is None:
                 vec = None
@@ -104,8 +126,6 @@ class Lexicon:
 
         import scipy.sparse as sp
 
-        from .fileio import atomic_save_npy, atomic_write_bytes
-
         folder = Path(folder)
         vocab = {} if self.vectorizer is None else {k: int(v) for k, v in self.vectorizer.vocabulary_.items()}
         atomic_write_bytes(folder / VOCAB, json.dumps(vocab, ensure_ascii=False).encode("utf-8"))
@@ -116,7 +136,7 @@ class Lexicon:
         atomic_write_bytes(folder / MATRIX, buf.getvalue())
 
     @classmethod
-    def load(cls, folder: str | os.PathLike) -> "Lexicon":
+    def load(cls, folder: str | os.PathLike) -> Lexicon:
         """Reads what :meth:`save` wrote."""
         import scipy.sparse as sp
 
@@ -128,4 +148,5 @@ class Lexicon:
 
     @staticmethod
     def exists(folder: str | os.PathLike) -> bool:
+        """Whether ``folder`` holds a saved lexicon."""
         return all((Path(folder) / f).exists() for f in (VOCAB, IDF, MATRIX))

@@ -30,7 +30,7 @@ from .config import RankConfig
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: Words too common in headlines to tell two stories apart.
 _STOP = frozenset("""a an and are as at be by for from has have how in is it its of on or the to
-was were will with this that what why new now you your we our us""".split())
+was were will with this that what why new now you your we our us""".split())  # noqa: SIM905
 
 
 def title_tokens(title: str) -> frozenset[str]:

@@ -1,0 +1,157 @@
+"""The batch job: :func:`index` (load, encode, index) and :func:`regenerate` (then rank and write), safely.
+
+Stages, each timed and shown as a progress bar on a terminal:
+
+1. **load**: read the corpus (a folder of record files or a ``.jsonl`` file); bad records
+   are skipped and listed, the rest go on.
+2. **encode**: encode only the texts the workspace has never seen, in checkpointed chunks
+   (a run killed part-way keeps what it finished), then
+3. **index**: bring the workspace's FAISS index and provider priors up to date
+   (:meth:`relate.engine.Engine.update`; removed records are dropped).
+4. **rank**: related lists for the selected articles, a batch of FAISS searches at a time.
+5. **write**: in place (only each file's ``related:`` block changes), to a mirror folder, or
+   to one JSONL file; every write is atomic.
+
+The whole run holds the workspace lock. The workspace is found by the one resolution rule
+(:meth:`relate.workspace.Workspace.resolve`): ``workspace=``, ``workspace:`` in the config,
+``$RELATE_WORKSPACE``, else ``<corpus>/.relate``.
+
+Example:
+    >>> from relate.batch import regenerate
+    >>> summary = regenerate("data/", workspace="/tmp/ws", dry_run=True)
+    >>> summary.exit_code, summary.changed
+    (0, ...)
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, load_config
+from ..errors import ConfigError
+from ..progress import QUIET, Progress
+from ..workspace import Workspace
+from .outputs import check_out_dir, write_jsonl, write_records
+from .outputs import dry_run as dry_run_output
+from .runners import get_runner
+from .stages import load, parse_since, rank, select, update
+from .summary import BatchStopped, Summary
+
+
+def index(corpus: str | os.PathLike, config: Config | None = None, *,
+          workspace: str | os.PathLike | Workspace | None = None, progress: Progress = QUIET,
+          wait: float | None = 0.0, rebuild: bool = False, encoder: Any = None) -> Summary:
+    """Builds or updates the workspace for ``corpus`` (load, encode, index).
+
+    Args:
+        corpus: a folder of record files, or a ``.jsonl``/``.json`` file.
+        config: settings (``None``: :func:`relate.config.load_config`).
+        workspace: the workspace folder (``None``: ``config.workspace``, ``$RELATE_WORKSPACE``,
+            else ``<corpus>/.relate``; see :meth:`relate.workspace.Workspace.resolve`).
+        progress: progress display.
+        wait: seconds to wait for another run holding the workspace (``None``: for ever).
+        rebuild: start the workspace again (e.g. after changing the model).
+        encoder: the encoder (``None``: the configured model; see :class:`relate.engine.Engine`).
+
+    Returns:
+        The :class:`Summary`; ``stopped`` is set when the run could not finish.
+
+    Raises:
+        WorkspaceLocked: another run holds the workspace after ``wait`` seconds.
+        ConfigError: a setting this version cannot run.
+    """
+    config = config if config is not None else load_config()
+    ws = Workspace.resolve(workspace, config, corpus=corpus)
+    summary = Summary("index", str(corpus), str(ws.folder))
+    with _timed_run(summary), ws.locked("relate index", wait):
+        get_runner(config)
+        corpus_obj = load(corpus, summary, progress)
+        update(corpus_obj, config, ws, summary, progress, rebuild=rebuild, encoder=encoder)
+    return summary
+
+
+def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
+               workspace: str | os.PathLike | Workspace | None = None, out: str | os.PathLike | None = None,
+               jsonl: str | os.PathLike | None = None, dry_run: bool = False,
+               since: str | datetime | None = None, paths: Sequence[str | os.PathLike] | None = None,
+               k: int | None = None, progress: Progress = QUIET, wait: float | None = 0.0,
+               examples: int = 3, encoder: Any = None) -> Summary:
+    """Rebuilds the ``related:`` lists of a corpus.
+
+    Args:
+        corpus: a folder of record files, or a ``.jsonl``/``.json`` file.
+        config: settings (``None``: :func:`relate.config.load_config`).
+        workspace: the workspace folder (``None``: ``config.workspace``, ``$RELATE_WORKSPACE``,
+            else ``<corpus>/.relate``; see :meth:`relate.workspace.Workspace.resolve`).
+        out: write a mirror of the corpus tree here instead of changing it in place.
+        jsonl: write one ``{"webUrl": ..., "related": [...]}`` line per article here instead.
+        dry_run: write nothing (not even the workspace); count the lists that would change
+            and keep a few before/after examples.
+        since: only articles published since then get new lists (a date, date-time or age;
+            see :func:`parse_since`). Every article stays a candidate.
+        paths: only these records (files, webUrls or ids) get new lists.
+        k: suggestions per list (``None``: ``rank.k``).
+        progress: progress display.
+        wait: seconds to wait for another run holding the workspace (``None``: for ever).
+        examples: how many before/after examples a dry run keeps.
+        encoder: the encoder (``None``: the configured model; see :class:`relate.engine.Engine`).
+
+    Returns:
+        The :class:`Summary`.
+
+    Raises:
+        WorkspaceLocked: another run holds the workspace after ``wait`` seconds.
+        ConfigError: conflicting outputs, a bad ``since``, a path not in the corpus, or a
+            setting this version cannot run.
+
+    Example:
+        >>> s = regenerate("data/", workspace="/tmp/ws", jsonl="/tmp/related.jsonl")
+        >>> s.written == s.selected
+        True
+    """
+    config = config if config is not None else load_config()
+    if out is not None and jsonl is not None:
+        raise ConfigError("give either out (a mirror folder) or jsonl (one file), not both")
+    since_t = parse_since(since) if since is not None else None
+    corpus_path = Path(corpus)
+    if out is not None:
+        check_out_dir(corpus_path, Path(out))
+    ws = Workspace.resolve(workspace, config, corpus=corpus)
+    output = ("dry run" if dry_run else f"out {out}" if out is not None
+              else f"jsonl {jsonl}" if jsonl is not None else "in place")
+    summary = Summary("regenerate", str(corpus), str(ws.folder), output=output)
+    with _timed_run(summary), ws.locked("relate regenerate", wait, create=not dry_run):
+        get_runner(config)  # an engine this version cannot run is an error before any work
+        corpus_obj = load(corpus, summary, progress)
+        targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
+        summary.selected = len(targets)
+        # A dry run works on a throwaway copy of the workspace, so the real one is not written.
+        with ws.scratch() if dry_run else nullcontext(ws) as work:
+            engine = update(corpus_obj, config, work, summary, progress, encoder=encoder)
+            lists = rank(engine, targets, config, k, progress, summary)
+        # Still under the lock: two runs must not write the same records at once either.
+        if dry_run:
+            dry_run_output(corpus_obj, targets, lists, summary, examples, progress)
+        elif jsonl is not None:
+            write_jsonl(Path(jsonl), targets, lists, summary, progress)
+        else:
+            root = corpus_path if corpus_path.is_dir() else corpus_path.parent
+            write_records(corpus_obj, targets, lists, root, None if out is None else Path(out), summary,
+                          progress, ws)
+    return summary
+
+
+@contextmanager
+def _timed_run(summary: Summary) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    except BatchStopped as exc:
+        summary.stopped = str(exc)
+    finally:
+        summary.seconds["total"] = time.perf_counter() - t0

@@ -1,0 +1,213 @@
+"""The batch job's stages: load, encode, index (update), rank, and which articles get new lists.
+
+Each stage is timed into the run's :class:`~relate.batch.summary.Summary` and drawn as one
+progress bar. "encode" and "rank" map :class:`~relate.batch.runners.EncodeBatch` and
+:class:`~relate.batch.runners.RankBatch` over batches with the configured runner.
+
+Example:
+    >>> parse_since("2024-01-31").isoformat()
+    '2024-01-31T00:00:00+00:00'
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..corpus import Corpus, read_corpus
+from ..embed import VectorCache, encode_cached
+from ..engine import Engine
+from ..errors import ConfigError, WorkspaceError
+from ..progress import QUIET, Progress
+from ..text import article_text
+from ..workspace import Workspace
+from .runners import CHECKPOINT_TEXTS, EncodeBatch, LocalRunner, RankBatch, batches, get_runner
+from .summary import Summary, stop_if_disk_full
+
+# ====================================================================== selection
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)
+
+
+def parse_since(text: str | date | datetime, now: datetime | None = None) -> datetime:
+    """The moment ``--since`` means, as an aware UTC datetime.
+
+    Accepts an ISO date (``2024-01-31``, midnight UTC), an ISO date-time
+    (``2024-01-31T06:00:00Z``; no zone means UTC), or an age: ``36h``, ``7d``, ``2w``.
+
+    Raises:
+        ConfigError: the text is none of those.
+
+    Example:
+        >>> parse_since("2024-01-31").isoformat()
+        '2024-01-31T00:00:00+00:00'
+    """
+    if isinstance(text, datetime):
+        return text if text.tzinfo else text.replace(tzinfo=timezone.utc)
+    if isinstance(text, date):
+        return datetime(text.year, text.month, text.day, tzinfo=timezone.utc)
+    s = str(text).strip()
+    m = _RELATIVE.match(s)
+    if m:
+        amount, unit = float(m.group(1)), m.group(2).lower()
+        delta = {"h": timedelta(hours=amount), "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+        return (now or datetime.now(timezone.utc)) - delta
+    try:
+        t = datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+    except ValueError:
+        raise ConfigError(f"--since {text!r}: use a date (2024-01-31), a date-time (2024-01-31T06:00:00Z) "
+                          "or an age (36h, 7d, 2w)") from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def select(articles: Sequence[Any], since: datetime | None = None,
+           paths: Sequence[str | os.PathLike] | None = None) -> list[Any]:
+    """The articles that get new lists: all, or those published since ``since`` or named in ``paths``.
+
+    An article is picked when it matches either filter. ``paths`` may hold record files
+    (as given or resolved), ``webUrl``s or article ids.
+
+    Raises:
+        ConfigError: a path names no article of the corpus.
+    """
+    if since is None and not paths:
+        return list(articles)
+    picked: set[int] = set()
+    if since is not None:
+        for i, a in enumerate(articles):
+            if a.published_at is not None and _aware(a.published_at) >= since:
+                picked.add(i)
+    if paths:
+        by_key: dict[str, int] = {}
+        for i, a in enumerate(articles):
+            if a.path:
+                by_key.setdefault(_path_key(a.path), i)
+            by_key.setdefault(a.id, i)
+            if a.url:
+                by_key.setdefault(a.url, i)
+        missing = []
+        for p in paths:
+            s = str(p)
+            i = by_key.get(_path_key(s)) if not s.startswith(("http://", "https://")) else None
+            if i is None:
+                i = by_key.get(s)
+            if i is None:
+                missing.append(s)
+            else:
+                picked.add(i)
+        if missing:
+            more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+            raise ConfigError(f"not in the corpus: {', '.join(missing[:3])}{more}; give record files inside "
+                              "the corpus, their webUrls or article ids")
+    return [a for i, a in enumerate(articles) if i in picked]
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _path_key(p: str | os.PathLike) -> str:
+    try:
+        return str(Path(p).resolve())
+    except OSError:
+        return str(p)
+
+
+# ====================================================================== stages
+def load(corpus: Any, summary: Summary, progress: Progress) -> Corpus:
+    """The load stage: the corpus's good records and the skipped ones."""
+    t = time.perf_counter()
+    with progress.stage("load", unit="file") as bar:
+        corpus_obj = read_corpus(corpus)
+        bar.set_total(len(corpus_obj.articles) + len(corpus_obj.skipped))
+        bar.update(len(corpus_obj.articles) + len(corpus_obj.skipped))
+    summary.seconds["load"] = time.perf_counter() - t
+    summary.records = len(corpus_obj.articles)
+    summary.skipped = list(corpus_obj.skipped)
+    return corpus_obj
+
+
+def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Summary, progress: Progress,
+           rebuild: bool = False, encoder: Any = None) -> Engine:
+    """The encode and index stages: the workspace brought up to date with the corpus."""
+    runner = get_runner(config)
+    folder = workspace.folder
+    t = time.perf_counter()
+    if rebuild:
+        workspace.clear()
+    engine = Engine(workspace, config, encoder=encoder)
+    try:
+        summary.encoded = encode(engine, corpus_obj.articles, runner, progress)
+    except OSError as exc:
+        stop_if_disk_full(exc, folder)
+        raise WorkspaceError(f"{folder}: cannot save encoded vectors: {exc.strerror or exc}") from exc
+    summary.seconds["encode"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    with progress.stage("index", total=len(corpus_obj.articles)) as bar:
+        try:
+            stats = engine.update(corpus_obj, progress=False)
+        except OSError as exc:
+            stop_if_disk_full(exc, folder)
+            raise WorkspaceError(f"{folder}: cannot write the workspace: {exc.strerror or exc}") from exc
+        bar.update(len(corpus_obj.articles))
+    summary.seconds["index"] = time.perf_counter() - t
+    summary.encoded += int(stats.get("encoded", 0))
+    summary.added = int(stats.get("added", 0))
+    summary.removed = int(stats.get("removed", 0))
+    return engine
+
+
+def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress: Progress = QUIET,
+           checkpoint: int = CHECKPOINT_TEXTS) -> int:
+    """Encodes the texts of ``articles`` that the workspace has no vector for, saving as it goes.
+
+    Through :func:`relate.embed.encode_cached`, the one encode path: texts already indexed
+    or in the vector cache are not encoded again; the rest, sorted by length, go to the
+    runner in chunks of ``checkpoint`` texts (or the runner's ``encode_batch``), and the
+    cache is saved after every ``checkpoint`` texts (or the runner's ``save_every``), so a
+    run killed part-way loses at most that many.
+
+    Returns:
+        How many texts were encoded.
+    """
+    cfg = engine.config.embed
+    runner = runner or LocalRunner()
+    fn = EncodeBatch(cfg, encoder=engine.encoder)
+    # A remote runner may encode in batches of its own size, and save less often (it streams
+    # results from many workers; each save rewrites the cache file). Locally: both ``checkpoint``.
+    chunk = getattr(runner, "encode_batch", None) or checkpoint
+    save_every = max(checkpoint, getattr(runner, "save_every", 0))
+    texts = [article_text(a.title, a.excerpt, cfg) for a in articles]
+    cache = VectorCache(engine.workspace.vector_cache, engine.encoder.id)
+    with progress.stage("encode", unit="text") as bar:
+        def start(n: int) -> None:
+            bar.set_total(n)
+            if not n:
+                bar.note("nothing new to encode")
+
+        _, encoded = encode_cached(engine.encoder, texts, cache, chunk=chunk, skip=set(engine.keys),
+                                   save_every=save_every, encode_chunks=lambda chunks: runner.map(fn, chunks),
+                                   on_start=start, on_chunk=bar.update)
+    return encoded
+
+
+def rank(engine: Engine, targets: list[Any], config: Config, k: int | None, progress: Progress,
+         summary: Summary) -> dict[str, list[dict[str, Any]]]:
+    """The rank stage: the related list of each target, a batch of FAISS searches at a time."""
+    t = time.perf_counter()
+    lists: dict[str, list[dict[str, Any]]] = {}
+    if targets:
+        runner = get_runner(config)
+        fn = RankBatch(engine, k=k)
+        with progress.stage("rank", total=len(targets)) as bar:
+            chunks = batches(targets, config.batch.search_batch)
+            for chunk, result in zip(chunks, runner.map(fn, chunks)):
+                lists.update(result)
+                bar.update(len(chunk))
+    summary.seconds["rank"] = time.perf_counter() - t
+    return lists

@@ -1,0 +1,214 @@
+"""The on-disk vector cache, and :func:`encode_cached`, the one path by which texts become vectors.
+
+Example:
+    >>> import tempfile
+    >>> cache = VectorCache(tempfile.mkdtemp(), "my-model|torch|128")
+    >>> cache.add([text_key("a text")], np.ones((1, 3), dtype=np.float32))
+    >>> vecs, missing = cache.get([text_key("a text"), text_key("a new text")])
+    >>> vecs.tolist(), missing
+    ([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]], [1])
+
+    ``encode_cached(encoder, texts, cache)`` fills the missing rows with ``encoder.encode``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..fileio import atomic_save_npy, atomic_write_bytes
+from .encoder import TextEncoder
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["VectorCache", "encode_cached", "text_key"]
+
+
+def text_key(text: str) -> str:
+    """Cache key of one text: the first 20 hex digits of its SHA-1."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+class VectorCache:
+    """Vectors of texts already encoded, on disk, keyed by model and text.
+
+    Files: ``<folder>/<model-hash>.npy`` (float32 rows) and ``<model-hash>.json`` (keys and
+    model id). Nothing is pickled; appends are written atomically. The files are read on
+    first use, so a cache nobody asks anything of costs nothing.
+
+    Args:
+        folder: where the files are (created by :meth:`save`).
+        model: the encoder's ``id``; a file written for another model is not used.
+    """
+
+    def __init__(self, folder: str | os.PathLike, model: str) -> None:
+        self.folder = Path(folder)
+        self.model = model
+        stem = hashlib.sha1(model.encode()).hexdigest()[:12]
+        self._vec_path = self.folder / f"{stem}.npy"
+        self._key_path = self.folder / f"{stem}.json"
+        self._keys: list[str] = []
+        self._vecs: np.ndarray | None = None
+        self._row: dict[str, int] = {}
+        self._loaded = False
+        self._pending_keys: list[str] = []
+        self._pending: list[np.ndarray] = []
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        if self._key_path.exists() and self._vec_path.exists():
+            meta = json.loads(self._key_path.read_text(encoding="utf-8"))
+            vecs = np.load(self._vec_path, allow_pickle=False)
+            if meta.get("model") == self.model and len(meta.get("keys", [])) == len(vecs):
+                self._keys = list(meta["keys"])
+                self._vecs = vecs
+                self._row = {k: i for i, k in enumerate(self._keys)}
+            else:
+                logger.warning("vector cache %s does not match its keys; starting it again", self._vec_path)
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._row)
+
+    def __contains__(self, key: str) -> bool:
+        self._load()
+        return key in self._row
+
+    def get(self, keys: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
+        """Vectors for ``keys`` (rows of missing ones left zero) and the positions missing."""
+        self._load()
+        self._flush_pending()
+        missing = [i for i, k in enumerate(keys) if k not in self._row]
+        if self._vecs is None:
+            return None, missing
+        out = np.zeros((len(keys), self._vecs.shape[1]), dtype=np.float32)
+        have = [(i, self._row[k]) for i, k in enumerate(keys) if k in self._row]
+        if have:
+            dst, src = zip(*have)
+            out[list(dst)] = self._vecs[list(src)]
+        return out, missing
+
+    def add(self, keys: Sequence[str], vecs: np.ndarray) -> None:
+        """Adds vectors (kept in memory until :meth:`save`)."""
+        self._load()
+        new = [(k, i) for i, k in enumerate(keys) if k not in self._row]
+        if not new:
+            return
+        for k, _ in new:
+            self._row[k] = len(self._keys) + len(self._pending_keys)
+            self._pending_keys.append(k)
+        self._pending.append(np.asarray(vecs, dtype=np.float32)[[i for _, i in new]])
+
+    def _flush_pending(self) -> None:
+        if not self._pending:
+            return
+        block = np.concatenate(self._pending)
+        self._vecs = block if self._vecs is None else np.concatenate([self._vecs, block])
+        self._keys.extend(self._pending_keys)
+        self._pending, self._pending_keys = [], []
+
+    def save(self) -> None:
+        """Writes the cache atomically (vectors first, then the keys that describe them)."""
+        self._load()
+        self._flush_pending()
+        if self._vecs is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_save_npy(self._vec_path, self._vecs)
+        atomic_write_bytes(self._key_path, json.dumps({"model": self.model, "keys": self._keys}).encode())
+
+
+#: ``encode_chunks``: lists of texts in, one ``(len(chunk), dim)`` array per chunk out, in order.
+EncodeChunks = Callable[[Iterable[list[str]]], Iterable[np.ndarray]]
+
+
+def encode_cached(encoder: TextEncoder, texts: Sequence[str], cache: VectorCache | None,
+                  show_progress: bool = False, *, chunk: int | None = None, skip: Collection[str] = (),
+                  save_every: int | None = None, encode_chunks: EncodeChunks | None = None,
+                  on_start: Callable[[int], None] | None = None,
+                  on_chunk: Callable[[int], None] | None = None) -> tuple[np.ndarray | None, int]:
+    """Vectors for ``texts``, encoding only those not in ``cache`` (each distinct text once).
+
+    Two ways to run, by ``chunk``:
+
+    - ``None`` (an engine's update): the texts to encode go to the encoder in one call, in
+      input order (a repeated text at its last place; the encoder sorts by length and batches
+      itself), and the vectors of every text are returned. Without a cache every text is encoded.
+    - ``n`` (the batch job): texts whose key is in ``skip`` (already indexed) are left out,
+      the rest are sorted by length and encoded ``n`` at a time, each chunk added to the
+      cache as it comes back; the vectors are not gathered (the first result is ``None``),
+      so a corpus larger than memory can be encoded. A cache is required.
+
+    Args:
+        encoder: any :class:`~relate.embed.TextEncoder`.
+        texts: the texts (as from :func:`relate.text.article_text`).
+        cache: the vector cache of ``encoder.id``, or ``None``.
+        show_progress: passed to ``encoder.encode`` (sentence-transformers' own bar).
+        chunk: texts per encode call, or ``None`` for one call (see above).
+        skip: keys (:func:`text_key`) not to encode (``chunk`` only).
+        save_every: save the cache after at least this many texts were added since the last
+            save, and at the end; ``None``: never (the caller saves).
+        encode_chunks: how a stream of chunks is encoded, e.g. a runner's
+            ``lambda chunks: runner.map(EncodeBatch(...), chunks)``; the default calls
+            ``encoder.encode`` on each chunk in turn.
+        on_start: called once with how many texts will be encoded (0 when none).
+        on_chunk: called with the size of each chunk once its vectors are in the cache.
+
+    Returns:
+        The ``(n, dim)`` vectors (``None`` with ``chunk``) and how many texts were encoded now.
+    """
+    if chunk is not None and cache is None:
+        raise ValueError("encode_cached: chunked encoding stores its vectors in a cache; pass one")
+    if skip and chunk is None:
+        raise ValueError("encode_cached: skip needs chunk (the vectors of skipped texts are not returned)")
+    if encode_chunks is None:
+        def encode_chunks(chunks: Iterable[list[str]]) -> Iterator[np.ndarray]:
+            return (encoder.encode(c, show_progress) for c in chunks)
+
+    if cache is None:
+        if on_start is not None:
+            on_start(len(texts))
+        (vecs,) = encode_chunks([list(texts)])
+        if on_chunk is not None:
+            on_chunk(len(texts))
+        return vecs, len(texts)
+
+    keys = [text_key(t) for t in texts]
+    if chunk is None:
+        missing = [i for i, k in enumerate(keys) if k not in cache]
+        todo = sorted({keys[i]: i for i in missing}.values())
+        size = max(len(todo), 1)
+    else:
+        skip = skip if isinstance(skip, (set, frozenset)) else set(skip)
+        first: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            if k not in skip:
+                first.setdefault(k, i)
+        todo = sorted((i for k, i in first.items() if k not in cache), key=lambda i: len(texts[i]))
+        size = max(1, int(chunk))
+    if on_start is not None:
+        on_start(len(todo))
+    if todo:
+        parts = [todo[s:s + size] for s in range(0, len(todo), size)]
+        unsaved = 0
+        for part, vecs in zip(parts, encode_chunks([texts[i] for i in p] for p in parts)):
+            cache.add([keys[i] for i in part], vecs)
+            unsaved += len(part)
+            if save_every is not None and unsaved >= save_every:
+                cache.save()
+                unsaved = 0
+            if on_chunk is not None:
+                on_chunk(len(part))
+        if save_every is not None and unsaved:
+            cache.save()
+    if chunk is not None:
+        return None, len(todo)
+    vecs, _ = cache.get(keys)
+    return vecs, len(todo)

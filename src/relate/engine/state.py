@@ -1,0 +1,104 @@
+"""An engine's plain data: :class:`EngineState` (what Ray ships to workers) and the rank table it holds.
+
+Everything an engine needs to rank the articles it indexes, without its workspace folder
+or its model: :meth:`relate.engine.Engine.state` makes one, :meth:`relate.engine.Engine.from_state`
+opens an engine from one (loading the model only if asked about an article it does not hold).
+
+Example:
+    >>> import pickle
+    >>> state = engine.state()                                  # doctest: +SKIP
+    >>> clone = Engine.from_state(pickle.loads(pickle.dumps(state)))   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..config import RankConfig
+from ..rank import RankTable, percentiles, provider_means, title_tokens
+from ..records import Article, url_variants
+
+
+@dataclass
+class EngineState:
+    """An engine's data: picklable, with no open file, model or FAISS object.
+
+    Attributes:
+        config: the engine's settings, as :func:`dataclasses.asdict` gives them
+            (:meth:`relate.config.Config.from_dict` reads them back).
+        folder: the workspace folder it came from (where a model would be cached).
+        ids: the article id of each index row.
+        keys: the text key each row was encoded from.
+        vectors: the ``(n, dim)`` unit vectors, row-aligned with ``ids``.
+        rows: the ``articles.jsonl`` line of each row (the fields a related entry needs).
+        table: the ranker's per-row facts.
+        lexicon: the TF-IDF lexicon of the rows (:class:`relate.lexical.Lexicon`).
+        index: the FAISS index, serialised (``faiss.serialize_index``), or ``None``.
+    """
+
+    config: dict[str, Any]
+    folder: str
+    ids: list[str]
+    keys: list[str]
+    vectors: np.ndarray
+    rows: list[str]
+    table: RankTable | None
+    lexicon: Any
+    index: Any = None
+
+
+def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig) -> RankTable:
+    """Per-row ranking facts: quality and provider percentiles, times, providers, topics, titles, URLs.
+
+    Quality is the record's ``quality`` percentile within the corpus; a record without one
+    takes its ``heat`` percentile (feeds that carry heat instead), else its provider's smoothed
+    mean-quality percentile, else 0.5 (neutral).
+    """
+    quality = np.array([_number(a.quality) for a in articles], dtype=np.float64)
+    heat = np.array([_number(a.heat) for a in articles], dtype=np.float64)
+    heat[heat < 0] = np.nan                      # -1 marks "no heat" in these feeds
+    pkey = [(a.provider_domain or a.provider_name or "").lower() for a in articles]
+    means = provider_means(pkey, quality, cfg.provider_prior_strength)
+    finite = quality[np.isfinite(quality)]
+    neutral = float(finite.mean()) if finite.size else math.nan
+    prior = np.array([means.get(p, neutral) for p in pkey], dtype=np.float64)
+    provider_pct = np.nan_to_num(percentiles(prior), nan=0.5)
+    quality_pct = percentiles(quality)
+    heat_pct = percentiles(heat)
+    quality_pct = np.where(np.isfinite(quality_pct), quality_pct,
+                           np.where(np.isfinite(heat_pct), heat_pct, provider_pct))
+    return RankTable(
+        vectors=vectors,
+        quality=quality_pct,
+        provider=provider_pct,
+        published=np.array([timestamp_of(a) for a in articles], dtype=np.float64),
+        provider_key=pkey,
+        provider_name=[(a.provider_name or "").lower() for a in articles],
+        topics=[frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)) for a in articles],
+        titles=[title_tokens(a.title) for a in articles],
+        url_keys=[url_keys_of(a) for a in articles],
+    )
+
+
+def _number(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+def timestamp_of(a: Article) -> float:
+    """The publish time as a POSIX timestamp (NaN when unknown)."""
+    return a.published_at.timestamp() if a.published_at is not None else math.nan
+
+
+def url_keys_of(a: Article) -> frozenset[str]:
+    """Every normalised form of every address of the article."""
+    keys: set[str] = set()
+    for u in a.urls:
+        keys |= url_variants(u)
+    return frozenset(keys)

@@ -1,0 +1,31 @@
+"""Workspaces: which folder (one resolution rule), the files in it, and the lock that guards it.
+
+- :class:`Workspace` (:mod:`.workspace`): resolution (:meth:`Workspace.resolve`), the file
+  layout, params, the scratch copy for dry runs, the temp-file sweep and clearing.
+- :class:`WorkspaceLock` (:mod:`.lock`): one run per workspace, never stuck by a dead owner.
+"""
+from .lock import LOCK_NAME, WorkspaceLock, WorkspaceLocked, is_stale, read_owner
+from .workspace import (
+    ARTICLES,
+    FOLDER_NAME,
+    FORMAT_VERSION,
+    IDS,
+    INDEX,
+    LEDGER,
+    PARAMS,
+    VECTORS,
+    Workspace,
+    article_from_json,
+    article_from_line,
+    article_lines,
+    article_to_json,
+    sweep_record_folders,
+    sweep_temp_files,
+    write_json,
+)
+
+__all__ = [
+    "ARTICLES", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "PARAMS", "VECTORS",
+    "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
+    "article_to_json", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",
+]

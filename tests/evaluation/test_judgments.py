@@ -1,0 +1,48 @@
+"""Judgments: read from JSON lines exactly as written, dups mapped to grade 0, bad lines named."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from relate.evaluation import Judgments
+
+
+def test_judgments_from_file_keeps_urls_exactly_and_maps_dups_to_zero(tmp_path):
+    path = tmp_path / "j.jsonl"
+    rows = [{"query": "https://a.com/x y", "candidate": "https://b.com/1", "grade": 2, "dup": True},
+            {"query": "https://a.com/x y", "candidate": "https://b.com/2", "grade": 1, "dup": False},
+            {"query": "https://a.com/z", "candidate": "https://b.com/3", "grade": 0}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    j = Judgments.from_file(path)
+    assert j.queries == ["https://a.com/x y", "https://a.com/z"]      # a space in a webUrl survives
+    assert len(j) == 3
+    assert j.grade("https://a.com/x y", "https://b.com/1") == 2
+    assert j.is_dup("https://a.com/x y", "https://b.com/1")
+    assert j.gain_grade("https://a.com/x y", "https://b.com/1") == 0
+    assert j.grade("https://a.com/z", "https://b.com/9") is None
+    assert j.qrels() == {"https://a.com/x y": {"https://b.com/1": 0, "https://b.com/2": 1},
+                         "https://a.com/z": {"https://b.com/3": 0}}
+    assert j.qrels(dups_as_zero=False)["https://a.com/x y"]["https://b.com/1"] == 2
+
+
+@pytest.mark.parametrize("line, message", [
+    ("not json", "not JSON"),
+    ('{"query": "q", "candidate": "c"}', "lacks grade"),
+    ('{"query": "q", "candidate": "c", "grade": -1}', "non-negative integer"),
+    ('{"query": "q", "candidate": "c", "grade": 1.5}', "non-negative integer"),
+    ('{"query": "q", "candidate": "c", "grade": 1, "dup": "yes"}', "dup must be"),
+    ('{"query": "q", "candidate": "c", "grade": 1, "grad": 1}', "unknown judgment field"),
+    ('[1, 2]', "must be an object"),
+])
+def test_judgments_from_file_rejects_bad_lines_with_line_number(tmp_path, line, message):
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"query": "q", "candidate": "a", "grade": 1, "dup": false}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as err:
+        Judgments.from_file(path)
+    assert "j.jsonl:2" in str(err.value)
+
+
+def test_judgments_missing_file_says_which():
+    with pytest.raises(ValueError, match="cannot read judgments"):
+        Judgments.from_file("/nonexistent/j.jsonl")
