@@ -19,7 +19,7 @@ LAYERS = [
     {"corpus"},
     {"text"},
     {"embed"},
-    {"index", "lexical", "rank"},
+    {"index", "lexical", "rank", "evidence", "story"},
     {"workspace"},
     {"engine"},
     {"batch"},

@@ -96,12 +96,12 @@ class RankConfig:
         "nearest neighbours considered before filtering and re-ranking."))
     w_similarity: float = field(default=1.0, metadata=_help("weight of the (dense) cosine similarity."))
     w_lexical: float = field(default=0.3, metadata=_help("weight of the TF-IDF cosine between the two texts."))
-    w_quality: float = field(default=0.1, metadata=_help(
+    w_quality: float = field(default=0.2, metadata=_help(
         "weight of the candidate's quality: its percentile within the corpus; for a record without quality, "
         "its heat percentile, else its provider's, else 0.5."))
     w_provider: float = field(default=0.0, metadata=_help(
         "weight of the provider's smoothed mean quality (percentile), on top."))
-    quality_gate: float = field(default=0.3, metadata=_help(
+    quality_gate: float = field(default=0.2, metadata=_help(
         "quality only counts in proportion to how far similarity exceeds min_similarity, scaled so that a "
         "match at quality_gate counts fully."))
     provider_prior_strength: float = field(default=10.0, metadata=_help(
@@ -118,6 +118,25 @@ class RankConfig:
         "similarity from which two articles published within story_days of each other are the same story "
         "(copies and rewrites of one announcement)."))
     story_days: float = field(default=2.0, metadata=_help("see story_similarity."))
+    story_evidence_similarity: float = field(default=0.6, metadata=_help(
+        "similarity from which two articles published within story_evidence_days that share the story's key "
+        "terms (names, numbers; overlap >= story_terms) are the same story: outlets re-telling one event over "
+        "days."))
+    story_same_provider_similarity: float = field(default=0.75, metadata=_help(
+        "the same, for two articles of one provider (its own posts about one product family share every name, "
+        "so the texts must be closer)."))
+    story_evidence_days: float = field(default=7.0, metadata=_help("see story_evidence_similarity."))
+    story_terms: float = field(default=0.4, metadata=_help(
+        "key-term overlap (IDF-weighted, 0..1, relate.evidence) that counts as sharing the story's names and "
+        "figures."))
+    w_terms: float = field(default=0.2, metadata=_help(
+        "weight of the key-term overlap between the two articles (shared names and numbers, weighed by how rare "
+        "they are in the corpus)."))
+    w_reciprocal: float = field(default=0.2, metadata=_help(
+        "weight of 1 / (1 + r), where r is how many of the candidate's own neighbours are closer to it than the "
+        "article is (0: the article is the candidate's nearest): a hub close to everything ranks lower than a "
+        "mutual neighbour. Gated like quality (quality_gate): it reorders relevant candidates only."))
+    reciprocal_depth: int = field(default=60, metadata=_help("neighbours of each candidate looked at for w_reciprocal."))
     max_per_provider: int | None = field(default=None, metadata=_help(
         "at most this many suggestions from one provider (None: no limit)."))
     window_days: float | None = field(default=None, metadata=_help(

@@ -5,12 +5,15 @@ The steps, for one article:
 1. drop the article itself (under any of its URLs), excluded providers or topics, and
    candidates outside the publish-time window;
 2. drop candidates below ``min_similarity`` (a short list beats a padded one) and copies of
-   the article's own story (``dup_similarity`` or ``dup_title``);
-3. score the rest: ``w_similarity * cos + w_lexical * tfidf + gate * (w_quality * q +
-   w_provider * p)``, where ``tfidf`` is the TF-IDF cosine of the two texts, ``q`` is the candidate's quality percentile in the corpus, ``p`` its provider's smoothed
-   mean-quality percentile, and ``gate`` grows from 0 at ``min_similarity`` to 1 at
-   ``min_similarity + quality_gate``: quality reorders relevant candidates, it never lifts an
-   unrelated one;
+   the article's own story (:func:`relate.story.same_story`);
+3. score the rest: ``w_similarity * cos + w_lexical * tfidf + w_terms * terms +
+   gate * (w_reciprocal * recip + w_quality * q + w_provider * p)``, where ``tfidf`` is the
+   TF-IDF cosine of the two texts, ``terms`` the overlap of their key terms (names, numbers;
+   :mod:`relate.evidence`), ``recip`` is ``1 / (1 + r)`` with ``r`` the number of the
+   candidate's own neighbours closer to it than the article, ``q`` is the candidate's quality
+   percentile in the corpus, ``p`` its provider's smoothed mean-quality percentile, and
+   ``gate`` grows from 0 at ``min_similarity`` to 1 at ``min_similarity + quality_gate``:
+   quality and neighbourhood reorder relevant candidates, they never lift an unrelated one;
 4. take the best, collapsing each group of copies of one story to its best-scored member and
    holding each provider to ``max_per_provider``.
 
@@ -26,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import RankConfig
+from .evidence import KeyTerms, term_overlap
+from .story import same_story
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: Words too common in headlines to tell two stories apart.
@@ -110,7 +115,10 @@ class RankTable:
         provider_name: provider name per row, lower-cased.
         topics: lower-cased topics per row.
         titles: content words of each title.
-        url_keys: every URL key (see :func:`relate.articles.url_variants`) per row.
+        url_keys: every URL key (see :func:`relate.records.url_variants`) per row.
+        key_terms: the corpus's key terms per row (``None``: no key-term evidence).
+        neighbour_sims: ``(n, depth)`` cosines of each row's nearest other rows, best first
+            (``None``: no reciprocal evidence).
     """
 
     vectors: np.ndarray
@@ -122,6 +130,8 @@ class RankTable:
     topics: list[frozenset[str]]
     titles: list[frozenset[str]]
     url_keys: list[frozenset[str]]
+    key_terms: KeyTerms | None = None
+    neighbour_sims: np.ndarray | None = None
 
 
 @dataclass
@@ -133,6 +143,8 @@ class Query:
     url_keys: frozenset[str]
     published: float = float("nan")
     row: int | None = None
+    terms: frozenset[str] | None = None
+    provider: str = ""
 
 
 @dataclass
@@ -171,7 +183,10 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     excluded_topics = {t.lower() for t in cfg.exclude_topics}
     pool: list[Pick] = []
     lex = [0.0] * len(rows) if lexical is None else np.asarray(lexical, dtype=float).tolist()
-    for row, sim, lex_sim in zip(rows.tolist(), sims.tolist(), lex):
+    recip = None
+    if cfg.w_reciprocal and table.neighbour_sims is not None:
+        recip = reciprocals(table.neighbour_sims, rows, sims).tolist()
+    for i, (row, sim, lex_sim) in enumerate(zip(rows.tolist(), sims.tolist(), lex)):
         if row < 0 or row == query.row:
             continue
         if sim < cfg.min_similarity:
@@ -186,7 +201,8 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
         if (cfg.only_older or cfg.window_days is not None) and not _window_ok(cfg, query.published,
                                                                                float(table.published[row])):
             continue
-        if _same_story_as_query(query, row, sim, table, cfg):
+        terms = _query_terms(query, row, table)
+        if _same_story_as_query(query, row, sim, table, cfg, terms):
             continue  # the article's own story again
         gate = min(1.0, max(0.0, (sim - cfg.min_similarity) / cfg.quality_gate)) if cfg.quality_gate > 0 else 1.0
         q = float(table.quality[row])
@@ -197,6 +213,10 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
             "quality": round(gate * cfg.w_quality * q, 6),
             "provider": round(gate * cfg.w_provider * p, 6),
         }
+        if cfg.w_terms and table.key_terms is not None and query.terms is not None:
+            parts["terms"] = round(cfg.w_terms * terms, 6)
+        if recip is not None:
+            parts["reciprocal"] = round(gate * cfg.w_reciprocal * recip[i], 6)
         pool.append(Pick(row, sum(parts.values()), parts))
     pool.sort(key=lambda p: -p.score)
     chosen: list[Pick] = []
@@ -218,36 +238,64 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     return chosen
 
 
-def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig) -> bool:
-    """Whether two articles tell the same story.
-
-    News copies, syndicated versions and rewrites of one announcement appear together in
-    time, while a monthly "updates" post looks just like last month's and is another story.
-    So: near-identical texts (``dup_similarity``) or titles (``dup_title``) published within
-    ``dup_days`` of each other (or with a date unknown) are the same story, and so are
-    articles at least ``story_similarity`` alike published within ``story_days``.
+def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig,
+                  terms: float = 0.0, same_provider: bool = False) -> bool:
+    """Whether two articles tell the same story: :func:`relate.story.same_story`.
 
     Example:
         >>> cfg = RankConfig(dup_similarity=0.95, dup_days=14, story_similarity=0.65, story_days=2)
         >>> is_same_story(0.70, 0.2, 1.0, cfg), is_same_story(0.99, 0.6, 30.0, cfg)
         (True, False)
     """
-    near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
-    if near_identical and (days_apart <= cfg.dup_days or math.isnan(days_apart)):
-        return True
-    return days_apart <= cfg.story_days and sim >= cfg.story_similarity
+    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider)
+
+
+def reciprocal(neighbour_sims: np.ndarray, sim: float) -> float:
+    """``1 / (1 + r)``, ``r`` = how many of a candidate's neighbours are closer to it than ``sim``.
+
+    Closer means by more than 1e-5, so the article itself, when it is among the candidate's
+    neighbours, is not counted through float rounding.
+
+    Example:
+        >>> reciprocal(np.array([0.9, 0.8, 0.7]), 0.85), reciprocal(np.array([0.9, 0.8]), 0.95)
+        (0.5, 1.0)
+    """
+    return 1.0 / (1.0 + int(np.count_nonzero(neighbour_sims > sim + 1e-5)))
+
+
+def reciprocals(neighbour_sims: np.ndarray, rows: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    """:func:`reciprocal` of each candidate at once (rows of -1 get 0)."""
+    rows = np.asarray(rows)
+    safe = np.where(rows < 0, 0, rows)
+    closer = (neighbour_sims[safe] > np.asarray(sims, dtype=np.float32)[:, None] + 1e-5).sum(1)
+    return np.where(rows < 0, 0.0, 1.0 / (1.0 + closer))
 
 
 def _days(a: float, b: float) -> float:
     return abs(a - b) / 86400.0 if math.isfinite(a) and math.isfinite(b) else math.nan
 
 
-def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, cfg: RankConfig) -> bool:
+def _query_terms(query: Query, row: int, table: RankTable) -> float:
+    kt = table.key_terms
+    if kt is None or query.terms is None:
+        return 0.0
+    if query.row is not None:
+        return kt.overlap(query.row, row)
+    return term_overlap(query.terms, kt.terms[row], kt.idf)
+
+
+def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, cfg: RankConfig,
+                         terms: float = 0.0) -> bool:
+    same_provider = bool(query.provider) and query.provider == table.provider_key[row]
     return is_same_story(sim, jaccard(query.titles, table.titles[row]),
-                         _days(query.published, float(table.published[row])), cfg)
+                         _days(query.published, float(table.published[row])), cfg, terms, same_provider)
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
+    if table.url_keys[a] & table.url_keys[b]:
+        return True  # one item under two addresses
     sim = float(table.vectors[a] @ table.vectors[b])
+    terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0
+    same_provider = bool(table.provider_key[a]) and table.provider_key[a] == table.provider_key[b]
     return is_same_story(sim, jaccard(table.titles[a], table.titles[b]),
-                         _days(float(table.published[a]), float(table.published[b])), cfg)
+                         _days(float(table.published[a]), float(table.published[b])), cfg, terms, same_provider)

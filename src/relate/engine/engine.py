@@ -32,7 +32,7 @@ from ..rank import Query, RankTable, rank_candidates, title_tokens
 from ..records import Article
 from ..text import article_text
 from ..workspace import FORMAT_VERSION, IDS, INDEX, PARAMS, VECTORS, Workspace, article_from_line, article_lines
-from .state import EngineState, build_table, timestamp_of, url_keys_of
+from .state import EngineState, build_table, neighbour_sims, timestamp_of, url_keys_of
 
 logger = logging.getLogger(__name__)
 
@@ -165,10 +165,14 @@ class Engine:
     def state(self) -> EngineState:
         """This engine as plain data (the FAISS index serialised), e.g. for Ray's object store.
 
-        The model is not shipped (it is not needed to rank indexed articles).
+        The model is not shipped (it is not needed to rank indexed articles). The neighbour
+        table of ``w_reciprocal`` is computed first, so that workers do not each search the
+        whole index for it again.
         """
         import faiss
 
+        if self.config.rank.w_reciprocal and self.index is not None and self.ids:
+            self._neighbour_sims(self.config.rank.reciprocal_depth)
         return EngineState(
             config=dataclasses.asdict(self.config), folder=str(self.folder), ids=self.ids, keys=self.keys,
             vectors=self.vectors, rows=self._lines, table=self._table, lexicon=self.lexicon,
@@ -241,6 +245,8 @@ class Engine:
                                  "`relate index CORPUS` or Engine.build(corpus)")
         items = self._rows if articles is None else as_articles(articles)
         batch = batch_size or self.config.batch.search_batch
+        if cfg.w_reciprocal:
+            self._neighbour_sims(cfg.reciprocal_depth)
         for start in range(0, len(items), batch):
             chunk = items[start:start + batch]
             queries, vecs, texts = self._queries(chunk)
@@ -259,6 +265,13 @@ class Engine:
             q = sp.vstack([self.lexicon.rows([r]) if r is not None else self.lexicon.transform([t])
                            for r, t in zip(stored, texts)]).tocsr()
         return self.lexicon.scores(q, rows)
+
+    def _neighbour_sims(self, depth: int) -> np.ndarray:
+        """Cosines of every indexed row's ``depth`` nearest other rows (computed once, kept on the table)."""
+        table = self._table
+        if table.neighbour_sims is None or table.neighbour_sims.shape[1] != depth:
+            table.neighbour_sims = neighbour_sims(self.index, self.vectors, depth, self.config.batch.search_batch)
+        return table.neighbour_sims
 
     def vectors_for(self, articles: Iterable[Any]) -> np.ndarray:
         """Unit vectors of articles (stored ones reused, others encoded now)."""
@@ -301,8 +314,12 @@ class Engine:
             texts.append(text)
         if todo:
             vecs[todo] = self.encoder.encode(todo_texts)
+        kt = self._table.key_terms if self._table is not None else None
+        terms = [None if kt is None else kt.terms[r] if r is not None else kt.extract(t) for r, t in zip(rows, texts)]
         queries = [Query(vector=vecs[i], titles=title_tokens(a.title), url_keys=url_keys_of(a),
-                         published=timestamp_of(a), row=rows[i]) for i, a in enumerate(articles)]
+                         published=timestamp_of(a), row=rows[i], terms=terms[i],
+                         provider=(a.provider_domain or a.provider_name or "").lower())
+                   for i, a in enumerate(articles)]
         return queries, vecs, texts
 
     def _entry(self, pick) -> dict[str, Any]:
@@ -315,7 +332,8 @@ class Engine:
         self._rows = list(articles)
         self.articles = {a.id: a for a in self._rows}
         self._row_of = {a.id: i for i, a in enumerate(self._rows)}
-        self._table = table if table is not None else build_table(self._rows, self.vectors, self.config.rank)
+        self._table = table if table is not None else build_table(self._rows, self.vectors, self.config.rank,
+                                                                  self.config.embed)
 
     def _save(self, write_vectors: bool) -> None:
         ws = self.workspace

@@ -17,9 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..config import RankConfig
+from ..config import EmbedConfig, RankConfig
+from ..evidence import KeyTerms
+from ..index import search
 from ..rank import RankTable, percentiles, provider_means, title_tokens
 from ..records import Article, url_variants
+from ..text import article_text, clean_text
 
 
 @dataclass
@@ -50,13 +53,19 @@ class EngineState:
     index: Any = None
 
 
-def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig) -> RankTable:
-    """Per-row ranking facts: quality and provider percentiles, times, providers, topics, titles, URLs.
+def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig,
+                embed: EmbedConfig | None = None) -> RankTable:
+    """Per-row ranking facts: quality and provider percentiles, times, providers, topics, titles,
+    URLs, and the key terms (names, numbers) learnt from the corpus's own texts.
 
     Quality is the record's ``quality`` percentile within the corpus; a record without one
     takes its ``heat`` percentile (feeds that carry heat instead), else its provider's smoothed
-    mean-quality percentile, else 0.5 (neutral).
+    mean-quality percentile, else 0.5 (neutral). The key terms (:class:`relate.evidence.KeyTerms`)
+    are fitted on the texts ``embed`` says are encoded (``None``: the default ones).
     """
+    embed = embed or EmbedConfig()
+    key_terms = KeyTerms.fit([article_text(a.title, a.excerpt, embed) for a in articles],
+                             titles=[clean_text(a.title) for a in articles])
     quality = np.array([_number(a.quality) for a in articles], dtype=np.float64)
     heat = np.array([_number(a.heat) for a in articles], dtype=np.float64)
     heat[heat < 0] = np.nan                      # -1 marks "no heat" in these feeds
@@ -80,7 +89,26 @@ def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig) -
         topics=[frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)) for a in articles],
         titles=[title_tokens(a.title) for a in articles],
         url_keys=[url_keys_of(a) for a in articles],
+        key_terms=key_terms,
     )
+
+
+def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024) -> np.ndarray:
+    """``(n, depth)`` cosines of each indexed row's ``depth`` nearest other rows, best first.
+
+    One search of the index with its own vectors, each row's own hit dropped; rows with fewer
+    neighbours are padded with ``-inf``. The ranker's reciprocal evidence (``w_reciprocal``)
+    counts how many of them are closer to a candidate than the article is.
+    """
+    n = len(vectors)
+    out = np.full((n, depth), -np.inf, dtype=np.float32)
+    for start in range(0, n, batch):
+        sims, rows = search(index, vectors[start:start + batch], depth + 1)
+        for i in range(len(rows)):
+            keep = (rows[i] >= 0) & (rows[i] != start + i)
+            v = sims[i][keep][:depth]
+            out[start + i, :len(v)] = v
+    return out
 
 
 def _number(x: Any) -> float:

@@ -1,0 +1,482 @@
+"""Ranker lab: per-pair features computed once per site, rankers evaluated as numpy in seconds.
+
+    PYTHONPATH=src python benchmarks/ranker_lab.py --azure WS [--powerapps WS] [--judgments FILE]
+
+A :class:`Site` opens a prebuilt workspace (nothing is encoded), takes every query's top
+``N`` candidates by cosine and computes the pair features once (:meth:`Site.pair_features`):
+cosine and its corpus-fitted corrections (re-centred, top principal components removed,
+CSLS), TF-IDF, BM25 (``bm25s``), key-term overlap (:mod:`relate.evidence`), title Jaccard,
+days apart, same provider, quality percentile, reciprocal rank and shared neighbours. A
+:class:`Lever` is a ranker written over those arrays; :func:`evaluate` scores its lists
+against the judgments (nDCG@5 with gains 2^g-1, dups and unjudged 0), and :func:`paired`
+gives the paired bootstrap interval of a difference. The module is also imported by
+``tune_ranker.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO / "src") not in sys.path:
+    sys.path.insert(0, str(REPO / "src"))
+
+import numpy as np  # noqa: E402
+
+import relate  # noqa: E402
+from relate.evidence import KeyTerms  # noqa: E402
+from relate.rank import jaccard  # noqa: E402
+from relate.text import article_text, clean_text  # noqa: E402
+
+SHARED = REPO.parent / "shared"
+if not SHARED.is_dir():
+    SHARED = Path("/work/shared")
+DEV = SHARED / "judgments" / "dev.jsonl"
+
+
+# ====================================================================== site
+class Site:
+    """One workspace's articles with everything pair features need, computed once."""
+
+    def __init__(self, workspace: str | os.PathLike, n_cand: int = 100, knn: int = 10) -> None:
+        self.engine = e = relate.Engine(workspace)
+        self.rows = e._rows
+        self.n = len(self.rows)
+        self.table = e._table
+        self.V = np.ascontiguousarray(e.vectors, dtype=np.float32)
+        cfg = e.config.embed
+        self.titles_clean = [clean_text(a.title) for a in self.rows]
+        self.texts = [article_text(a.title, a.excerpt, cfg) for a in self.rows]
+        self.urls = [a.url for a in self.rows]
+        self.row_of = {u: i for i, u in enumerate(self.urls)}
+        self.quality_raw = np.array([float(a.quality) if isinstance(a.quality, (int, float)) else np.nan
+                                     for a in self.rows])
+        self.published = self.table.published
+        self.provider = self.table.provider_key
+        self.S = self.V @ self.V.T
+        np.fill_diagonal(self.S, -np.inf)
+        # corpus-fitted corrections of the vectors
+        mu = self.V.mean(0)
+        c = self.V - mu
+        self.Vc = c / np.linalg.norm(c, axis=1, keepdims=True)
+        self._centred = c
+        self.n_cand = n_cand
+        top = np.argpartition(-self.S, n_cand, axis=1)[:, :n_cand]
+        order = np.take_along_axis(self.S, top, 1).argsort(1)[:, ::-1]
+        self.nn = np.take_along_axis(top, order, 1)              # (n, n_cand) best first, self excluded
+        self.nn_sim = np.take_along_axis(self.S, self.nn, 1)
+        self.knn = knn
+        self.r = self.nn_sim[:, :knn].mean(1)                    # CSLS hubness term
+        rc = self.Vc @ self.Vc.T
+        np.fill_diagonal(rc, -np.inf)
+        self.rc = np.sort(np.partition(-rc, knn, axis=1)[:, :knn], 1).mean(1) * -1
+        del rc
+        import scipy.sparse as sp
+
+        self.A = sp.csr_matrix((np.ones(self.n * knn, np.float32), self.nn[:, :knn].ravel(),
+                                np.arange(0, self.n * knn + 1, knn)), shape=(self.n, self.n))
+        self.terms = KeyTerms.fit(self.texts, titles=self.titles_clean)
+        self.title_sets = self.table.titles
+        self._bm25 = None
+        self._bm25_cache: dict[int, np.ndarray] = {}
+        self.extra: dict[str, np.ndarray] = {}          # other vector sets (title-only, mpnet ...)
+
+    # ---------------------------------------------------------------- vector variants
+    def abtt(self, d: int) -> np.ndarray:
+        """Centred vectors with the top ``d`` principal directions removed, renormalised."""
+        key = f"abtt{d}"
+        if key not in self.extra:
+            _, _, vt = np.linalg.svd(self._centred, full_matrices=False)
+            u = vt[:d]
+            x = self._centred - (self._centred @ u.T) @ u
+            self.extra[key] = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+        return self.extra[key]
+
+    def bm25_row(self, q: int) -> np.ndarray:
+        if self._bm25 is None:
+            import bm25s
+
+            toks = bm25s.tokenize(self.texts, stopwords="en", return_ids=False, show_progress=False)
+            self._bm25_tokens = toks
+            self._bm25 = bm25s.BM25()
+            self._bm25.index(toks, show_progress=False)
+        if q not in self._bm25_cache:
+            s = self._bm25.get_scores(self._bm25_tokens[q])
+            self._bm25_cache[q] = s / max(float(s[q]), 1e-9)
+        return self._bm25_cache[q]
+
+    def rank_of(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Rank (0 = nearest) of ``a[i]`` among the neighbours of ``b[i]`` (capped at n_cand)."""
+        out = np.full(len(a), self.n_cand, dtype=np.float64)
+        for i, (x, y) in enumerate(zip(a, b)):
+            hit = np.nonzero(self.nn[y] == x)[0]
+            if hit.size:
+                out[i] = hit[0]
+        return out
+
+    # ---------------------------------------------------------------- features
+    def pair_features(self, a: np.ndarray, b: np.ndarray, bm25: bool = True) -> dict[str, np.ndarray]:
+        """Features of each pair ``(a[i], b[i])`` (``a`` is the query side)."""
+        a = np.asarray(a).ravel()
+        b = np.asarray(b).ravel()
+        lex = self.engine.lexicon
+        va, vb = self.V[a], self.V[b]
+        f: dict[str, np.ndarray] = {}
+        f["cos"] = np.einsum("ij,ij->i", va, vb).astype(np.float64)
+        f["cen"] = np.einsum("ij,ij->i", self.Vc[a], self.Vc[b]).astype(np.float64)
+        f["csls"] = 2 * f["cos"] - self.r[a] - self.r[b]
+        f["csls_cen"] = 2 * f["cen"] - self.rc[a] - self.rc[b]
+        f["tfidf"] = np.asarray(lex.matrix[a].multiply(lex.matrix[b]).sum(1)).ravel().astype(np.float64)
+        f["ent"] = self.terms.overlaps(a, b)
+        f["title"] = np.array([jaccard(self.title_sets[x], self.title_sets[y]) for x, y in zip(a, b)])
+        pa, pb = self.published[a], self.published[b]
+        f["days"] = np.where(np.isfinite(pa) & np.isfinite(pb), np.abs(pa - pb) / 86400.0, np.nan)
+        f["same_prov"] = np.array([1.0 if self.provider[x] and self.provider[x] == self.provider[y] else 0.0
+                                   for x, y in zip(a, b)])
+        f["q"] = self.table.quality[b].astype(np.float64)
+        f["qraw"] = self.quality_raw[b]
+        f["shared_nn"] = np.asarray(self.A[a].multiply(self.A[b]).sum(1)).ravel() / self.knn
+        f["url_same"] = np.array([1.0 if self.table.url_keys[x] & self.table.url_keys[y] else 0.0
+                                  for x, y in zip(a, b)])
+        if bm25:
+            f["bm25"] = np.array([self.bm25_row(int(x))[y] for x, y in zip(a, b)])
+        for name, X in self.extra.items():
+            f[name] = np.einsum("ij,ij->i", X[a], X[b]).astype(np.float64)
+        return f
+
+
+@dataclass
+class Cands:
+    """Candidates of a set of queries with their features (arrays ``(Q, N)``) and pairwise ones."""
+
+    site: Site
+    queries: np.ndarray                    # (Q,) corpus rows
+    rows: np.ndarray                       # (Q, N) candidate rows, best cosine first
+    f: dict[str, np.ndarray]
+    pair: list[dict[str, np.ndarray]]      # per query: features of candidate pairs, (N, N)
+
+    @classmethod
+    def make(cls, site: Site, queries, n: int = 100, pairwise: int = 100, bm25: bool = True) -> Cands:
+        q = np.asarray(queries)
+        rows = site.nn[q, :n]
+        a = np.repeat(q, n)
+        f = {k: v.reshape(len(q), n) for k, v in site.pair_features(a, rows.ravel(), bm25=bm25).items()}
+        f["rank"] = np.tile(np.arange(n, dtype=np.float64), (len(q), 1))
+        f["recip"] = site.rank_of(a, rows.ravel()).reshape(len(q), n)
+        pair = []
+        m = min(pairwise, n)
+        for r in rows:
+            x, y = np.meshgrid(r[:m], r[:m], indexing="ij")
+            pf = site.pair_features(x.ravel(), y.ravel(), bm25=False)
+            pair.append({k: v.reshape(m, m) for k, v in pf.items()})
+        return cls(site, q, rows, f, pair)
+
+    def add_vectors(self, name: str, X: np.ndarray) -> None:
+        """Adds the cosine of another vector set (rows aligned with the site) as feature ``name``."""
+        s = self.site
+        s.extra[name] = X
+        a = np.repeat(self.queries, self.rows.shape[1])
+        self.f[name] = np.einsum("ij,ij->i", X[a], X[self.rows.ravel()]).reshape(self.rows.shape).astype(np.float64)
+        for p, r in zip(self.pair, self.rows):
+            m = p["cos"].shape[0]
+            p[name] = (X[r[:m]] @ X[r[:m]].T).astype(np.float64)
+
+
+# ====================================================================== story rules
+def rule_today(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0):
+    """Today's rule (relate.rank.is_same_story), vectorised."""
+    d = f["days"]
+    near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
+    return (near & ((d <= dup_days) | np.isnan(d))) | ((d <= days) & (f["cos"] >= sim))
+
+
+def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0,
+                  ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None):
+    """relate.story.same_story, vectorised: today's rule, re-posts, and the key-term clause."""
+    d = f["days"]
+    unknown = np.isnan(d)
+    near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
+    out = near & (unknown | (d <= dup_days))
+    if repost:
+        out |= (f["title"] >= 1.0) & (f["cos"] >= dup_sim)
+    out |= ~unknown & (d <= days) & (f["cos"] >= sim)
+    need = ev_sim if ev_sim_same is None else np.where(f["same_prov"] > 0, ev_sim_same, ev_sim)
+    out |= ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)
+    return out | (f.get("url_same", 0) > 0)
+
+
+def story_inputs(f) -> np.ndarray:
+    """The inputs of the logistic same-story model (see relate.story)."""
+    d = np.where(np.isnan(f["days"]), 30.0, f["days"])
+    return np.stack([f["cos"], f["ent"], f["title"], np.log1p(np.minimum(d, 365.0)), f["same_prov"]], -1)
+
+
+def rule_logistic(coef, intercept, threshold=0.5, max_days=14.0):
+    """A logistic same-story model over :func:`story_inputs`, only within ``max_days``."""
+    coef = np.asarray(coef, dtype=np.float64)
+
+    def rule(f):
+        z = story_inputs(f) @ coef + intercept
+        p = 1.0 / (1.0 + np.exp(-z))
+        d = f["days"]
+        near = (d <= max_days) | np.isnan(d)
+        same = (f["cos"] >= 0.95) | (f["title"] >= 0.8)
+        return ((p >= threshold) & near) | (same & near) | (f.get("url_same", 0) > 0)
+    return rule
+
+
+# ====================================================================== rankers
+@dataclass
+class Lever:
+    """A ranker over :class:`Cands` arrays: a linear score, filters, and a same-story rule."""
+
+    name: str
+    base: str = "cos"                       # similarity feature scored (filters always use raw cos)
+    w: dict[str, float] = field(default_factory=lambda: {"tfidf": 0.3})
+    w_quality: float = 0.1
+    quality_gate: float = 0.3
+    min_similarity: float = 0.3
+    candidates: int = 60
+    story: Callable | None = rule_today     # None: no story rule at all
+    quality_top: int = 0                    # >0: quality only reorders the best `quality_top` by relevance
+    collapse: bool = True                   # collapse copies among candidates
+    k: int = 5
+
+    def with_(self, name=None, **kw) -> Lever:
+        return dataclasses.replace(self, name=name or self.name, **kw)
+
+    def scores(self, c: Cands) -> np.ndarray:
+        f = c.f
+        s = f[self.base].copy()
+        for k, w in self.w.items():
+            if w:
+                s = s + w * f[k]
+        if self.w_quality and self.quality_top:
+            rel = np.where(self._valid(c), s, -np.inf)
+            kth = -np.sort(-rel, 1)[:, min(self.quality_top, rel.shape[1]) - 1:self.quality_top]
+            s = np.where(rel >= kth, s + self.w_quality * f["q"] + 10.0, s)
+        elif self.w_quality:
+            gate = np.clip((f["cos"] - self.min_similarity) / self.quality_gate, 0, 1) if self.quality_gate > 0 else 1.0
+            s = s + gate * self.w_quality * f["q"]
+        return s
+
+    def _valid(self, c: Cands) -> np.ndarray:
+        f = c.f
+        valid = (f["cos"] >= self.min_similarity) & (f["rank"] < self.candidates) & (f["url_same"] == 0)
+        if self.story is not None:
+            valid &= ~self.story(f)
+        return valid
+
+    def lists(self, c: Cands) -> list[list[int]]:
+        s = self.scores(c)
+        valid = self._valid(c)
+        out = []
+        for qi in range(len(c.queries)):
+            idx = np.nonzero(valid[qi])[0]
+            idx = idx[np.argsort(-s[qi, idx], kind="stable")]
+            chosen: list[int] = []
+            pstory = None
+            if self.collapse and self.story is not None:
+                pstory = self.story(c.pair[qi])
+            for j in idx:
+                if len(chosen) >= self.k:
+                    break
+                if pstory is not None and j < pstory.shape[0] and any(pstory[j, x] for x in chosen if x < pstory.shape[0]):
+                    continue
+                chosen.append(int(j))
+            out.append([int(c.rows[qi, j]) for j in chosen])
+        return out
+
+
+# ====================================================================== judgments and metrics
+class Judged:
+    """Dev judgments keyed by corpus rows."""
+
+    def __init__(self, site: Site, path: str | os.PathLike = DEV) -> None:
+        self.grade: dict[int, dict[int, int]] = {}
+        self.dup: dict[int, set[int]] = {}
+        self.pairs: list[tuple[int, int, int, bool]] = []
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            q, c = site.row_of.get(r["query"]), site.row_of.get(r["candidate"])
+            if q is None or c is None:
+                continue
+            self.grade.setdefault(q, {})[c] = int(r["grade"])
+            if r.get("dup"):
+                self.dup.setdefault(q, set()).add(c)
+            self.pairs.append((q, c, int(r["grade"]), bool(r.get("dup"))))
+        self.queries = np.array(list(self.grade))
+
+    def gain(self, q: int, c: int) -> float:
+        if c in self.dup.get(q, ()):
+            return 0.0
+        return 2.0 ** self.grade.get(q, {}).get(c, 0) - 1.0
+
+
+def ndcg(j: Judged, q: int, shown: list[int], k: int = 5) -> float:
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = sum(j.gain(q, c) * disc[i] for i, c in enumerate(shown[:k]))
+    ideal = sorted((j.gain(q, c) for c in j.grade[q]), reverse=True)[:k]
+    idcg = sum(g * disc[i] for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+@dataclass
+class Result:
+    name: str
+    ndcg: np.ndarray          # per query
+    dups: np.ndarray          # per query share of shown judged dup
+    judged: np.ndarray        # per query share judged
+    quality: float            # pooled mean raw quality shown
+    lists: list[list[int]]
+
+    @property
+    def mean(self) -> float:
+        return float(self.ndcg.mean())
+
+
+def evaluate(lever: Lever, c: Cands, j: Judged) -> Result:
+    lists = lever.lists(c)
+    nd, du, ju, qs = [], [], [], []
+    for q, shown in zip(c.queries, lists):
+        q = int(q)
+        top = shown[:5]
+        nd.append(ndcg(j, q, top))
+        du.append(sum(x in j.dup.get(q, ()) for x in top) / len(top) if top else 0.0)
+        ju.append(sum(x in j.grade[q] for x in top) / len(top) if top else float("nan"))
+        qs += [c.site.quality_raw[x] for x in top if np.isfinite(c.site.quality_raw[x])]
+    return Result(lever.name, np.array(nd), np.array(du), np.array(ju), float(np.mean(qs)) if qs else float("nan"),
+                  lists)
+
+
+def paired(a: Result, b: Result, draws: int = 10000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of ``b - a`` over queries with a paired bootstrap 95 % interval."""
+    d = b.ndcg - a.ndcg
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(d), size=(draws, len(d)))
+    means = d[idx].mean(1)
+    return float(d.mean()), float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def loo(levers: list[Lever], c: Cands, j: Judged) -> tuple[float, list[str]]:
+    """Leave-one-query-out nDCG@5 of picking the best of ``levers`` on the other queries."""
+    res = [evaluate(lv, c, j) for lv in levers]
+    M = np.stack([r.ndcg for r in res])          # (levers, Q)
+    total = M.sum(1)
+    out, picks = [], []
+    for qi in range(M.shape[1]):
+        other = (total - M[:, qi]) / (M.shape[1] - 1)
+        best = int(np.argmax(other))
+        out.append(M[best, qi])
+        picks.append(levers[best].name)
+    return float(np.mean(out)), picks
+
+
+def row(r: Result, base: Result | None = None, loo_value: float | None = None) -> str:
+    s = f"{r.name:52s} {r.mean:6.3f} {r.dups.mean():5.3f} {np.nanmean(r.judged):5.2f} {r.quality:6.1f}"
+    if base is not None and base is not r:
+        m, lo, hi = paired(base, r)
+        s += f"  {m:+.3f} [{lo:+.3f},{hi:+.3f}]"
+    if loo_value is not None:
+        s += f"  LOO {loo_value:.3f}"
+    return s
+
+
+HEADER = f"{'ranker':52s} {'nDCG5':>6s} {'dups':>5s} {'judg':>5s} {'qual':>6s}  diff vs default [95% CI]"
+
+PLAIN = Lever("plain MiniLM cosine", w={}, w_quality=0.0, min_similarity=-1.0, story=None)
+TODAY = Lever("today's defaults")
+
+
+def rule_new(f):
+    """The new default same-story rule (relate.story with the RankConfig defaults)."""
+    return rule_evidence(f, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0)
+
+
+NEW = Lever("new defaults", w={"tfidf": 0.3, "ent": 0.2, "recip_gated": 0.2}, w_quality=0.2, quality_gate=0.2,
+            story=rule_new)
+
+
+def add_reciprocal(c: Cands, depth: int = 60) -> None:
+    """Feature ``recip_inv``: 1 / (1 + candidate's neighbours closer to it than the query)."""
+    cnt = (c.site.nn_sim[c.rows][:, :, :depth] > c.f["cos"][:, :, None] + 1e-5).sum(-1)
+    c.f["recip_inv"] = 1.0 / (1.0 + cnt)
+    c.f["recip_gated"] = c.f["recip_inv"] * np.clip((c.f["cos"] - 0.3) / 0.2, 0, 1)   # gated like quality
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--azure", default="/work/rank-ws/azure")
+    p.add_argument("--judgments", default=str(DEV))
+    args = p.parse_args(argv)
+    site = Site(args.azure)
+    j = Judged(site, args.judgments)
+    c = Cands.make(site, j.queries)
+    base = evaluate(TODAY, c, j)
+    print(HEADER)
+    for lv in (PLAIN, TODAY):
+        print(row(evaluate(lv, c, j), base))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+# ====================================================================== same-story model
+def fit_story(f: dict[str, np.ndarray], y: np.ndarray, C: float = 1.0) -> tuple[np.ndarray, float]:
+    """Logistic regression of ``y`` (judged dup) on :func:`story_inputs` (balanced classes)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = story_inputs(f)
+    m = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+    m.fit(X, y.astype(int))
+    return m.coef_[0].copy(), float(m.intercept_[0])
+
+
+def sub(f: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[mask] for k, v in f.items()}
+
+
+def judged_pairs(site: Site, j: Judged):
+    P = np.array(j.pairs)
+    a, b, g, d = P[:, 0], P[:, 1], P[:, 2], P[:, 3].astype(bool)
+    return a, b, g, d, site.pair_features(a, b, bm25=False)
+
+
+def pr(flag: np.ndarray, dup: np.ndarray) -> tuple[float, float, int, int]:
+    tp = int((flag & dup).sum())
+    return (tp / flag.sum() if flag.sum() else float("nan")), tp / max(dup.sum(), 1), int(flag.sum()), tp
+
+
+def loqo_story(site: Site, j: Judged, c: Cands, make_rule: Callable, lever: Lever):
+    """Leave-one-query-out: the rule for query q is fitted on the other queries' judged pairs.
+
+    ``make_rule(f_train, y_train) -> rule``. Returns (flags on judged pairs, per-query Results).
+    """
+    a, _b, _g, d, f = judged_pairs(site, j)
+    flags = np.zeros(len(a), bool)
+    nd, du, ju, qs, lists = [], [], [], [], []
+    for qi, q in enumerate(c.queries):
+        tr = a != q
+        rule = make_rule(sub(f, tr), d[tr])
+        flags[~tr] = rule(sub(f, ~tr))
+        one = Cands(site, c.queries[qi:qi + 1], c.rows[qi:qi + 1], {k: v[qi:qi + 1] for k, v in c.f.items()},
+                    c.pair[qi:qi + 1])
+        r = evaluate(lever.with_(story=rule), one, j)
+        nd.append(r.ndcg[0])
+        du.append(r.dups[0])
+        ju.append(r.judged[0])
+        lists.append(r.lists[0])
+        qs += [site.quality_raw[x] for x in r.lists[0][:5] if np.isfinite(site.quality_raw[x])]
+    res = Result(lever.name, np.array(nd), np.array(du), np.array(ju), float(np.mean(qs)), lists)
+    return flags, res

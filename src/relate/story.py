@@ -1,0 +1,63 @@
+"""The same-story rule: whether two articles tell one story (a copy, a syndication, a re-telling).
+
+A related list must not show the article's own story again, nor one story twice. Copies and
+re-tellings of one announcement appear together in time and share its names and figures,
+while a monthly "updates" post looks just like last month's and is another story. So two
+articles are the same story when (first match wins):
+
+1. they are near-identical (cosine >= ``dup_similarity`` or title-word overlap >=
+   ``dup_title``) and published within ``dup_days`` of each other, or a date is unknown;
+2. their titles have exactly the same words and their texts are near-identical, at any date
+   (a re-post: the same item published again months later);
+3. they are closely similar (cosine >= ``story_similarity``) and published within
+   ``story_days``;
+4. they are similar (cosine >= ``story_evidence_similarity``; from one provider, >=
+   ``story_same_provider_similarity``), share the story's key terms (names and numbers,
+   :mod:`relate.evidence`, IDF-weighted overlap >= ``story_terms``) and were published
+   within ``story_evidence_days``: outlets re-tell an event over several days in their own
+   words, but with the same names and figures. One provider's own posts about one product
+   family share all its names, so for them the texts must be closer.
+
+Example:
+    >>> from relate.config import RankConfig
+    >>> cfg = RankConfig()
+    >>> same_story(0.70, 0.2, 1.0, cfg), same_story(0.99, 0.6, 30.0, cfg)
+    (True, False)
+    >>> same_story(0.68, 0.2, 3.5, cfg, terms=0.45), same_story(0.68, 0.2, 3.5, cfg, terms=0.1)
+    (True, False)
+    >>> same_story(0.68, 0.2, 3.5, cfg, terms=0.45, same_provider=True)
+    False
+    >>> same_story(0.99, 1.0, 120.0, cfg)         # the same item re-posted months later
+    True
+"""
+from __future__ import annotations
+
+import math
+
+from .config import RankConfig
+
+
+def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
+               same_provider: bool = False) -> bool:
+    """Whether two articles tell the same story (see the module docstring for the rule).
+
+    Args:
+        sim: cosine similarity of their vectors.
+        title_overlap: Jaccard overlap of their title words.
+        days_apart: days between their publish times (NaN when one is unknown).
+        cfg: the thresholds (``dup_*``, ``story_*``).
+        terms: IDF-weighted overlap of their key terms (0 when unknown).
+        same_provider: whether one provider published both.
+    """
+    unknown = math.isnan(days_apart)
+    near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
+    if near_identical and (unknown or days_apart <= cfg.dup_days):
+        return True
+    if title_overlap >= 1.0 and sim >= cfg.dup_similarity:
+        return True
+    if unknown:
+        return False
+    if days_apart <= cfg.story_days and sim >= cfg.story_similarity:
+        return True
+    need = cfg.story_same_provider_similarity if same_provider else cfg.story_evidence_similarity
+    return days_apart <= cfg.story_evidence_days and sim >= need and terms >= cfg.story_terms
