@@ -326,12 +326,62 @@ def test_eval_calls_write_report(monkeypatch, tmp_path, capsys):
         return Path(out) / "relate-eval.html"
 
     monkeypatch.setattr(relate.report, "write_report", fake)
-    rc = main(["eval", str(DATA), "--out", str(tmp_path / "r"), "--judgments", "j.jsonl", "--compare", "tfidf",
+    (tmp_path / "j.jsonl").write_text('{"query": "a", "candidate": "b", "grade": 1, "dup": false}\n')
+    rc = main(["eval", str(DATA), "--out", str(tmp_path / "r"), "--judgments", str(tmp_path / "j.jsonl"), "--compare", "tfidf",
                "-k", "4", "--workspace", str(tmp_path / "ws")])
     assert rc == 0 and "relate-eval.html" in capsys.readouterr().out
-    assert (calls["out"], calls["judgments"], calls["compare"], calls["k"]) == (str(tmp_path / "r"), "j.jsonl",
+    assert (calls["out"], calls["judgments"], calls["compare"], calls["k"]) == (str(tmp_path / "r"), str(tmp_path / "j.jsonl"),
                                                                                "tfidf", 4)
     assert calls["workspace"] == tmp_path / "ws" and calls["config"].rank.k == 4
     calls.clear()
     assert main(["eval", str(DATA), "--out", str(tmp_path / "r"), "--workspace", str(tmp_path / "ws")]) == 0
     assert "compare" not in calls  # write_report's own default (legacy)
+
+
+# ---------------------------------------------------------------------- hostile input (issue 11)
+@pytest.mark.parametrize("content", [None, "", "not json\n", '{"query": "a"}\n'])
+def test_eval_bad_judgments_is_one_located_usage_line(tmp_path, capsys, content):
+    judgments = tmp_path / "j.jsonl"
+    if content is not None:
+        judgments.write_text(content)
+    code = main(["eval", str(DATA), "--out", str(tmp_path / "r"), "--judgments", str(judgments),
+                 "--workspace", str(tmp_path / "ws")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and str(judgments) in err
+    if content and content.startswith("not"):
+        assert f"{judgments}:1:" in err
+
+
+def test_negative_k_is_a_usage_error_and_nothing_changes(tmp_path, capsys):
+    corpus = tmp_path / "c"
+    shutil.copytree(DATA, corpus)
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    assert main(["regenerate", str(corpus), "-k", "-3", "--workspace", str(tmp_path / "ws")]) == 2
+    assert "rank.k is -3" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
+
+
+def test_out_on_an_existing_file_is_one_usage_error(tmp_path, capsys):
+    target = tmp_path / "f.txt"
+    target.write_text("x")
+    assert main(["regenerate", str(DATA), "--out", str(target), "--workspace", str(tmp_path / "ws")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "existing file" in err
+
+
+@pytest.mark.parametrize("files, code", [({}, 0), ({"bad.md": "---\ntitle: [\n---\n"}, 1)])
+def test_nothing_to_index_prints_a_summary(tmp_path, capsys, files, code):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text)
+    for argv in (["index", str(corpus)], ["regenerate", str(corpus)], ["regenerate", str(corpus), "--dry-run"]):
+        assert main([*argv, "--workspace", str(tmp_path / "ws")]) == code
+        out, err = capsys.readouterr()
+        assert "nothing to index" in out and "Traceback" not in err
+
+
+def test_include_exclude_flags():
+    cfg = _config("--include", "_news/", "--exclude", "_drafts/,assets/")
+    assert cfg.corpus.include == ["_news/"] and cfg.corpus.exclude == ["_drafts/", "assets/"]

@@ -43,6 +43,7 @@ from .config import Config, load_config, settings
 from .corpus import read_article
 from .engine import Engine
 from .errors import ConfigError, RecordError, RelateError, WorkspaceError
+from .evaluation import Judgments
 from .frontmatter import render_related
 from .progress import Progress
 from .workspace import Workspace, WorkspaceLocked
@@ -87,7 +88,8 @@ def _metavar(hint: Any, metadata: Any) -> str:
 
 
 #: Short flags for a few config keys, besides their ``--section-key`` flag.
-_ALIASES = {"batch.engine": ["--engine"], "batch.ray_address": ["--address"]}
+_ALIASES = {"batch.engine": ["--engine"], "batch.ray_address": ["--address"], "corpus.include": ["--include"],
+            "corpus.exclude": ["--exclude"]}
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -295,6 +297,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from .report import write_report
     except ImportError as exc:
         raise UsageError(f"relate eval needs the evaluation extras ({exc}); pip install 'relate[eval]'") from None
+    try:  # bad judgments are bad input: one located line, before any work
+        if args.judgments is not None:
+            Judgments.from_file(args.judgments)
+    except ValueError as exc:
+        raise UsageError(f"--judgments {exc}") from None
 
     ws = Workspace.resolve(None, cfg, corpus=corpus)
     options: dict[str, Any] = {}

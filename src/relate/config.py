@@ -148,6 +148,33 @@ class RankConfig:
 
 
 @dataclass
+class CorpusConfig:
+    """Which files of a corpus folder are records, and what a related entry carries (see docs/records.md)."""
+
+    files: list[str] = field(default_factory=lambda: ["*.md", "*.markdown", "*.html"], metadata=_help(
+        "file name patterns read as front-matter records (the body after the closing --- is kept byte for byte).",
+        metavar="GLOB,..."))
+    include: list[str] = field(default_factory=list, metadata=_help(
+        "only paths inside the corpus matching one of these globs are read (empty: all); a folder pattern "
+        "such as _news/ takes everything below it.", metavar="GLOB,..."))
+    exclude: list[str] = field(default_factory=lambda: ["_site/", "node_modules/"], metadata=_help(
+        "paths inside the corpus matching one of these globs are not read (e.g. _drafts/, assets/, vendor/); "
+        "hidden files and folders are never read.", metavar="GLOB,..."))
+    url_template: str | None = field(default="/{collection}/{path}/", metadata=_help(
+        "address of a record with neither webUrl nor originalUrl, from its path inside the corpus "
+        "({collection}: first folder without its leading _, {path}: the path inside it without the suffix, "
+        "{slug}: the file name without the suffix, {folder}: the whole folder); none: such records are skipped.",
+        metavar="TEMPLATE|none"))
+    write_outside: bool = field(default=False, metadata=_help(
+        "let an in-place run write a record reached through a symbolic link that points outside the corpus "
+        "(by default it is read and suggested, never written)."))
+    entry_title_chars: int = field(default=300, metadata=_help(
+        "longest title a related entry carries (longer ones are cut at a word and end with ...)."))
+    entry_excerpt_chars: int = field(default=600, metadata=_help(
+        "longest excerpt a related entry carries (0: none)."))
+
+
+@dataclass
 class BatchConfig:
     """How the batch job runs (each field's help is in its metadata)."""
 
@@ -168,6 +195,7 @@ class Config:
         "folder holding the vectors, index and priors (none: $RELATE_WORKSPACE, else CORPUS/.relate; suggest: "
         "the nearest .relate at or above FILE, else ./.relate; see docs/batch.md).",
         metavar="DIR|none"))
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     rank: RankConfig = field(default_factory=RankConfig)
@@ -235,7 +263,7 @@ def settings() -> list[tuple[str, Any, dataclasses.Field]]:
     has them): the command line's flags are made from these.
 
     Example:
-        >>> key, hint, f = settings()[2]
+        >>> key, hint, f = settings()[9]
         >>> key, hint, f.metadata["choices"]
         ('embed.backend', <class 'str'>, ('torch', 'onnx', 'onnx-int8'))
     """

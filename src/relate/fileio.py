@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import io
 import os
+
+try:  # POSIX: a temporary file being written is locked, so no sweep takes it away
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +60,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", file_mode: int | None
         except FileNotFoundError:
             file_mode = 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    held = _hold(tmp)
     try:
         kwargs = {"encoding": "utf-8", "newline": "\n"} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as fh:
@@ -77,6 +83,9 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb", file_mode: int | None
         except OSError:
             pass
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     if fsync:
         fsync_dir(path.parent)
 
@@ -92,3 +101,41 @@ def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def _hold(tmp: str) -> int | None:
+    """Locks a temporary file for as long as it is being written (until the rename): see :func:`temp_in_use`."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def temp_in_use(path: str | os.PathLike) -> bool:
+    """Whether a temporary file of :func:`atomic_open` is still being written by a live process (any run).
+
+    Its writer holds a lock on it until the rename; a killed writer's lock is gone.
+    """
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return False

@@ -355,3 +355,15 @@ def test_every_file_takes_a_different_list_and_keeps_every_other_byte(tmp_path, 
         else:
             assert new == old
         assert b.title == a.title and b.extra == a.extra and b.images == a.images
+
+
+def test_original_url_entries_written_and_read_back(tmp_path):
+    from relate.corpus import read_article, write_related
+
+    p = tmp_path / "a.html"
+    p.write_bytes(b'---\ntitle: "A"\nwebUrl: "https://e.com/a"\n---\n<html>\n---\n</html>\n')
+    entry = {"title": "V", "originalUrl": "https://youtube.com/watch?v=1", "type": "video"}
+    assert write_related(p, [entry])
+    data = p.read_bytes()
+    assert data.endswith(b"---\n<html>\n---\n</html>\n") and b'    originalUrl: "https://youtube.com/watch?v=1"' in data
+    assert read_article(p).related == [entry]

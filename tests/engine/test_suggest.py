@@ -78,3 +78,51 @@ def test_relate_suggest_uses_the_configured_workspace(data_engine, monkeypatch):
     monkeypatch.setattr(suggest_module, "_DEFAULT_ENGINES", {})
     a = next(a for a in data_engine.articles.values() if "Regulator opens inquiry into Marlow" in a.title)
     assert relate.suggest(a, k=2) == data_engine.suggest(a, k=2)
+
+
+def test_engines_kept_per_workspace_reopened_when_it_changes(tmp_path, monkeypatch):
+    import sys
+
+    import relate.engine  # noqa: F401 - loads the module; its name is shadowed by the function
+    sg = sys.modules["relate.engine.suggest"]
+    opened = []
+
+    class FakeEngine:
+        def __init__(self, workspace):
+            opened.append(workspace)
+
+        def suggest(self, article, k=5, **options):
+            return [{"title": "x", "webUrl": "u"}][:k]
+
+    monkeypatch.setattr(sg, "Engine", FakeEngine)
+    monkeypatch.setattr(sg, "_ENGINES", {})
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "params.json").write_text("{}")
+    for _ in range(3):
+        assert sg.suggest({"title": "a", "webUrl": "https://e.com/a"}, k=1, workspace=ws) == [{"title": "x", "webUrl": "u"}]
+    assert len(opened) == 1
+    (ws / "params.json").write_text('{"changed": 1}')
+    sg.suggest({"title": "a", "webUrl": "https://e.com/a"}, workspace=ws)
+    assert len(opened) == 2
+
+
+@pytest.mark.parametrize("k", [-3, "5", 1.5, True])
+def test_suggest_bad_k_is_an_error(k):
+    import relate
+    from relate.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="whole number"):
+        relate.suggest({"title": "a", "webUrl": "https://e.com/a"}, k=k, workspace="/nonexistent")
+
+
+def test_quiet_libraries_restores_the_environment(monkeypatch):
+    import os
+    import sys
+
+    quiet_libraries = sys.modules["relate.engine.suggest"].quiet_libraries
+
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    with quiet_libraries():
+        assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
+    assert "HF_HUB_DISABLE_PROGRESS_BARS" not in os.environ

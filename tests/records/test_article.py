@@ -87,7 +87,8 @@ def test_related_entry_is_the_seed_shape():
         "ampWebUrl": "https://t.com/1/amp", "type": "article", "provider": {"domain": "t.com"}, "quality": 74,
         "images": [{"url": "https://t.com/i.jpg", "width": 1}]}
     assert list(a.related_entry()) == [k for k in R.RELATED_FIELDS if k in a.related_entry()]
-    assert R.Article("T", original_url="https://o.com").related_entry() == {"title": "T", "webUrl": "https://o.com"}
+    # a record with only originalUrl is named by that key (no webUrl is made up; issue 11)
+    assert R.Article("T", original_url="https://o.com").related_entry() == {"title": "T", "originalUrl": "https://o.com"}
 
 
 def test_id_follows_the_url_and_urls_lists_every_address():
@@ -105,3 +106,17 @@ def test_to_dict_keeps_offsets_and_seed_order():
                            "webUrl": "u", "topics": ["x"], "secured": "s"}
     assert list(a.to_dict()) == ["category", "title", "publishedDateTime", "webUrl", "topics", "secured"]
     assert R.Article("T", "u", published_at=t.astimezone(UTC)).to_dict()["publishedDateTime"] == "2020-06-27T01:21:00Z"
+
+
+def test_entry_of_an_original_url_record_invents_no_web_url():
+    from relate.records import Article, article_from_dict, entry_url
+
+    a = Article(title="V", original_url="https://youtube.com/watch?v=1", type="video")
+    e = a.related_entry()
+    assert "webUrl" not in e and e["originalUrl"] == "https://youtube.com/watch?v=1" and e["type"] == "video"
+    assert entry_url(e) == a.url
+    both = Article(title="N", web_url="https://e.com/n", original_url="https://o.com/n").related_entry()
+    assert both["webUrl"] == "https://e.com/n" and "originalUrl" not in both
+    # a list holding such entries reads back
+    r = article_from_dict({"title": "T", "webUrl": "https://e.com/t", "related": [e]})
+    assert r.related_urls == ["https://youtube.com/watch?v=1"]

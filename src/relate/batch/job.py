@@ -70,7 +70,7 @@ def index(corpus: str | os.PathLike, config: Config | None = None, *,
     summary = Summary("index", str(corpus), str(ws.folder))
     with _timed_run(summary), ws.locked("relate index", wait):
         get_runner(config)
-        corpus_obj = load(corpus, summary, progress)
+        corpus_obj = load(corpus, summary, progress, config)
         update(corpus_obj, config, ws, summary, progress, rebuild=rebuild, encoder=encoder)
     return summary
 
@@ -115,6 +115,7 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         True
     """
     config = config if config is not None else load_config()
+    k = check_k(k if k is not None else config.rank.k, "k" if k is not None else "rank.k")
     if out is not None and jsonl is not None:
         raise ConfigError("give either out (a mirror folder) or jsonl (one file), not both")
     since_t = parse_since(since) if since is not None else None
@@ -127,7 +128,9 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
     summary = Summary("regenerate", str(corpus), str(ws.folder), output=output)
     with _timed_run(summary), ws.locked("relate regenerate", wait, create=not dry_run):
         get_runner(config)  # an engine this version cannot run is an error before any work
-        corpus_obj = load(corpus, summary, progress)
+        if k == 0:
+            summary.notes.append("k is 0: every selected list is emptied (its related: block removed)")
+        corpus_obj = load(corpus, summary, progress, config)
         targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
         summary.selected = len(targets)
         # A dry run works on a throwaway copy of the workspace, so the real one is not written.
@@ -142,8 +145,29 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         else:
             root = corpus_path if corpus_path.is_dir() else corpus_path.parent
             write_records(corpus_obj, targets, lists, root, None if out is None else Path(out), summary,
-                          progress, ws)
+                          progress, ws, write_outside=config.corpus.write_outside)
     return summary
+
+
+def check_k(k: Any, name: str = "k") -> int:
+    """``k`` as suggestions per list: a whole number, 0 or more (0 empties the lists).
+
+    Raises:
+        ConfigError: ``k`` is negative, or not a whole number (``"5"``, ``2.5``, ``True``).
+
+    Example:
+        >>> check_k(5)
+        5
+        >>> check_k("5")
+        Traceback (most recent call last):
+        ...
+        relate.errors.ConfigError: k must be a whole number of suggestions (0 or more), not '5'
+    """
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise ConfigError(f"{name} must be a whole number of suggestions (0 or more), not {k!r}")
+    if k < 0:
+        raise ConfigError(f"{name} is {k}: it must be 0 or more (0 empties every list)")
+    return k
 
 
 @contextmanager

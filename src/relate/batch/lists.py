@@ -5,6 +5,8 @@ Example:
     {'title': 'A', 'webUrl': 'u'}
     >>> same_list(None, [])
     True
+    >>> cap_entry({"title": "one two three four", "webUrl": "u"}, title_chars=15)
+    {'title': 'one two three…', 'webUrl': 'u'}
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..records import format_time, url_key
+from ..records import entry_url, format_time, url_key
 
 #: Fields a related entry carries only for callers, never written to a record.
 SCORE_FIELDS = ("score", "score_parts")
@@ -24,6 +26,40 @@ SCORE_FIELDS = ("score", "score_parts")
 def strip_scores(entry: dict[str, Any]) -> dict[str, Any]:
     """A related entry without the caller-only ``score`` fields (a new dict)."""
     return {k: v for k, v in entry.items() if k not in SCORE_FIELDS}
+
+
+def cap_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word where one is near, ending in ``…``."""
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def cap_entry(entry: dict[str, Any], title_chars: int = 300, excerpt_chars: int = 600) -> dict[str, Any]:
+    """A related entry whose title and excerpt are at most that long (``corpus.entry_title_chars``...).
+
+    The entry is returned as it is when nothing is too long, else a new dict; an excerpt cut
+    to nothing (``excerpt_chars`` 0) is left out.
+    """
+    title, excerpt = entry.get("title"), entry.get("excerpt")
+    long_title = isinstance(title, str) and len(title) > title_chars
+    long_excerpt = isinstance(excerpt, str) and len(excerpt) > excerpt_chars
+    if not (long_title or long_excerpt):
+        return entry
+    out = dict(entry)
+    if long_title:
+        out["title"] = cap_text(title, max(1, title_chars))
+    if long_excerpt:
+        out["excerpt"] = cap_text(excerpt, excerpt_chars)
+        if not out["excerpt"]:
+            del out["excerpt"]
+    return out
 
 
 def json_default(value: Any) -> Any:
@@ -43,15 +79,15 @@ def canonical(entries: Any) -> str:
 
 
 def stored_urls(article: Any) -> list[str]:
-    """The webUrls of an article's stored related list, in order."""
+    """The addresses (``webUrl``, else ``originalUrl``) of an article's stored related list, in order."""
     if article.related is not None:
-        return [e.get("webUrl") for e in article.related if isinstance(e, dict) and e.get("webUrl")]
+        return [u for u in map(entry_url, article.related) if u]
     return list(article.related_urls or [])
 
 
 def same_urls(old_urls: Sequence[str], new: list[dict[str, Any]]) -> bool:
     """Whether a stored list points at the same pages, in the same order, as ``new``."""
-    return [url_key(u) for u in old_urls] == [url_key(e.get("webUrl") or "") for e in new]
+    return [url_key(u) for u in old_urls] == [url_key(entry_url(e) or "") for e in new]
 
 
 def same_list(old: Any, new: list[dict[str, Any]]) -> bool:

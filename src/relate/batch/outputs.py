@@ -24,7 +24,10 @@ from .writes import each_in_threads, is_json_file, record_failure, relative
 
 
 def check_out_dir(corpus: Path, out: Path) -> None:
-    """Refuses a mirror folder that would overwrite the corpus or be read as part of it."""
+    """Refuses a mirror folder that is an existing file, would overwrite the corpus or be read as part of it."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: that is an existing file, not a folder; give a folder for the mirror "
+                          "(it is made if missing), or --jsonl FILE for one file")
     c, o = corpus.resolve(), out.resolve()
     if not corpus.is_dir():  # one .jsonl/.json file: only its own folder would overwrite it
         if o == c.parent:
@@ -38,9 +41,24 @@ def check_out_dir(corpus: Path, out: Path) -> None:
 
 
 def write_records(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict]], root: Path,
-                  out: Path | None, summary: Summary, progress: Progress, workspace: Workspace) -> None:
-    """The write stage for record outputs: in place (with the workspace's ledger), or mirrored to ``out``."""
+                  out: Path | None, summary: Summary, progress: Progress, workspace: Workspace,
+                  write_outside: bool = False) -> None:
+    """The write stage for record outputs: in place (with the workspace's ledger), or mirrored to ``out``.
+
+    In place, a record reached through a symbolic link that points outside the corpus is not
+    written unless ``write_outside`` (``corpus.write_outside``); it is listed as not written.
+    """
     t = time.perf_counter()
+    outside = getattr(getattr(corpus_obj, "links", None), "outside", {})
+    if out is None and outside and not write_outside:
+        kept = []
+        for a in targets:
+            if a.path in outside:
+                summary.failed.append((str(a.path), f"a symbolic link to {outside[a.path]}, outside the corpus; "
+                                       "not written (pass --corpus-write-outside to write through it)"))
+            else:
+                kept.append(a)
+        targets = kept
     files = [a.path for a in corpus_obj.articles] + [e.path for e in corpus_obj.skipped]
     if out is None:
         sweep_record_folders(files)

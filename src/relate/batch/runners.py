@@ -19,7 +19,7 @@ import numpy as np
 from ..config import Config, EmbedConfig
 from ..embed import Encoder
 from ..errors import ConfigError
-from .lists import strip_scores
+from .lists import cap_entry, strip_scores
 
 #: Texts encoded between two saves of the vector cache (what a killed run can lose at most).
 CHECKPOINT_TEXTS = 512
@@ -58,7 +58,8 @@ class EncodeBatch:
 class RankBatch:
     """The rank stage for one batch: articles in, ``{article_id: [entry, ...]}`` out.
 
-    Entries are in the seed's related-entry shape (scores removed).
+    Entries are in the seed's related-entry shape (scores removed), titles and excerpts cut
+    to ``corpus.entry_title_chars`` and ``corpus.entry_excerpt_chars``.
 
     Args:
         engine: an open :class:`relate.engine.Engine` whose workspace is up to date.
@@ -73,9 +74,10 @@ class RankBatch:
 
     def __call__(self, articles: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
         lists = self.engine.suggest_many(list(articles), k=self.k, batch_size=max(1, len(articles)))
-        if not self.keep_scores:
-            lists = {aid: [strip_scores(e) for e in entries] for aid, entries in lists.items()}
-        return lists
+        cfg = self.engine.config.corpus
+        strip = (lambda e: e) if self.keep_scores else strip_scores
+        return {aid: [cap_entry(strip(e), cfg.entry_title_chars, cfg.entry_excerpt_chars) for e in entries]
+                for aid, entries in lists.items()}
 
 
 class LocalRunner:

@@ -27,7 +27,7 @@ from ..progress import QUIET, Progress
 from ..text import article_text
 from ..workspace import Workspace
 from .runners import CHECKPOINT_TEXTS, EncodeBatch, LocalRunner, RankBatch, batches, get_runner
-from .summary import Summary, stop_if_disk_full
+from .summary import BatchStopped, Summary, stop_if_disk_full
 
 # ====================================================================== selection
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdw])\s*$", re.IGNORECASE)
@@ -118,16 +118,27 @@ def _path_key(p: str | os.PathLike) -> str:
 
 
 # ====================================================================== stages
-def load(corpus: Any, summary: Summary, progress: Progress) -> Corpus:
-    """The load stage: the corpus's good records and the skipped ones."""
+def load(corpus: Any, summary: Summary, progress: Progress, config: Config | None = None) -> Corpus:
+    """The load stage: the corpus's good records and the skipped ones.
+
+    Raises:
+        BatchStopped: there is no good record at all (an empty folder, only bad records):
+            nothing to index; the summary lists what was skipped and why.
+    """
     t = time.perf_counter()
     with progress.stage("load", unit="file") as bar:
-        corpus_obj = read_corpus(corpus)
+        corpus_obj = read_corpus(corpus, config=None if config is None else config.corpus)
         bar.set_total(len(corpus_obj.articles) + len(corpus_obj.skipped))
         bar.update(len(corpus_obj.articles) + len(corpus_obj.skipped))
     summary.seconds["load"] = time.perf_counter() - t
     summary.records = len(corpus_obj.articles)
     summary.skipped = list(corpus_obj.skipped)
+    if not corpus_obj.articles:
+        files = corpus_obj.stats.get("files", 0)
+        what = (f"none of its {files} record file(s) could be read (see the skipped records)" if files
+                else "it holds no record files (see corpus.files, corpus.include and corpus.exclude)")
+        summary.nothing_to_index = True
+        raise BatchStopped(f"nothing to index: {what}")
     return corpus_obj
 
 

@@ -44,6 +44,8 @@ class Summary:
         seconds: wall seconds per stage, plus ``total``.
         examples: on a dry run, a few ``{path, title, before, after}`` (titles of the lists).
         stopped: why the run stopped early, if it did.
+        nothing_to_index: the run stopped because the corpus holds no good record.
+        notes: what the run was asked to do that a reader should know (``k`` 0 empties lists).
     """
 
     command: str
@@ -62,6 +64,8 @@ class Summary:
     seconds: dict[str, float] = field(default_factory=dict)
     examples: list[dict[str, Any]] = field(default_factory=list)
     stopped: str | None = None
+    nothing_to_index: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def dry_run(self) -> bool:
@@ -69,7 +73,13 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
-        """0: all went well; 1: records skipped or files not written (the rest done); 3: stopped."""
+        """0: all went well; 1: records skipped or files not written (the rest done); 3: stopped.
+
+        A corpus with no good record stops the run early without being an error of relate:
+        0 when it holds no record file at all, 1 when its records were all skipped.
+        """
+        if self.stopped and self.nothing_to_index:
+            return 1 if self.skipped else 0
         if self.stopped:
             return 3
         return 1 if (self.skipped or self.failed) else 0
@@ -94,6 +104,7 @@ class Summary:
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             "examples": self.examples,
             "stopped": self.stopped,
+            "notes": list(self.notes),
             "exit_code": self.exit_code,
         }
 
@@ -129,6 +140,7 @@ class Summary:
             lines.append(f"example: {ex['title']}  ({ex['path']})")
             lines.append("  before: " + ("; ".join(ex["before"]) if ex["before"] else "(no list)"))
             lines.append("  after:  " + ("; ".join(ex["after"]) if ex["after"] else "(empty list)"))
+        lines += [f"note: {n}" for n in self.notes]
         if self.stopped:
             lines.append(f"stopped: {self.stopped}")
         return "\n".join(lines)

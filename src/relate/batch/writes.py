@@ -7,6 +7,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -81,7 +82,8 @@ def io_reason(exc: BaseException) -> str:
     if isinstance(exc, RecordError):
         return exc.reason
     if isinstance(exc, FileNotFoundError):
-        return "the file vanished during the run; it was not recreated"
+        return ("the file vanished during the run: removed by someone else (an editor, another run); "
+                "it was not recreated")
     if isinstance(exc, PermissionError):
         return "permission denied; the file or its folder is read-only"
     if isinstance(exc, OSError):
@@ -90,10 +92,14 @@ def io_reason(exc: BaseException) -> str:
 
 
 def relative(path: Path, root: Path) -> Path:
-    try:
-        return path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return Path(path.name)
+    """Where ``path`` sits inside ``root`` (a symbolic link by its own name, not its target's)."""
+    for p, r in ((Path(os.path.abspath(path)), Path(os.path.abspath(root))), (path.resolve(), root.resolve()),
+                 (Path(os.path.abspath(path)), root.resolve())):
+        try:
+            return p.relative_to(r)
+        except ValueError:
+            continue
+    return Path(path.name)
 
 
 def is_json_file(path: Any) -> bool:

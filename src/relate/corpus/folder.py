@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import CorpusConfig
 from ..errors import RecordError
 from ..records import Article, record_error
 from .cache import RecordCache
+from .files import FileRules, LinkInfo, address_from_path, walk
 from .jsonl import JSON_SUFFIXES, json_records
 from .read import article_from_bytes, as_article, read_bytes
 
@@ -27,8 +29,9 @@ __all__ = ["RECORD_SUFFIXES", "Corpus", "as_articles", "read_corpus"]
 
 logger = logging.getLogger(__name__)
 
-#: File name endings read as front-matter records inside a corpus folder.
-RECORD_SUFFIXES = (".md", ".markdown")
+#: File name endings read as front-matter records inside a corpus folder by default
+#: (``corpus.files`` in the config chooses; see :class:`relate.config.CorpusConfig`).
+RECORD_SUFFIXES = (".md", ".markdown", ".html")
 
 
 @dataclass
@@ -37,11 +40,14 @@ class Corpus:
 
     Attributes:
         articles: the good records, sorted by path for folders, in file order for ``.jsonl``;
-            of several records with the same id only the first is here.
+            of several records with the same id only one is here, chosen by :func:`keep_rank`
+            (the newest, then the one with the most fields, then a real file over a link,
+            then the first in path order).
         skipped: one :class:`RecordError` per bad record or duplicate id; ``error.code`` is a
             short reason (``invalid-yaml``, ``duplicate-id``...; see ``docs/records.md``).
         root: the folder or file the corpus came from.
         stats: how the load went: ``files``, ``parsed``, ``cached``, ``seconds``, ``cache``.
+        links: the record files reached through symbolic links, inside or outside the folder.
 
     Example:
         >>> corpus = read_corpus("../shared/corpora/azure")
@@ -53,6 +59,7 @@ class Corpus:
     skipped: list[RecordError] = field(default_factory=list)
     root: str | None = None
     stats: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    links: LinkInfo = field(default_factory=LinkInfo, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -67,36 +74,66 @@ class Corpus:
                 "reasons": dict(reasons.most_common())}
 
 
+def keep_rank(a: Article, links: LinkInfo | None = None) -> tuple:
+    """How a copy of a duplicated record ranks (the smallest is kept): the documented duplicate rule.
+
+    The newest ``publishedDateTime`` first (none counts as the oldest), then the copy with
+    the most front-matter fields, then a real file over a symbolic link; the first in path
+    order (file order for ``.jsonl``) breaks the remaining ties.
+    """
+    t = a.published_at
+    newest = -t.timestamp() if t is not None else float("inf")
+    is_link = links is not None and a.path is not None and (a.path in links.inside or a.path in links.outside)
+    return (newest, -len(a.key_order), is_link)
+
+
 def _assemble(items: Iterable[Article | RecordError], root: str | None,
-              stats: dict[str, Any]) -> Corpus:
-    articles: list[Article] = []
+              stats: dict[str, Any], links: LinkInfo | None = None) -> Corpus:
     skipped: list[RecordError] = []
-    seen: dict[str, Article] = {}
+    good: list[Article] = []
+    groups: dict[str, list[Article]] = {}
     for item in items:
         if isinstance(item, RecordError):
             skipped.append(item)
             logger.debug("skipped %s", item)
             continue
-        first = seen.get(item.id)
-        if first is not None:
-            key = "webUrl" if item.web_url else "originalUrl"
+        good.append(item)
+        groups.setdefault(item.id, []).append(item)
+    kept: set[int] = set()
+    for copies in groups.values():
+        best = min(copies, key=lambda a: keep_rank(a, links))  # min is stable: path order breaks ties
+        kept.add(id(best))
+        for other in copies:
+            if other is best:
+                continue
+            key = "webUrl" if other.web_url else "originalUrl" if other.original_url else "address"
             skipped.append(record_error(
-                "duplicate-id", f"same id {item.id} as {first.path or 'an earlier record'} "
-                f"({key} {item.url}); the first one was kept", item.path, key))
-            continue
-        seen[item.id] = item
-        articles.append(item)
-    corpus = Corpus(articles, skipped, root, stats)
+                "duplicate-id", f"same id {other.id} as {best.path or 'another record'} ({key} "
+                f"{other.url}); that copy was kept ({_why_kept(best, other, links)})", other.path, key))
+    articles = [a for a in good if id(a) in kept]
+    corpus = Corpus(articles, skipped, root, stats, links or LinkInfo())
     logger.info("read %d records from %s, skipped %d", len(articles), root, len(skipped))
     return corpus
 
 
+def _why_kept(best: Article, other: Article, links: LinkInfo | None) -> str:
+    b, o = keep_rank(best, links), keep_rank(other, links)
+    if b[0] != o[0]:
+        return "it is the newer one"
+    if b[1] != o[1]:
+        return "it has more fields"
+    if b[2] != o[2]:
+        return "it is a file, the other a symbolic link"
+    return "it comes first in path order"
+
+
 def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
-                full_related: bool = False) -> Corpus:
+                full_related: bool = False, config: CorpusConfig | None = None) -> Corpus:
     """Loads a whole corpus; bad records are skipped and reported, never fatal.
 
     Args:
-        path: a folder (every ``.md``/``.markdown`` file below it, hidden ones excepted), a
+        path: a folder (every file below it that ``config`` takes: ``.md``, ``.markdown`` and
+            ``.html`` by default, hidden ones and ``_site/`` excepted), a
             ``.json`` file (one record or a list), a ``.jsonl`` file (one record a line), one
             record file, or an iterable of records (Articles, dicts, paths).
         cache: for folders: ``True`` keeps parsed records in
@@ -106,6 +143,8 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
         full_related: also build the full ``related`` dicts (slower, and never cached). When
             ``False``, :attr:`Article.related` is ``None`` and :attr:`Article.related_urls` holds
             the URLs; the related block is still checked.
+        config: the ``corpus`` settings: which files are records, and the address of a
+            record with no URL (``None``: the defaults; see :class:`relate.config.CorpusConfig`).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -116,6 +155,8 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
         {'duplicate-id': 15}
     """
     start = time.perf_counter()
+    config = config or CorpusConfig()
+    links = LinkInfo()
     stats: dict[str, Any] = {"files": 0, "parsed": 0, "cached": 0, "cache": None}
     if not isinstance(path, (str, os.PathLike)):
         items: list[Article | RecordError] = []
@@ -130,7 +171,7 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
         p = Path(path)
         root = str(path)
         if p.is_dir():
-            items = _read_folder(p, cache, full_related, stats)
+            items = _read_folder(p, cache, full_related, stats, config, links)
         elif p.exists():
             if p.suffix.lower() in JSON_SUFFIXES:
                 items = list(json_records(read_bytes(p), p))
@@ -144,37 +185,14 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
             raise FileNotFoundError(errno.ENOENT, "corpus not found (give a folder of .md files, "
                                     "a .json or a .jsonl file)", root)
     stats["seconds"] = time.perf_counter() - start
-    return _assemble(items, root, stats)
+    return _assemble(items, root, stats, links)
 
 
-def _walk(root: Path, errors: list[RecordError]) -> list[tuple[str, os.DirEntry]]:
-    """Record files below ``root`` (hidden files and folders skipped), sorted by relative path."""
-    out = []
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        folder = os.path.join(root, rel) if rel else str(root)
-        try:
-            with os.scandir(folder) as it:
-                for e in it:
-                    if e.name.startswith("."):
-                        continue
-                    r = f"{rel}/{e.name}" if rel else e.name
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(r)
-                    elif e.name.lower().endswith(RECORD_SUFFIXES) and e.is_file():
-                        out.append((r, e))
-        except OSError as exc:
-            errors.append(record_error("unreadable", f"cannot list the folder: {exc.strerror}",
-                                       folder))
-    out.sort(key=lambda x: x[0])
-    return out
-
-
-def _read_folder(root: Path, cache: Any, full_related: bool,
-                 stats: dict[str, Any]) -> list[Article | RecordError]:
+def _read_folder(root: Path, cache: Any, full_related: bool, stats: dict[str, Any],
+                 config: CorpusConfig, links: LinkInfo) -> list[Article | RecordError]:
     errors: list[RecordError] = []
-    files = _walk(root, errors)
+    files = walk(root, FileRules.from_config(config), errors, links)
+    template = config.url_template
     store = None if full_related or cache is False or cache is None else RecordCache(root, cache)
     stats["files"] = len(files)
     stats["cache"] = None if store is None else str(store.file)
@@ -188,23 +206,34 @@ def _read_folder(root: Path, cache: Any, full_related: bool,
             items.append(record_error("unreadable", f"cannot read the file: {exc.strerror}", full))
             continue
         sig = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
-        if store is not None:
-            hit = store.get(rel, sig, full)
-            if hit is not None:
-                items.append(hit)
-                stats["cached"] += 1
-                continue
-        try:
-            item: Article | RecordError = article_from_bytes(read_bytes(full), full, full_related)
-        except RecordError as exc:
-            item = exc
-        stats["parsed"] += 1
-        if store is not None:
-            store.put(rel, sig, item)
-        items.append(item)
+        hit = store.get(rel, sig, full) if store is not None else None
+        if hit is not None:
+            item: Article | RecordError = hit
+            stats["cached"] += 1
+        else:
+            try:
+                item = article_from_bytes(read_bytes(full), full, full_related, no_url=True)
+            except RecordError as exc:
+                item = exc
+            stats["parsed"] += 1
+            if store is not None:
+                store.put(rel, sig, item)
+        items.append(_with_address(item, rel, template))
     if store is not None:
         store.save({rel for rel, _ in files})
     return items
+
+
+def _with_address(item: Article | RecordError, rel: str, template: str | None) -> Article | RecordError:
+    """A record with neither URL gets its address from its path (``corpus.url_template``), or is skipped."""
+    if isinstance(item, RecordError) or item.web_url or item.original_url:
+        return item
+    if not template:
+        return record_error("missing-url", "the record has neither webUrl nor originalUrl; one is needed "
+                            "to identify it (or set corpus.url_template to make an address from its path)",
+                            item.path, "webUrl")
+    item.address = address_from_path(template, rel)
+    return item
 
 
 def as_articles(x: Any) -> list[Article]:

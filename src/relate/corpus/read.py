@@ -33,7 +33,7 @@ def read_bytes(path: str | os.PathLike) -> bytes:
                            path) from None
 
 
-def article_from_bytes(data: bytes, path: Any = None, full_related: bool = True) -> Article:
+def article_from_bytes(data: bytes, path: Any = None, full_related: bool = True, no_url: bool = False) -> Article:
     """Reads one front-matter record from the bytes of its file.
 
     Args:
@@ -41,6 +41,8 @@ def article_from_bytes(data: bytes, path: Any = None, full_related: bool = True)
         path: where the bytes came from, for errors and :attr:`Article.path`.
         full_related: build the ``related`` entries (else only :attr:`Article.related_urls`,
             when the fast reader applies).
+        no_url: accept a record with neither ``webUrl`` nor ``originalUrl`` (see
+            :func:`~relate.records.build_article`).
 
     Raises:
         RecordError: the bytes are not a valid record (see ``docs/records.md``).
@@ -48,7 +50,7 @@ def article_from_bytes(data: bytes, path: Any = None, full_related: bool = True)
     fm = parse(data, path, full_related)
     return build_article(fm.data, path, has_related=fm.has_related, related=fm.related,
                          related_urls=fm.related_urls, key_order=fm.key_order, key_line=fm.key_line,
-                         entry_line=fm.entry_line)
+                         entry_line=fm.entry_line, no_url=no_url)
 
 
 def parse_article(text: str, path: str | os.PathLike | None = None) -> Article:

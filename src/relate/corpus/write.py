@@ -51,11 +51,11 @@ def atomic_write(target: str, data: bytes, mode: int, before: os.stat_result | N
         try:
             now = os.stat(target)
         except FileNotFoundError:
-            raise record_error("vanished", "the file was deleted while relate was writing "
-                               "it; nothing was written", path) from None
+            raise record_error("vanished", "the file was deleted by someone else (another run, an "
+                               "editor) while relate was writing it; nothing was written", path) from None
         if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
-            raise record_error("changed", "the file changed while relate was writing it; "
-                               "nothing was written, run again", path)
+            raise record_error("changed", "the file was changed by someone else (another run, an "
+                               "editor) while relate was writing it; their version was kept, run again", path)
 
     owner = None if before is None else (before.st_uid, before.st_gid)
     try:

@@ -1,7 +1,8 @@
 """``relate.suggest``: one call, one related list, from the workspace the resolution rule finds.
 
-The engines it opens are kept (one per workspace folder), so later calls do not load the
-model or the index again.
+The engines it opens are kept (one per workspace folder, within the process), so later calls
+do not load the model or the index again; one is opened anew when its workspace changed on
+disk (another run updated it). The calls are quiet: no model-library progress bars on stderr.
 
 Example:
     >>> import relate
@@ -10,11 +11,14 @@ Example:
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..config import load_config
-from ..errors import WorkspaceError
+from ..errors import ConfigError, WorkspaceError
 from ..records import Article
 from ..workspace import Workspace
 from .engine import Engine
@@ -23,6 +27,66 @@ from .engine import Engine
 SAMPLE_DATA = Path(__file__).resolve().parents[3] / "data"
 
 _DEFAULT_ENGINES: dict[str, Engine] = {}
+#: Engines opened for ``workspace=`` folders: folder -> (the folder's signature, engine).
+_ENGINES: dict[str, tuple[tuple, Engine]] = {}
+_QUIET_ENV = "HF_HUB_DISABLE_PROGRESS_BARS"
+
+
+@contextmanager
+def quiet_libraries() -> Iterator[None]:
+    """No progress bars from the model libraries (``Loading weights``...) while the block runs.
+
+    Libraries not yet imported read the environment when they are; those already imported
+    are switched off, and back on after the block.
+    """
+    old = os.environ.get(_QUIET_ENV)
+    os.environ[_QUIET_ENV] = "1"
+    switched = []
+    hub = sys.modules.get("huggingface_hub.utils")
+    if hub is not None and hasattr(hub, "are_progress_bars_disabled") and not hub.are_progress_bars_disabled():
+        hub.disable_progress_bars()
+        switched.append(hub.enable_progress_bars)
+    tf = sys.modules.get("transformers.utils.logging")
+    if tf is not None and hasattr(tf, "is_progress_bar_enabled") and tf.is_progress_bar_enabled():
+        tf.disable_progress_bar()
+        switched.append(tf.enable_progress_bar)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(_QUIET_ENV, None)
+        else:
+            os.environ[_QUIET_ENV] = old
+        for enable in switched:
+            enable()
+
+
+def _signature(folder: Path) -> tuple:
+    """What a workspace folder holds, by name, size and time: a change means another run updated it."""
+    try:
+        with os.scandir(folder) as it:
+            return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in it
+                                if e.is_file() and not e.name.endswith((".lock", ".tmp"))))
+    except OSError:
+        return ()
+
+
+def workspace_engine(workspace: str | os.PathLike | Workspace) -> Engine:
+    """The engine open on ``workspace`` in this process (opened on first use, again when it changed).
+
+    Example:
+        >>> workspace_engine("/tmp/ws") is workspace_engine("/tmp/ws")  # doctest: +SKIP
+        True
+    """
+    folder = Path(workspace.folder if isinstance(workspace, Workspace) else workspace).resolve()
+    key, sig = str(folder), _signature(folder)
+    held = _ENGINES.get(key)
+    if held is None or held[0] != sig:
+        with quiet_libraries():
+            engine = Engine(workspace)
+        _ENGINES[key] = (sig, engine)
+        return engine
+    return held[1]
 
 
 def default_engine(near: str | os.PathLike | None = None) -> Engine:
@@ -60,7 +124,7 @@ def suggest(article: Any, k: int = 5, workspace: str | os.PathLike | None = None
 
     Args:
         article: a dict in the record shape, a path to a record file, or an ``Article``.
-        k: how many suggestions at most.
+        k: how many suggestions at most (a whole number, 0 or more).
         workspace: the workspace to use (default: see :func:`default_engine`).
         **options: ranking settings for this call (see :class:`relate.config.RankConfig`).
 
@@ -68,12 +132,23 @@ def suggest(article: Any, k: int = 5, workspace: str | os.PathLike | None = None
         Dicts in the seed's related-entry shape (title, excerpt, publishedDateTime, webUrl, ...,
         absent fields left out) plus ``score`` and ``score_parts``.
 
+    Raises:
+        ConfigError: ``k`` is negative or not a whole number (``"5"``; a ``ValueError``).
+
     Example:
         >>> import relate
         >>> relate.suggest({"title": "Azure outage hits Europe", "webUrl": "https://x.com/a"}, k=3)
     """
-    engine = Engine(workspace) if workspace is not None else default_engine(near=_record_path(article))
-    return engine.suggest(article, k=k, **options)
+    k = _check_k(k)
+    with quiet_libraries():
+        engine = workspace_engine(workspace) if workspace is not None else default_engine(near=_record_path(article))
+        return engine.suggest(article, k=k, **options)
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ConfigError(f"k must be a whole number of suggestions (0 or more), not {k!r}")
+    return k
 
 
 def _record_path(article: Any) -> str | os.PathLike | None:

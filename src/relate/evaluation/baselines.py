@@ -23,6 +23,7 @@ import numpy as np
 
 from ..corpus import as_articles
 from ..lexical import tfidf_vectorizer
+from ..records import entry_url
 from ..text import article_text
 from .runs import Run
 
@@ -158,7 +159,7 @@ def relate_suggestions(engine: Any, articles: Iterable[Any] | None = None, k: in
 def relate_lists(engine: Any, articles: Iterable[Any] | None = None, k: int = 5,
                  **options: Any) -> dict[str, list[str]]:
     """relate's own lists ``{webUrl: [webUrl, ...]}`` from an engine (see :func:`relate_suggestions`)."""
-    return {q: [e["webUrl"] for e in entries if e.get("webUrl")]
+    return {q: [entry_url(e) for e in entries if entry_url(e)]
             for q, entries in relate_suggestions(engine, articles, k, **options).items()}
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..corpus import as_articles
 from ..engine import Engine
+from ..records import entry_url
 from .baselines import legacy_lists, relate_suggestions, resolve_compare, tfidf_lists
 from .compare import Comparison
 from .compare import compare as compare_systems
@@ -150,7 +151,7 @@ def report_data(corpus: Any, judgments: Judgments | str | os.PathLike | None = N
         engine.update(arts)
     logger.info("report: ranking %d articles", len(cat))
     suggestions = relate_suggestions(engine, list(cat.by_url.values()), k=k)
-    systems: dict[str, Any] = {"relate": {q: [e["webUrl"] for e in lst] for q, lst in suggestions.items()}}
+    systems: dict[str, Any] = {"relate": {q: [entry_url(e) for e in lst] for q, lst in suggestions.items()}}
     if other_name is not None:
         systems[other_name] = other_lists
     systems.update(extra)

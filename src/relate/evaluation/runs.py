@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import as_articles
-from ..records import url_key
+from ..records import entry_url, url_key
 
 __all__ = ["Catalogue", "Run", "as_run"]
 
@@ -40,7 +40,7 @@ class Run:
                 raise ValueError(f"run {name or ''}: the list of {q!r} must be a list of webUrls")  # noqa: TRY004 (bad data)
             seen: dict[str, None] = {}
             for item in items:
-                url = item.get("webUrl") or item.get("url") if isinstance(item, Mapping) else item
+                url = (entry_url(item) or item.get("url")) if isinstance(item, Mapping) else item
                 if not isinstance(url, str) or not url:
                     raise ValueError(f"run {name or ''}: entry {item!r} of {q!r} has no webUrl")
                 seen.setdefault(url, None)

@@ -24,14 +24,22 @@ from typing import Any
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ..records import IMAGE_FIELDS, PROVIDER_FIELDS, RELATED_FIELDS, entry_time_text, norm_entry_time, record_error
+from ..records import (
+    IMAGE_FIELDS,
+    PROVIDER_FIELDS,
+    RELATED_FIELDS,
+    entry_time_text,
+    entry_url,
+    norm_entry_time,
+    record_error,
+)
 from .loader import STR_TAG
 from .scalars import dq, plain_safe
 
 __all__ = ["Block", "locate_block", "render_related", "render_scalar", "replace_block"]
 
 # Fields whose strings the seed writes double-quoted; other strings are plain when that is safe.
-_QUOTED = frozenset({"title", "excerpt", "webUrl", "ampWebUrl", "cdnAmpWebUrl", "url"})
+_QUOTED = frozenset({"title", "excerpt", "webUrl", "originalUrl", "ampWebUrl", "cdnAmpWebUrl", "url"})
 
 
 def _render_float(x: float) -> str:
@@ -67,9 +75,8 @@ def _check_entry(entry: Any, i: int) -> dict:
     if not isinstance(entry, dict):
         raise record_error("bad-related", f"related entry {i + 1} is a {type(entry).__name__}, "
                            "not a mapping", None, f"related[{i}]")
-    url = entry.get("webUrl")
-    if not isinstance(url, str) or not url.strip():
-        raise record_error("bad-related", f"related entry {i + 1} has no webUrl", None,
+    if entry_url(entry) is None:
+        raise record_error("bad-related", f"related entry {i + 1} has neither webUrl nor originalUrl", None,
                            f"related[{i}].webUrl")
     return entry
 
@@ -85,7 +92,7 @@ def render_related(entries: Iterable[dict]) -> str:
     ``""`` (no block).
 
     Raises:
-        RecordError: an entry that is not a mapping, has no ``webUrl``, or holds a value of
+        RecordError: an entry that is not a mapping, has neither ``webUrl`` nor ``originalUrl``, or holds a value of
             the wrong shape (``field`` names it, e.g. ``related[2].images``).
 
     Example:

@@ -15,11 +15,13 @@ from typing import Any
 from .times import format_time
 from .urls import article_id
 
-__all__ = ["IMAGE_FIELDS", "MODELLED_FIELDS", "PROVIDER_FIELDS", "RELATED_FIELDS", "Article"]
+__all__ = ["ENTRY_URL_KEYS", "IMAGE_FIELDS", "MODELLED_FIELDS", "PROVIDER_FIELDS", "RELATED_FIELDS", "Article", "entry_url"]
 
 #: Field order of a related entry, as in the seed.
-RELATED_FIELDS = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
-                  "type", "provider", "quality", "images")
+RELATED_FIELDS = ("title", "excerpt", "publishedDateTime", "webUrl", "originalUrl", "ampWebUrl",
+                  "cdnAmpWebUrl", "type", "provider", "quality", "images")
+#: The keys an entry's address may sit under: ``webUrl``, else (a record with only that) ``originalUrl``.
+ENTRY_URL_KEYS = ("webUrl", "originalUrl")
 #: Fields of a ``provider`` mapping that :class:`Article` models, in the seed's order.
 PROVIDER_FIELDS = ("name", "domain")
 #: Fields of an image mapping in a related entry, in the seed's order.
@@ -64,6 +66,9 @@ class Article:
         path: the file the record came from, if any.
         provider_extra: fields of ``provider`` other than name and domain (``images``...).
         key_order: the record's top-level keys in their order in the source.
+        address: for a record with neither ``webUrl`` nor ``originalUrl`` read from a corpus
+            folder: the address made from its path by ``corpus.url_template`` (its id derives
+            from it); ``None`` otherwise.
 
     Example:
         >>> a = Article(title="Hi", web_url="https://e.com/a")
@@ -91,11 +96,12 @@ class Article:
     path: str | None = None
     provider_extra: dict[str, Any] = field(default_factory=dict)
     key_order: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    address: str | None = None
 
     @property
     def url(self) -> str:
-        """The URL the id derives from: ``webUrl``, else ``originalUrl``."""
-        return self.web_url or self.original_url or ""
+        """The URL the id derives from: ``webUrl``, else ``originalUrl``, else :attr:`address`."""
+        return self.web_url or self.original_url or self.address or ""
 
     @property
     def id(self) -> str:
@@ -115,14 +121,24 @@ class Article:
     def related_entry(self) -> dict[str, Any]:
         """This article as an entry of another article's ``related:`` list (the seed's shape).
 
-        Absent fields are left out; the publish time is an ISO string ending in ``Z``.
+        Absent fields are left out; the publish time is an ISO string ending in ``Z``. The
+        address is under the key the record has it under: ``webUrl``, else ``originalUrl`` (no
+        ``webUrl`` is made up for a record that has none); a record with neither gets its
+        :attr:`address` (the site's own page, by ``corpus.url_template``) as ``webUrl``.
+
+        Example:
+            >>> Article(title="V", original_url="https://youtube.com/watch?v=1", type="video").related_entry()
+            {'title': 'V', 'originalUrl': 'https://youtube.com/watch?v=1', 'type': 'video'}
         """
         entry: dict[str, Any] = {"title": self.title}
         if self.excerpt:
             entry["excerpt"] = self.excerpt
         if self.published_at is not None:
             entry["publishedDateTime"] = format_time(self.published_at)
-        entry["webUrl"] = self.url
+        if self.web_url or not self.original_url:
+            entry["webUrl"] = self.url
+        else:
+            entry["originalUrl"] = self.original_url
         if self.amp_web_url:
             entry["ampWebUrl"] = self.amp_web_url
         if self.cdn_amp_web_url:
@@ -184,6 +200,22 @@ class Article:
         rest = sorted((k for k in values if k not in seen),
                       key=lambda k: _SEED_ORDER.index(k) if k in _SEED_ORDER else len(_SEED_ORDER))
         return {k: values[k] for k in order + rest}
+
+
+def entry_url(entry: Any) -> str | None:
+    """The address of a related entry: its ``webUrl``, else its ``originalUrl`` (``None``: neither).
+
+    Example:
+        >>> entry_url({"title": "V", "originalUrl": "https://y.com/v"})
+        'https://y.com/v'
+    """
+    if not isinstance(entry, dict):
+        return None
+    for key in ENTRY_URL_KEYS:
+        url = entry.get(key)
+        if isinstance(url, str) and url.strip():
+            return url
+    return None
 
 
 def _is_utc(t: datetime) -> bool:

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import RecordError
-from .article import MODELLED_FIELDS, PROVIDER_FIELDS, Article
+from .article import MODELLED_FIELDS, PROVIDER_FIELDS, Article, entry_url
 from .times import format_time, norm_entry_time, parse_time
 
 __all__ = ["article_from_dict", "build_article", "check_related", "kind_of", "record_error"]
@@ -110,8 +110,8 @@ def check_related(entries: Any, err: ErrorMaker, entry_line: EntryLine | None = 
         entry_line: the file line of each entry, when known.
 
     Raises:
-        RecordError: ``bad-related``: not a list, an entry that is not a mapping or has no
-            ``webUrl``.
+        RecordError: ``bad-related``: not a list, an entry that is not a mapping or has neither
+            ``webUrl`` nor ``originalUrl``.
     """
     if entries is None:
         return []
@@ -124,11 +124,13 @@ def check_related(entries: Any, err: ErrorMaker, entry_line: EntryLine | None = 
         if not isinstance(entry, dict):
             raise err("bad-related", f"related entry {i + 1} is {kind_of(entry)}, not a mapping "
                       "with title and webUrl", f"related[{i}]", line)
-        url = entry.get("webUrl")
-        if not isinstance(url, str) or not url.strip():
-            what = "has no webUrl" if url is None else f"has a webUrl that is not a URL ({url!r})"
+        if entry_url(entry) is None:
+            key = "webUrl" if "webUrl" in entry or "originalUrl" not in entry else "originalUrl"
+            url = entry.get(key)
+            what = ("has neither webUrl nor originalUrl" if url is None
+                    else f"has a {key} that is not a URL ({url!r})")
             raise err("bad-related", f"related entry {i + 1} {what}; every entry needs one",
-                      f"related[{i}].webUrl", line)
+                      f"related[{i}].{key}", line)
         if "publishedDateTime" in entry:
             entry["publishedDateTime"] = norm_entry_time(entry["publishedDateTime"])
         out.append(entry)
@@ -137,7 +139,8 @@ def check_related(entries: Any, err: ErrorMaker, entry_line: EntryLine | None = 
 
 def build_article(d: dict, path: Any = None, *, has_related: bool = False, related: Any = None,
                   related_urls: list[str] | None = None, key_order: tuple[str, ...] = (),
-                  key_line: KeyLine | None = None, entry_line: EntryLine | None = None) -> Article:
+                  key_line: KeyLine | None = None, entry_line: EntryLine | None = None,
+                  no_url: bool = False) -> Article:
     """Validates a front-matter mapping (without ``related``) and builds the Article.
 
     Args:
@@ -151,6 +154,8 @@ def build_article(d: dict, path: Any = None, *, has_related: bool = False, relat
         key_order: the record's top-level keys in their source order.
         key_line: the file line of a top-level key, for the errors' ``line``.
         entry_line: the file line of a related entry.
+        no_url: accept a record with neither ``webUrl`` nor ``originalUrl`` (a corpus folder
+            then gives it an :attr:`~Article.address` from its path, or skips it).
 
     Raises:
         RecordError: missing title or URL, a bad number, time, text field or related entry.
@@ -169,7 +174,7 @@ def build_article(d: dict, path: Any = None, *, has_related: bool = False, relat
     title = _text(title, "title", err)
     web_url = _url(d.get("webUrl"), "webUrl", err)
     original_url = _url(d.get("originalUrl"), "originalUrl", err)
-    if web_url is None and original_url is None:
+    if web_url is None and original_url is None and not no_url:
         raise err("missing-url", "the record has neither webUrl nor originalUrl; one is needed "
                   "to identify it", "webUrl")
     published = d.get("publishedDateTime")
@@ -220,7 +225,7 @@ def build_article(d: dict, path: Any = None, *, has_related: bool = False, relat
         entries, urls = related, related_urls
     else:
         entries = check_related(related, err, entry_line)
-        urls = [e["webUrl"] for e in entries]
+        urls = [entry_url(e) or "" for e in entries]
     extra = {k: v for k, v in d.items() if k not in MODELLED_FIELDS}
     return Article(
         title=title, web_url=web_url, excerpt=_text(d.get("excerpt"), "excerpt", err) or "",

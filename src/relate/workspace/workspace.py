@@ -46,7 +46,7 @@ from typing import Any
 from ..config import ENV_WORKSPACE, Config
 from ..corpus import JSON_SUFFIXES
 from ..errors import WorkspaceError
-from ..fileio import atomic_write_bytes
+from ..fileio import atomic_write_bytes, temp_in_use
 from ..records import Article
 from .lock import LOCK_NAME, WorkspaceLock
 
@@ -314,7 +314,9 @@ def sweep_temp_files(folder: Path, names: Iterable[str] | None = None) -> int:
     """Removes temporary files that a killed run left in ``folder``; returns how many.
 
     Only files named like relate's atomic writes go, and with ``names`` only those of these
-    files (``.a.md.x1y2z3w4.tmp`` for ``a.md``). Call it while holding the workspace lock.
+    files (``.a.md.x1y2z3w4.tmp`` for ``a.md``). A file a live process is still writing
+    (another run, with another workspace: :func:`relate.fileio.temp_in_use`) is left alone.
+    Call it while holding the workspace lock.
     """
     wanted = None if names is None else set(names)
     removed = 0
@@ -327,7 +329,7 @@ def sweep_temp_files(folder: Path, names: Iterable[str] | None = None) -> int:
         if m is None or (wanted is not None and m.group("name") not in wanted):
             continue
         try:
-            if entry.is_file(follow_symlinks=False):
+            if entry.is_file(follow_symlinks=False) and not temp_in_use(entry.path):
                 os.unlink(entry.path)
                 removed += 1
         except OSError:
@@ -338,7 +340,11 @@ def sweep_temp_files(folder: Path, names: Iterable[str] | None = None) -> int:
 
 
 def sweep_record_folders(paths: Iterable[Any]) -> None:
-    """Removes the temporary files a killed run left beside these record files (theirs only)."""
+    """Removes the temporary files a killed run left beside these record files (theirs only).
+
+    Record folders are shared by runs with different workspaces: a write still in flight
+    (its temporary file locked by its writer) is not taken away.
+    """
     by_folder: dict[str, set[str]] = {}
     for p in paths:
         if p:

@@ -1,0 +1,111 @@
+"""Hostile input to the batch job: empty and bad corpora, bad k, --out on a file, links out of the corpus, caps, other runs."""
+from __future__ import annotations
+
+import fcntl
+import os
+
+import pytest
+from _helpers_batch import copy_data
+
+from relate.batch import index
+from relate.batch.lists import cap_entry
+from relate.config import Config
+from relate.errors import ConfigError
+
+GOOD = '---\ntitle: "{t}"\nwebUrl: "https://e.com/{t}"\nexcerpt: "{e}"\n---\n'
+
+
+@pytest.mark.parametrize("files", [{}, {"bad.md": "---\ntitle: [\n---\n"},
+                                   {"a.md": "no front matter", "b.md": '---\ntitle: "x"\nquality: high\n---\n'}])
+def test_nothing_to_index_is_a_summary_not_a_crash(tmp_path, regen, hash_encoder, files):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text)
+    for s in (regen(corpus, Config(), workspace=tmp_path / "ws"),
+              regen(corpus, Config(), workspace=tmp_path / "ws", dry_run=True),
+              index(corpus, Config(), workspace=tmp_path / "ws", encoder=hash_encoder)):
+        assert s.stopped.startswith("nothing to index") and s.nothing_to_index
+        assert s.exit_code == (1 if files else 0)
+        assert len(s.skipped) == len(files)
+        assert "nothing to index" in s.format()
+
+
+@pytest.mark.parametrize("k", [-3, "5", 2.5, True])
+def test_bad_k_is_a_usage_error_before_any_work(tmp_path, regen, k):
+    corpus = copy_data(tmp_path / "c")
+    before = {p: p.read_bytes() for p in corpus.iterdir()}
+    with pytest.raises(ConfigError, match="k"):
+        regen(corpus, Config(), workspace=tmp_path / "ws", k=k)
+    with pytest.raises(ConfigError, match="rank.k"):
+        regen(corpus, Config().with_overrides({"rank.k": -3}), workspace=tmp_path / "ws")
+    assert {p: p.read_bytes() for p in corpus.iterdir()} == before and not (tmp_path / "ws").exists()
+
+
+def test_k_zero_says_it_empties_the_lists(fresh, regen):
+    corpus, ws = fresh
+    s = regen(corpus, Config(), workspace=ws, k=0, dry_run=True)
+    assert any("emptied" in n for n in s.notes) and "note: k is 0" in s.format()
+
+
+def test_out_naming_an_existing_file_is_one_usage_error(fresh, regen, tmp_path):
+    corpus, ws = fresh
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    with pytest.raises(ConfigError, match="existing file, not a folder"):
+        regen(corpus, Config(), workspace=ws, out=target)
+    assert target.read_text() == "x"
+
+
+def test_a_link_out_of_the_corpus_is_not_written_unless_asked(fresh, regen, tmp_path):
+    corpus, ws = fresh
+    outside = tmp_path / "outside.md"
+    victim = sorted(corpus.glob("*.md"))[0]
+    victim.rename(outside)
+    os.symlink(outside, victim)
+    before = outside.read_bytes()
+    s = regen(corpus, Config(), workspace=ws)
+    assert outside.read_bytes() == before and victim.is_symlink()
+    assert [p for p, _ in s.failed] == [str(victim)] and "outside the corpus" in s.failed[0][1]
+    assert s.exit_code == 1
+    s = regen(corpus, Config().with_overrides({"corpus.write_outside": True}), workspace=ws)
+    assert not s.failed and outside.read_bytes() != before
+
+
+def test_an_in_corpus_link_is_copied_into_a_mirror(fresh, regen, tmp_path):
+    corpus, ws = fresh
+    real = sorted(corpus.glob("*.md"))[0]
+    os.symlink(real, corpus / "zz-link.md")
+    out = tmp_path / "mirror"
+    regen(corpus, Config(), workspace=ws, out=out)
+    copied = out / "zz-link.md"
+    assert copied.is_file() and not copied.is_symlink()
+
+
+def test_another_runs_write_in_flight_is_not_swept(fresh, regen):
+    corpus, ws = fresh
+    record = sorted(corpus.glob("*.md"))[0]
+    in_flight = record.parent / f".{record.name}.abcd1234.tmp"  # another run's atomic write, just begun
+    in_flight.write_text("half")
+    stale = record.parent / f".{record.name}.dead0000.tmp"
+    stale.write_text("left by a killed run")
+    fd = os.open(in_flight, os.O_RDONLY)  # its writer holds it, as relate.fileio.atomic_open does
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        s = regen(corpus, Config(), workspace=ws)
+    finally:
+        os.close(fd)
+    assert not s.failed and in_flight.exists() and not stale.exists()
+
+
+def test_huge_titles_are_capped_in_entries(fresh, regen):
+    corpus, ws = fresh
+    victim = sorted(corpus.glob("*.md"))[0]
+    text = victim.read_text(encoding="utf-8")
+    huge = "Nimbus outage " * 8000  # ~110 KB
+    victim.write_text(text.replace('title: "', f'title: "{huge}', 1), encoding="utf-8")
+    regen(corpus, Config(), workspace=ws)
+    sizes = [p.stat().st_size for p in corpus.glob("*.md") if p != victim]
+    assert max(sizes) < 20_000
+    entry = cap_entry({"title": huge, "excerpt": "e" * 5000, "webUrl": "u"})
+    assert len(entry["title"]) <= 300 and entry["title"].endswith("…") and len(entry["excerpt"]) <= 600
