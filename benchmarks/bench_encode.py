@@ -4,8 +4,15 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_encode.py            # full run (several minutes)
     .venv/bin/python benchmarks/bench_encode.py --quick    # small sample, one round, no nDCG
+    .venv/bin/python benchmarks/bench_encode.py --only backends   # torch/onnx/onnx-int8, azure + powerapps
 
-Two parts, each printed as a table:
+Three parts, each printed as a table (the header names the CPU's instruction set, e.g.
+``avx512-vnni`` or ``avx2``: encode speed, and int8 above all, depends on it):
+
+0. Backends (``--only backends``): texts/s of relate's own :class:`relate.embed.Encoder` with
+   ``embed.backend`` ``torch``, ``onnx`` and ``onnx-int8``, on azure and on powerapps texts
+   (``relate.corpus.read_corpus``, title + excerpt as relate encodes them), in one run;
+   ``--texts`` texts drawn from each corpus, ``--rounds`` interleaved rounds.
 
 1. Throughput steps (texts/s on a fixed random sample of the corpus texts): each variant is
    timed ``--rounds`` times, round-robin so that load from other processes hits all alike;
@@ -41,6 +48,8 @@ SHARED = ROOT.parent / "shared"
 if not SHARED.is_dir():  # a checkout elsewhere: the standard place
     SHARED = Path("/work/shared")
 CORPUS = SHARED / "corpora" / "azure"
+CORPORA = {"azure": CORPUS, "powerapps": SHARED / "corpora" / "powerapps"}
+BACKENDS = ("torch", "onnx", "onnx-int8")
 JUDGMENTS = SHARED / "judgments" / "dev.jsonl"
 
 _FRONT = re.compile(r"\A---\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -248,6 +257,53 @@ def throughput(texts: list[str], model_path: str, files: dict[str, Path], rounds
     return rows
 
 
+def corpus_texts(folder: Path) -> list[str]:
+    """The distinct texts relate encodes for a corpus folder (any record layout), in corpus order."""
+    from relate.config import EmbedConfig
+    from relate.corpus import read_corpus
+    from relate.text import article_text
+
+    cfg = EmbedConfig()
+    return list(dict.fromkeys(article_text(a.title, a.excerpt, cfg) for a in read_corpus(folder, cache=False).articles))
+
+
+def backends(n: int, rounds: int, threads: int, models: Path, backend_names=BACKENDS) -> list[dict]:
+    """texts/s of relate's Encoder per backend on ``n`` texts of each corpus in :data:`CORPORA`."""
+    from relate.config import EmbedConfig
+    from relate.embed import Encoder
+
+    rng = np.random.default_rng(0)
+    samples = {}
+    for name, folder in CORPORA.items():
+        texts = corpus_texts(folder)
+        samples[name] = (len(texts), [texts[i] for i in rng.choice(len(texts), size=min(n, len(texts)), replace=False)])
+    encoders = {}
+    for b in backend_names:
+        t0 = time.perf_counter()
+        encoders[b] = Encoder(EmbedConfig(backend=b, threads=threads), cache_folder=models)
+        encoders[b].encode(["warm-up text"] * 64)  # loads (exports on first use) and allocates
+        print(f"  {b}: loaded in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+    times: dict[tuple[str, str], list[float]] = {}
+    for r in range(rounds):
+        for corpus, (_, texts) in samples.items():
+            for b, enc in encoders.items():
+                t0 = time.perf_counter()
+                enc.encode(texts)
+                times.setdefault((corpus, b), []).append(time.perf_counter() - t0)
+                print(f"  round {r + 1}/{rounds} {corpus} {b}: {len(texts) / times[corpus, b][-1]:.1f} texts/s",
+                      file=sys.stderr, flush=True)
+    rows = []
+    for corpus, (total, texts) in samples.items():
+        chars = float(np.mean([len(t) for t in texts]))
+        base = len(texts) / min(times[corpus, backend_names[0]])
+        for b in backend_names:
+            best = len(texts) / min(times[corpus, b])
+            rows.append({"corpus": corpus, "distinct": total, "sample": len(texts), "chars": chars, "backend": b,
+                         "best": best, "median": len(texts) / statistics.median(times[corpus, b]),
+                         "speedup": best / base})
+    return rows
+
+
 def quality(urls: list[str], texts: list[str], model_path: str, files: dict[str, Path], vec_dir: Path,
             fresh: bool, threads: int) -> list[dict]:
     """Encodes every text once per backend and scores the vectors."""
@@ -288,28 +344,37 @@ def quality(urls: list[str], texts: list[str], model_path: str, files: dict[str,
 
 
 # ----------------------------------------------------------------------------- main
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), or the platform's word for it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
+    """Cores, memory, CPU model and its instruction-set tag (``avx512-vnni``, ``avx2``, ...)."""
+    from relate.embed.onnx import cpu_isa
+
     cores = os.cpu_count()
     try:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
         mem = float("nan")
-    flags = ""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        flags = "avx512_vnni" if "avx512_vnni" in text else ("avx2" if "avx2" in text else "")
-    except OSError:
-        pass
-    return f"{platform.machine()}, {cores} cores, {mem:.0f} GiB, {flags or 'no AVX2'}, no GPU"
+    return f"{platform.machine()}, {cpu_name()}, ISA {cpu_isa()}, {cores} cores, {mem:.0f} GiB, no GPU"
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="256 texts, 1 round, fewer steps, no quality part")
-    p.add_argument("--texts", type=int, default=None, help="texts in the throughput sample (default 600)")
+    p.add_argument("--texts", type=int, default=None,
+                   help="texts in the throughput sample, and per corpus in the backends part (default 600)")
     p.add_argument("--rounds", type=int, default=None, help="timed rounds per variant (default 3)")
     p.add_argument("--threads", type=int, default=None, help="threads (default: every CPU this process may use)")
-    p.add_argument("--only", choices=("throughput", "quality"), default=None, help="run one part only")
+    p.add_argument("--only", choices=("backends", "throughput", "quality"), default=None, help="run one part only")
     p.add_argument("--vectors-dir", type=Path, default=Path("/tmp/relate_bench_vectors"),
                    help="where vectors, parsed texts and ONNX files are kept between runs")
     p.add_argument("--fresh", action="store_true", help="re-encode even when saved vectors exist")
@@ -317,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from relate.embed import resolve_model
-    from relate.embed.onnx import available_cpus
+    from relate.embed.onnx import available_cpus, cpu_isa
 
     threads = args.threads or available_cpus()
     n = args.texts or (256 if args.quick else 600)
@@ -326,14 +391,27 @@ def main(argv: list[str] | None = None) -> int:
     started = time.strftime("%Y-%m-%d %H:%M")
     load0 = os.getloadavg()[0]
 
+    out: dict = {"date": started, "machine": machine(), "threads": threads, "sample": n, "rounds": rounds}
+    print(f"# bench_encode  {started}  {out['machine']}  threads={threads}  load avg {load0:.2f}")
+
+    if args.only in (None, "backends"):
+        rows = backends(n, rounds, threads, args.vectors_dir / "models")
+        out["backends"] = rows
+        print(f"\n## Backends (relate's Encoder, embed.backend), ISA {cpu_isa()}: {n} texts drawn from each "
+              f"corpus, best and median of {rounds} round(s), texts/s")
+        print(f"| {'corpus':<10} | {'texts':>5} | {'chars':>5} | {'backend':<9} | {'best':>7} | {'median':>7} | x torch")
+        print(f"|{'-' * 12}|{'-' * 7}|{'-' * 7}|{'-' * 11}|{'-' * 9}|{'-' * 9}|--------")
+        for r in rows:
+            print(f"| {r['corpus']:<10} | {r['sample']:5d} | {r['chars']:5.0f} | {r['backend']:<9} | {r['best']:7.1f} | "
+                  f"{r['median']:7.1f} | {r['speedup']:6.2f}")
+        if args.only == "backends":
+            return _finish(out, load0, args.json)
+
     urls, texts = load_corpus(cache_dir=args.vectors_dir)
     files = prepare_exports(model_path, args.vectors_dir / "onnx")
     first, cached = export_timing(model_path, args.vectors_dir / "onnx", "onnx-int8")
-    out: dict = {"date": started, "machine": machine(), "threads": threads, "texts": len(texts),
-                 "sample": n, "rounds": rounds, "export_first_s": first, "export_cached_s": cached}
-
-    print(f"# bench_encode  {started}  {out['machine']}  threads={threads}  load avg {load0:.2f}")
-    print(f"corpus: {len(texts)} distinct azure texts; ONNX export+int8 on first use {first:.1f}s, "
+    out.update(texts=len(texts), export_first_s=first, export_cached_s=cached)
+    print(f"\ncorpus: {len(texts)} distinct azure texts; ONNX export+int8 on first use {first:.1f}s, "
           f"load from workspace cache {cached:.1f}s")
 
     if args.only in (None, "throughput"):
@@ -359,10 +437,15 @@ def main(argv: list[str] | None = None) -> int:
             rate = f"{r['texts_per_s']:7.1f}" if r["texts_per_s"] else "  saved"
             print(f"| {r['variant']:<32} | {rate} | {r['cos_mean']:8.4f} | {r['cos_min']:7.4f} | "
                   f"{r['ndcg5']:6.4f} | {r['ndcg5'] - base:+6.4f}")
+    return _finish(out, load0, args.json)
+
+
+def _finish(out: dict, load0: float, json_path: Path | None) -> int:
     out["load_avg"] = [load0, os.getloadavg()[0]]
-    print(f"\nload average at start {load0:.2f}, at end {os.getloadavg()[0]:.2f} (2 = both cores busy elsewhere)")
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    print(f"\nload average at start {load0:.2f}, at end {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores; "
+          f"the end figure counts this benchmark's own threads, so above {os.cpu_count()} means other jobs too)")
+    if json_path:
+        json_path.write_text(json.dumps(out, indent=2), encoding="utf-8")
     return 0
 
 

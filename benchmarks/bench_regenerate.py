@@ -1,15 +1,19 @@
-"""Benchmark ``relate regenerate`` over a copy of a corpus: cold (empty workspace), then warm.
+"""Benchmark ``relate regenerate`` over a copy of a corpus: cold (empty workspace), then warm, per encoder backend.
 
 Each run is the real command in a fresh process (``relate regenerate COPY --json``), so the
 wall time includes everything: interpreter start, imports, model load, reading, encoding,
 indexing, ranking and writing. Stage seconds come from the command's own JSON summary.
 
-    python benchmarks/bench_regenerate.py                       # ../shared/corpora/azure
+    python benchmarks/bench_regenerate.py                       # ../shared/corpora/azure, torch and the default
+    python benchmarks/bench_regenerate.py --backends onnx --warm 2
     python benchmarks/bench_regenerate.py --corpus data --warm 2
     python benchmarks/bench_regenerate.py --limit 500           # a quick smoke run
 
-The corpus is copied to a temporary folder first (regenerate rewrites files in place); the
-workspace and the record cache start empty, so "cold" is really cold.
+The corpus is copied to a temporary folder first (regenerate rewrites files in place); each
+backend gets its own copy, workspace and record cache, all empty at first, so each "cold" is
+really cold (the ONNX export into the workspace included). The cold runs go first, one per
+backend in turn, then the warm ones, so load from other processes falls on all of them alike;
+the cold wall time of each backend is then given as a ratio to PyTorch's.
 """
 from __future__ import annotations
 
@@ -27,6 +31,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "azure"
 STAGES = ("load", "encode", "index", "rank", "write")
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def relate_command() -> list[str]:
@@ -58,7 +72,7 @@ def run(cmd: list[str], env: dict[str, str]) -> dict:
 
 
 def table(rows: list[tuple[str, dict]]) -> str:
-    head = ["run", "wall s", *[f"{s} s" for s in STAGES], "records", "skipped", "encoded", "written", "changed"]
+    head = ["backend, run", "wall s", *[f"{s} s" for s in STAGES], "records", "skipped", "encoded", "written", "changed"]
     body = []
     for name, s in rows:
         secs = s["seconds"]
@@ -76,29 +90,55 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N record files")
     parser.add_argument("--warm", type=int, default=1, help="warm runs after the cold one (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--backends", default=None,
+                        help="comma-separated embed.backend values, each run cold then warm "
+                             "(default: torch and the configured default, e.g. torch,onnx)")
     parser.add_argument("extra", nargs="*", help="more arguments for relate regenerate (after --)")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         raise SystemExit(f"{args.corpus}: not a folder")
 
+    from relate.config import EmbedConfig
+    from relate.embed.onnx import cpu_isa
+
+    default = EmbedConfig().backend
+    backends = [b for b in (args.backends or f"torch,{default}").split(",") if b]
+    backends = list(dict.fromkeys(backends))
     tmp = Path(tempfile.mkdtemp(prefix="relate-bench-"))
+    load0, started = os.getloadavg()[0], time.strftime("%Y-%m-%d %H:%M")
     try:
-        corpus, ws, cache = tmp / "corpus", tmp / "workspace", tmp / "cache"
-        n = copy_corpus(args.corpus, corpus, args.limit)
-        env = dict(os.environ, RELATE_CACHE_DIR=str(cache), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-        cmd = [*relate_command(), "regenerate", str(corpus), "--workspace", str(ws), "--quiet", "--json",
-               *args.extra]
-        rows = [("cold", run(cmd, env))]
+        cmds, n = {}, 0
+        for b in backends:
+            corpus, ws, cache = tmp / b / "corpus", tmp / b / "workspace", tmp / b / "cache"
+            n = copy_corpus(args.corpus, corpus, args.limit)
+            env = dict(os.environ, RELATE_CACHE_DIR=str(cache), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+            cmds[b] = ([*relate_command(), "regenerate", str(corpus), "--workspace", str(ws), "--quiet", "--json",
+                        "--embed-backend", b, *args.extra], env)
+        results: dict[str, list[tuple[str, dict]]] = {b: [] for b in backends}
+        for b in backends:
+            results[b].append((f"{b}, cold", run(*cmds[b])))
         for i in range(args.warm):
-            rows.append((f"warm{'' if args.warm == 1 else f' {i + 1}'}", run(cmd, env)))
-        print(f"relate regenerate over a copy of {args.corpus} ({n} files)")
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-        print(f"command: {' '.join(['relate', 'regenerate', 'COPY', '--workspace', 'WS', '--quiet', '--json', *args.extra])}")
+            for b in backends:
+                results[b].append((f"{b}, warm{'' if args.warm == 1 else f' {i + 1}'}", run(*cmds[b])))
+        print(f"relate regenerate over a copy of {args.corpus} ({n} files), {started}")
+        print(f"machine: {platform.machine()}, {cpu_name()}, ISA {cpu_isa()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}; default embed.backend: {default}")
+        shown = ["relate", "regenerate", "COPY", "--workspace", "WS", "--quiet", "--json", "--embed-backend", "B",
+                 *args.extra]
+        print(f"command: {' '.join(shown)}")
         print()
-        print(table(rows))
+        print(table([row for b in backends for row in results[b]]))
         print()
+        base = results[backends[0]][0][1]
+        for b in backends[1:]:
+            cold = results[b][0][1]
+            print(f"cold {b} against {backends[0]}: speed-up {base['wall'] / cold['wall']:.2f}x in wall time "
+                  f"({cold['wall']:.1f} s against {base['wall']:.1f} s), "
+                  f"{base['seconds'].get('encode', 0.0) / max(cold['seconds'].get('encode', 0.0), 1e-9):.2f}x "
+                  f"in the encode stage (the ONNX export into the workspace included)")
         print("wall s: the whole command in a fresh process (start, imports, model load included);")
         print("stage seconds from its --json summary.")
+        print(f"load average at start {load0:.2f}, at end {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
     finally:
         if args.keep:
             print(f"kept {tmp}")

