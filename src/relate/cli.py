@@ -79,11 +79,7 @@ def _metavar(hint: Any, metadata: Any) -> str:
     origin = typing.get_origin(hint)
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     optional = len(args) < len(typing.get_args(hint))
-    if origin is list:
-        base = "A,B"
-    else:
-        inner = args[0] if args else hint
-        base = {int: "N", float: "X", str: "TEXT"}.get(inner, "VALUE")
+    base = "A,B" if origin is list else {int: "N", float: "X", str: "TEXT"}.get(args[0] if args else hint, "VALUE")
     return f"{base}|none" if optional else base
 
 
@@ -155,14 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "records and drops removed ones; with nothing changed it encodes nothing.")
     p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
     p.add_argument("--rebuild", action="store_true", help="start the workspace again (e.g. after changing model)")
+    p.add_argument("--refit", action="store_true", help="fit the corpus statistics (quality, key terms) again now")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     common(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("regenerate", help="rebuild the related: lists",
                        description="Rebuild the related: lists of a corpus (updating the workspace first). "
-                                   "By default each record file is changed in place, and only its related: "
-                                   "block changes.")
+                                   "By default each record file is changed in place (only its related: block), "
+                                   "and only the lists the changes since the last run reach (as --full would).")
     p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
     p.add_argument("paths", metavar="PATH", nargs="*",
                    help="only these records get new lists (files in the corpus, webUrls or ids); "
@@ -178,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "2024-01-31T06:00:00Z, or an age: 36h, 7d, 2w)")
     p.add_argument("--paths-from", metavar="FILE",
                    help="read more PATHs from FILE, one a line ('-' for standard input)")
+    p.add_argument("--full", action="store_true", help="rank every list, not only those the changes reach")
+    p.add_argument("--refit", action="store_true", help="refit the corpus statistics and rank every list (done by "
+                   "itself once batch.refit_after of the corpus changed since the last fit)")
+    p.add_argument("--changed", action="store_true", help="with --out/--jsonl: only the lists the changes reach")
     p.add_argument("--examples", type=int, default=3, metavar="N", help="before/after examples on a dry run")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     common(p)
@@ -244,7 +245,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     corpus = _corpus_path(args.corpus)
 
-    summary = batch.index(corpus, cfg, progress=_progress(args, cfg), wait=args.wait, rebuild=args.rebuild)
+    summary = batch.index(corpus, cfg, progress=_progress(args, cfg), wait=args.wait, rebuild=args.rebuild,
+                          refit=args.refit or None)
     _print_summary(summary, args.json)
     return summary.exit_code
 
@@ -259,7 +261,8 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
 
     summary = batch.regenerate(corpus, cfg, out=args.out, jsonl=args.jsonl, dry_run=args.dry_run,
                                since=args.since, paths=paths or None, progress=_progress(args, cfg),
-                               wait=args.wait, examples=args.examples)
+                               wait=args.wait, examples=args.examples, full=args.full or args.refit,
+                               refit=args.refit or None, changed=args.changed or None)
     _print_summary(summary, args.json)
     return summary.exit_code
 

@@ -80,7 +80,12 @@ class KeyTerms:
         self.idf = idf
         self.names = names
         self.lower = lower
-        self._mass = np.array([math.sqrt(sum(idf.get(t, 0.0) for t in s)) for s in terms], dtype=np.float64)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recomputes the per-text weights after :attr:`terms` changed."""
+        idf = self.idf
+        self._mass = np.array([math.sqrt(sum(idf.get(t, 0.0) for t in s)) for s in self.terms], dtype=np.float64)
 
     def extract(self, text: str) -> frozenset[str]:
         """The key terms of a text (names as learnt by :meth:`fit`, and numbers)."""

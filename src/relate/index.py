@@ -252,6 +252,28 @@ def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return index.search(queries, k)
 
 
+def search_params(index, exclude: np.ndarray):
+    """FAISS search parameters that leave out the rows ``exclude`` (``None`` when there are none).
+
+    The index's own ``efSearch`` / ``nprobe`` are kept: parameters passed to a search
+    replace the index's settings.
+    """
+    import faiss
+
+    if not len(exclude):
+        return None
+    sel = faiss.IDSelectorNot(faiss.IDSelectorBatch(np.ascontiguousarray(exclude, dtype=np.int64)))
+    inner = faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexHNSW):
+        params = faiss.SearchParametersHNSW(sel=sel, efSearch=int(inner.hnsw.efSearch))
+    elif isinstance(inner, faiss.IndexIVF):
+        params = faiss.SearchParametersIVF(sel=sel, nprobe=int(inner.nprobe))
+    else:
+        params = faiss.SearchParameters(sel=sel)
+    params._keep = sel  # the selector must live as long as the parameters
+    return params
+
+
 def index_description(index) -> str:
     """What an index is, in words: kind, storage, search settings and size."""
     import faiss

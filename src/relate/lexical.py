@@ -100,6 +100,12 @@ class Lexicon:
             return sp.csr_matrix((len(texts), self.matrix.shape[1]), dtype=np.float32)
         return self.vectorizer.transform(texts)
 
+    def append(self, rows) -> None:
+        """Appends TF-IDF rows (from :meth:`transform`) for texts added to the index."""
+        import scipy.sparse as sp
+
+        self.matrix = sp.vstack([self.matrix, rows.astype(self.matrix.dtype)], format="csr")
+
     def rows(self, rows: Sequence[int]):
         """The stored TF-IDF rows of indexed texts."""
         return self.matrix[np.asarray(rows)]

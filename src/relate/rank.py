@@ -25,6 +25,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -119,6 +120,8 @@ class RankTable:
         key_terms: the corpus's key terms per row (``None``: no key-term evidence).
         neighbour_sims: ``(n, depth)`` cosines of each row's nearest other rows, best first
             (``None``: no reciprocal evidence).
+        stats: the corpus statistics the percentiles and key-term weights come from
+            (:class:`relate.engine.stats.CorpusStats`; ``None`` when not kept).
     """
 
     vectors: np.ndarray
@@ -132,6 +135,7 @@ class RankTable:
     url_keys: list[frozenset[str]]
     key_terms: KeyTerms | None = None
     neighbour_sims: np.ndarray | None = None
+    stats: Any = None
 
 
 @dataclass

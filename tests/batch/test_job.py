@@ -52,7 +52,10 @@ def test_second_run_encodes_nothing_and_changes_nothing(built, regen):
     s = regen(built["corpus"], Config(), workspace=built["ws"])
     assert s.exit_code == 0
     assert (s.encoded, s.added, s.removed, s.changed) == (0, 0, 0, 0)
-    assert s.written == s.records
+    assert (s.lists, s.selected, s.written) == ("changed", 0, 0)     # nothing changed: nothing ranked
+    assert {p.name: p.stat().st_mtime_ns for p in built["corpus"].iterdir()} == mtimes
+    full = regen(built["corpus"], Config(), workspace=built["ws"], full=True)
+    assert (full.lists, full.selected, full.written, full.changed) == ("all", full.records, full.records, 0)
     assert {p.name: p.stat().st_mtime_ns for p in built["corpus"].iterdir()} == mtimes
 
 

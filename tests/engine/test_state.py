@@ -27,7 +27,8 @@ def test_state_is_plain_data(engine):
     assert all(isinstance(line, str) for line in state.rows) and len(state.rows) == len(engine)
     assert state.folder == str(engine.folder)
     assert {f.name for f in dataclasses.fields(state)} == {"config", "folder", "ids", "keys", "vectors", "rows",
-                                                           "table", "lexicon", "index"}
+                                                           "table", "lexicon", "index", "live", "windows",
+                                                           "window_sims"}
 
 
 def test_engine_from_state_ranks_the_same(engine, hash_encoder, tmp_path):
@@ -57,6 +58,8 @@ def test_shipped_table_is_the_one_build_table_makes(engine):
         a, b = getattr(table, f.name), getattr(shipped, f.name)
         if f.name == "key_terms":
             assert (a.terms, a.idf, a.names, a.lower) == (b.terms, b.idf, b.names, b.lower)
+        elif f.name == "stats":
+            assert a.to_json() == b.to_json()
         elif f.name == "neighbour_sims":   # filled on first ranking; state() fills it before shipping
             assert a is None and b.shape == (len(engine), engine.config.rank.reciprocal_depth)
         else:

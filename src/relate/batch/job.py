@@ -24,6 +24,9 @@ Example:
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -45,7 +48,7 @@ from .summary import BatchStopped, Summary
 
 def index(corpus: str | os.PathLike, config: Config | None = None, *,
           workspace: str | os.PathLike | Workspace | None = None, progress: Progress = QUIET,
-          wait: float | None = 0.0, rebuild: bool = False, encoder: Any = None) -> Summary:
+          wait: float | None = 0.0, rebuild: bool = False, encoder: Any = None, refit: bool | None = None) -> Summary:
     """Builds or updates the workspace for ``corpus`` (load, encode, index).
 
     Args:
@@ -57,6 +60,7 @@ def index(corpus: str | os.PathLike, config: Config | None = None, *,
         wait: seconds to wait for another run holding the workspace (``None``: for ever).
         rebuild: start the workspace again (e.g. after changing the model).
         encoder: the encoder (``None``: the configured model; see :class:`relate.engine.Engine`).
+        refit: fit the corpus statistics again (``None``: when ``batch.refit_after`` says so).
 
     Returns:
         The :class:`Summary`; ``stopped`` is set when the run could not finish.
@@ -71,7 +75,7 @@ def index(corpus: str | os.PathLike, config: Config | None = None, *,
     with _timed_run(summary), ws.locked("relate index", wait):
         get_runner(config)
         corpus_obj = load(corpus, summary, progress, config)
-        update(corpus_obj, config, ws, summary, progress, rebuild=rebuild, encoder=encoder)
+        update(corpus_obj, config, ws, summary, progress, rebuild=rebuild, encoder=encoder, refit=refit)
     return summary
 
 
@@ -80,8 +84,15 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
                jsonl: str | os.PathLike | None = None, dry_run: bool = False,
                since: str | datetime | None = None, paths: Sequence[str | os.PathLike] | None = None,
                k: int | None = None, progress: Progress = QUIET, wait: float | None = 0.0,
-               examples: int = 3, encoder: Any = None) -> Summary:
+               examples: int = 3, encoder: Any = None, full: bool = False, refit: bool | None = None,
+               changed: bool | None = None) -> Summary:
     """Rebuilds the ``related:`` lists of a corpus.
+
+    In place, only the lists that the changes since the last run can reach are ranked and
+    written (new and changed records' own lists, the lists a new record enters, those that
+    held a removed or changed record; see :mod:`relate.engine.windows`), and they are exactly
+    what ranking every list would give. ``full`` ranks every list; ``--out``, ``--jsonl``
+    and ``since``/``paths`` runs write every selected list unless ``changed``.
 
     Args:
         corpus: a folder of record files, or a ``.jsonl``/``.json`` file.
@@ -100,6 +111,10 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         wait: seconds to wait for another run holding the workspace (``None``: for ever).
         examples: how many before/after examples a dry run keeps.
         encoder: the encoder (``None``: the configured model; see :class:`relate.engine.Engine`).
+        full: rank and write every (selected) list, not only those the changes reach.
+        refit: fit the corpus statistics again and rank every list (``None``: when
+            ``batch.refit_after`` says so; ``False``: never).
+        changed: only the lists the changes reach (``None``: in place yes, else no).
 
     Returns:
         The :class:`Summary`.
@@ -132,10 +147,20 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
             summary.notes.append("k is 0: every selected list is emptied (its related: block removed)")
         corpus_obj = load(corpus, summary, progress, config)
         targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
-        summary.selected = len(targets)
+        in_place = out is None and jsonl is None
+        if changed is None:
+            changed = in_place and since_t is None and not paths
+        changed = changed and not full
+        settings = list_settings(config, k)
         # A dry run works on a throwaway copy of the workspace, so the real one is not written.
         with ws.scratch() if dry_run else nullcontext(ws) as work:
-            engine = update(corpus_obj, config, work, summary, progress, encoder=encoder)
+            engine = update(corpus_obj, config, work, summary, progress, encoder=encoder, refit=refit)
+            pending = engine.pending if engine.list_settings == settings else None
+            summary.lists = "selected" if (since_t is not None or paths) else "all"
+            if changed and not summary.refit and pending is not None:
+                targets = [a for a in targets if a.id in pending]
+                summary.lists = "changed"
+            summary.selected = len(targets)
             lists = rank(engine, targets, config, k, progress, summary)
         # Still under the lock: two runs must not write the same records at once either.
         if dry_run:
@@ -146,7 +171,22 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
             root = corpus_path if corpus_path.is_dir() else corpus_path.parent
             write_records(corpus_obj, targets, lists, root, None if out is None else Path(out), summary,
                           progress, ws, write_outside=config.corpus.write_outside)
+            if out is None:
+                not_written = {os.path.abspath(p) for p, _ in summary.failed}
+                done = [a.id for a in targets if not a.path or os.path.abspath(a.path) not in not_written]
+                engine.written(done if summary.lists != "all" else None, settings=settings,
+                               keep=[a.id for a in targets if a.id not in set(done)])
     return summary
+
+
+def list_settings(config: Config, k: int) -> str:
+    """A digest of every setting that shapes a written list (ranking, ``k``, entry sizes).
+
+    When it differs from the one of the lists written last, every list is ranked again.
+    """
+    data = {"rank": dataclasses.asdict(config.rank), "k": k, "title": config.corpus.entry_title_chars,
+            "excerpt": config.corpus.entry_excerpt_chars}
+    return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def check_k(k: Any, name: str = "k") -> int:

@@ -143,8 +143,12 @@ def load(corpus: Any, summary: Summary, progress: Progress, config: Config | Non
 
 
 def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Summary, progress: Progress,
-           rebuild: bool = False, encoder: Any = None) -> Engine:
-    """The encode and index stages: the workspace brought up to date with the corpus."""
+           rebuild: bool = False, encoder: Any = None, refit: bool | None = None) -> Engine:
+    """The encode and index stages: the workspace brought up to date with the corpus.
+
+    Only what changed is redone unless the corpus statistics are refitted (``refit``; see
+    :meth:`relate.engine.Engine.update`); ``summary.refit`` says which happened.
+    """
     runner = get_runner(config)
     folder = workspace.folder
     t = time.perf_counter()
@@ -161,7 +165,7 @@ def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Su
     t = time.perf_counter()
     with progress.stage("index", total=len(corpus_obj.articles)) as bar:
         try:
-            stats = engine.update(corpus_obj, progress=False)
+            stats = engine.update(corpus_obj, progress=False, refit=refit)
         except OSError as exc:
             stop_if_disk_full(exc, folder)
             raise WorkspaceError(f"{folder}: cannot write the workspace: {exc.strerror or exc}") from exc
@@ -170,6 +174,7 @@ def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Su
     summary.encoded += int(stats.get("encoded", 0))
     summary.added = int(stats.get("added", 0))
     summary.removed = int(stats.get("removed", 0))
+    summary.refit = bool(stats.get("refit"))
     return engine
 
 

@@ -46,6 +46,10 @@ class Summary:
         stopped: why the run stopped early, if it did.
         nothing_to_index: the run stopped because the corpus holds no good record.
         notes: what the run was asked to do that a reader should know (``k`` 0 empties lists).
+        refit: the corpus statistics were fitted again and every list rebuilt (see
+            :mod:`relate.engine.stats`); otherwise only what changed was redone.
+        lists: which lists were ranked: ``changed`` (only those the changes could affect),
+            ``all``, or ``selected`` (``since`` / paths).
     """
 
     command: str
@@ -66,6 +70,8 @@ class Summary:
     stopped: str | None = None
     nothing_to_index: bool = False
     notes: list[str] = field(default_factory=list)
+    refit: bool = False
+    lists: str = "all"
 
     @property
     def dry_run(self) -> bool:
@@ -97,6 +103,8 @@ class Summary:
             "encoded": self.encoded,
             "added": self.added,
             "removed": self.removed,
+            "refit": self.refit,
+            "lists": self.lists,
             "selected": self.selected,
             "written": self.written,
             "changed": self.changed,
@@ -114,6 +122,9 @@ class Summary:
         rows = [("records read", self.records), ("skipped", len(self.skipped)),
                 ("encoded", f"{self.encoded}  (added {self.added}, removed {self.removed})")]
         if self.command == "regenerate":
+            which = {"changed": "only the lists the changes reach", "all": "every list",
+                     "selected": "the selected lists"}.get(self.lists, self.lists)
+            rows.append(("ranked", which + ("  (corpus statistics refitted)" if self.refit else "")))
             if self.dry_run:
                 rows += [("lists rebuilt", self.selected), ("lists written", "0 (dry run)"),
                          ("would change", self.changed)]

@@ -9,8 +9,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import os
 import time
@@ -20,18 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..config import Config, RankConfig, load_config
 from ..corpus import as_articles, read_corpus
 from ..embed import Encoder, VectorCache, encode_cached, text_key
 from ..errors import ConfigError, WorkspaceError
-from ..fileio import atomic_save_npy
-from ..index import build_index, load_index, save_index, search
-from ..lexical import Lexicon
+from ..index import search_params
 from ..rank import Query, RankTable, rank_candidates, title_tokens
 from ..records import Article
 from ..text import article_text
-from ..workspace import FORMAT_VERSION, IDS, INDEX, PARAMS, VECTORS, Workspace, article_from_line, article_lines
+from ..workspace import Workspace, article_from_line, article_lines
+from . import store, updates
+from .changes import Changes, plan_changes
 from .state import EngineState, build_table, neighbour_sims, timestamp_of, url_keys_of
 
 logger = logging.getLogger(__name__)
@@ -60,22 +57,32 @@ class Engine:
         params = self.workspace.read_params()
         if params is not None:
             self.workspace.check_compatible(params, self.encoder.id)
-            self._load()
+            self._load(params)
 
     def _setup(self, workspace: Workspace, config: Config, encoder: Any) -> None:
         self.config = config
         self.workspace = workspace
         self.encoder = encoder if encoder is not None else Encoder(config.embed, cache_folder=workspace.models)
-        self.ids: list[str] = []
-        self.keys: list[str] = []
-        self.vectors = np.zeros((0, 0), dtype=np.float32)
-        self.index = None
+        self._s = store.Stored(ids=[], keys=[], live=np.zeros(0, dtype=bool), vectors=np.zeros((0, 0), np.float32),
+                               index=None, lines=[], rows=[], lexicon=None, pending=None)
         self.articles: dict[str, Article] = {}
-        self._rows: list[Article] = []
         self._row_of: dict[str, int] = {}
         self._table: RankTable | None = None
-        self.lexicon: Lexicon | None = None
-        self._lines: list[str] = []
+
+    # The stored rows, by name (a removed record's row stays, dead, until the next refit).
+    ids = property(lambda self: self._s.ids, doc="The article id of each row.")
+    keys = property(lambda self: self._s.keys, doc="The text key each row was encoded from.")
+    vectors = property(lambda self: self._s.vectors, doc="``(rows, dim)`` unit vectors.")
+    index = property(lambda self: self._s.index, doc="The FAISS index over every row.")
+    lexicon = property(lambda self: self._s.lexicon, doc="The TF-IDF model and rows.")
+    live = property(lambda self: self._s.live, doc="Whether each row is a current article.")
+    _lines = property(lambda self: self._s.lines)
+    _rows = property(lambda self: self._s.rows)
+
+    @property
+    def pending(self) -> set[str] | None:
+        """Ids of the articles whose lists changed and are not yet written (``None``: every article)."""
+        return None if self._s.pending is None else set(self._s.pending)
 
     @property
     def folder(self) -> Path:
@@ -105,12 +112,25 @@ class Engine:
         engine.update(corpus, progress=progress)
         return engine
 
-    def update(self, corpus: Any, progress: bool = False) -> dict[str, Any]:
+    def update(self, corpus: Any, progress: bool = False, refit: bool | None = None) -> dict[str, Any]:
         """Brings the workspace up to date: encodes only new or changed texts, drops removed records.
 
+        Only what changed is redone (see :mod:`relate.engine.windows`): new rows are added to
+        the index, removed ones marked dead, and the candidate windows they enter or leave
+        updated; the corpus statistics stay as fitted (:mod:`relate.engine.stats`). A refit
+        (the first build, ``refit=True``, a workspace of an older format, or changes since the
+        last fit reaching ``batch.refit_after`` of its size) rebuilds everything instead.
+
+        Args:
+            corpus: a folder or corpus file, a ``Corpus``, or a list of records.
+            progress: show a progress bar while encoding.
+            refit: ``True`` refits the statistics and rebuilds everything; ``False`` never
+                refits (unless nothing is built yet); ``None`` decides by ``batch.refit_after``.
+
         Returns:
-            Counts and seconds per stage: ``records``, ``skipped``, ``encoded``, ``added``,
-            ``removed``, ``changed``, ``seconds`` (``load``, ``encode``, ``index``, ``save``).
+            Counts: ``records``, ``skipped``, ``encoded``, ``added``, ``removed``, ``changed``
+            (the workspace), ``refit``, ``affected`` (ids whose lists may have changed;
+            ``None``: every one), ``seconds`` (``load``, ``encode``, ``index``, ``save``).
         """
         seconds: dict[str, float] = {}
         t = time.perf_counter()
@@ -124,42 +144,78 @@ class Engine:
         texts = [article_text(a.title, a.excerpt, self.config.embed) for a in articles]
         keys = [text_key(s) for s in texts]
         ids = [a.id for a in articles]
-        old_ids = set(self.ids)
-        unchanged = ids == self.ids and keys == self.keys and self.index is not None
-        encoded = 0
-        if not unchanged:
-            cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
-            vectors, encoded = encode_cached(self.encoder, texts, cache, show_progress=progress)
-            if encoded:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                cache.save()
+        lines = article_lines(articles)
+        old_ids = set(self.articles)
+        plan = plan_changes(ids, keys, lines, self._row_of, self.keys, self._lines)
+        built = self.index is not None and self._s.stats is not None and self._s.windows is not None
+        if refit is None:
+            limit = self.config.batch.refit_after * (self._s.stats.size if self._s.stats is not None else 0)
+            refit = not built or (self._s.changes + plan.count > limit and bool(plan))
+        refit = refit or not built or self._s.windows.shape[1] != self.config.rank.candidates + 1
+        if not refit and not plan:
+            seconds["encode"] = seconds["index"] = seconds["save"] = 0.0
+            return {"records": len(articles), "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
+                    "changed": False, "refit": False, "affected": set(), "seconds": seconds}
+        cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
+        todo = list(range(len(texts))) if refit else plan.added
+        vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress)
+        if encoded:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            cache.save()
         seconds["encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        if not unchanged:
-            self.vectors = vectors
-            self.index = build_index(vectors, self.config.index)
-            self.lexicon = Lexicon.fit(texts)
+        if refit:
+            self._refit(articles, texts, keys, lines, vectors)
+            affected = None
+        else:
+            affected = self._apply(plan, articles, texts, keys, lines, vectors)
+        self._s.pending = None if affected is None or self._s.pending is None else self._s.pending | affected
         seconds["index"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        self.ids, self.keys = ids, keys
-        lines = article_lines(articles)
-        if not unchanged or lines != self._lines:
-            self._lines = lines
-            self._set_rows(articles)
-            self._save(write_vectors=not unchanged)
+        self._save()
         seconds["save"] = time.perf_counter() - t
         new_ids = set(ids)
-        return {
-            "records": len(articles),
-            "skipped": skipped,
-            "encoded": encoded,
-            "added": len(new_ids - old_ids),
-            "removed": len(old_ids - new_ids),
-            "changed": not unchanged,
-            "seconds": seconds,
-        }
+        return {"records": len(articles), "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
+                "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,
+                "seconds": seconds}
+
+    @property
+    def list_settings(self) -> str | None:
+        """The digest of the settings the written lists were made with (see :meth:`written`)."""
+        return self._s.settings
+
+    def written(self, ids: Iterable[str] | None = None, settings: str | None = None,
+                keep: Iterable[str] = ()) -> None:
+        """Records that the lists of ``ids`` (``None``: every list) are written, no longer pending.
+
+        Args:
+            ids: the articles whose lists were written (``None``: all of them).
+            settings: a digest of the settings they were made with; when it differs from the
+                last one, every list not in ``ids`` is pending again.
+            keep: articles whose lists could not be written: they stay pending.
+        """
+        store.mark_written(self._s, set(self.articles), ids, settings, keep)
+        if self.workspace.exists:
+            store.write_pending(self.workspace, self._s.pending, self._s.settings)
+
+    def _refit(self, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
+               vectors: np.ndarray) -> None:
+        """Rebuilds everything from the corpus: index, TF-IDF, statistics, windows (rows in corpus order)."""
+        s = self._s
+        updates.reset(s, articles, texts, keys, lines, vectors, self.config)
+        self._set_rows(articles)
+        s.stats = self._table.stats
+        updates.search_rows(s, np.arange(len(articles)), self.config)
+        self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(articles)), self.config)
+
+    def _apply(self, plan: Changes, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
+               vectors: np.ndarray) -> set[str]:
+        """Applies ``plan`` row by row; returns the ids whose lists may have changed."""
+        changed = updates.apply(self._s, self._table, plan, articles, texts, keys, lines, vectors, self.config)
+        self._index_rows()
+        return {self._s.ids[r] for r in changed}
 
     # ------------------------------------------------------------------ plain data
     def state(self) -> EngineState:
@@ -173,10 +229,12 @@ class Engine:
 
         if self.config.rank.w_reciprocal and self.index is not None and self.ids:
             self._neighbour_sims(self.config.rank.reciprocal_depth)
+        s = self._s
         return EngineState(
-            config=dataclasses.asdict(self.config), folder=str(self.folder), ids=self.ids, keys=self.keys,
-            vectors=self.vectors, rows=self._lines, table=self._table, lexicon=self.lexicon,
-            index=None if self.index is None else faiss.serialize_index(self.index))
+            config=dataclasses.asdict(self.config), folder=str(self.folder), ids=s.ids, keys=s.keys,
+            vectors=s.vectors, rows=s.lines, table=self._table, lexicon=s.lexicon,
+            index=None if s.index is None else faiss.serialize_index(s.index), live=s.live, windows=s.windows,
+            window_sims=s.window_sims)
 
     @classmethod
     def from_state(cls, state: EngineState, encoder: Any = None) -> Engine:
@@ -191,16 +249,18 @@ class Engine:
         engine = cls.__new__(cls)
         config = Config.from_dict(state.config, source="engine state")
         engine._setup(Workspace(state.folder, "state"), config, encoder)
-        engine.ids, engine.keys, engine.vectors = list(state.ids), list(state.keys), state.vectors
-        engine.index = None if state.index is None else faiss.deserialize_index(state.index)
-        engine.lexicon = state.lexicon
-        engine._lines = list(state.rows)
+        live = state.live if state.live is not None else np.ones(len(state.ids), dtype=bool)
+        engine._s = store.Stored(
+            ids=list(state.ids), keys=list(state.keys), live=live, vectors=state.vectors,
+            index=None if state.index is None else faiss.deserialize_index(state.index), lines=list(state.rows),
+            rows=[], lexicon=state.lexicon, stats=getattr(state.table, "stats", None), windows=state.windows,
+            window_sims=state.window_sims)
         engine._set_rows([article_from_line(line) for line in state.rows], table=state.table)
         return engine
 
     # ------------------------------------------------------------------ querying
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.articles)
 
     def suggest(self, article: Any, k: int | None = None, **options: Any) -> list[dict[str, Any]]:
         """The related list for one article, indexed or not.
@@ -243,17 +303,17 @@ class Engine:
         if self.index is None or not self.ids:
             raise WorkspaceError(f"{self.folder}: the workspace is empty; build it first with "
                                  "`relate index CORPUS` or Engine.build(corpus)")
-        items = self._rows if articles is None else as_articles(articles)
+        items = [self._rows[r] for r in self._row_of.values()] if articles is None else as_articles(articles)
         batch = batch_size or self.config.batch.search_batch
         if cfg.w_reciprocal:
             self._neighbour_sims(cfg.reciprocal_depth)
         for start in range(0, len(items), batch):
             chunk = items[start:start + batch]
             queries, vecs, texts = self._queries(chunk)
-            sims, rows = search(self.index, vecs, cfg.candidates + 1)
+            rows, sims = updates.windows_of(self._s, [q.row for q in queries], vecs, cfg.candidates + 1)
             lexical = self._lexical(queries, texts, rows) if cfg.w_lexical else [None] * len(chunk)
-            for a, q, r, s, lx in zip(chunk, queries, rows, sims, lexical):
-                yield a.id, rank_candidates(q, r, s, self._table, cfg, lx)
+            for a, q, r, w, lx in zip(chunk, queries, rows, sims, lexical):
+                yield a.id, rank_candidates(q, r, w, self._table, cfg, lx)
 
     def _lexical(self, queries: list[Query], texts: list[str], rows: np.ndarray) -> np.ndarray:
         import scipy.sparse as sp
@@ -268,9 +328,10 @@ class Engine:
 
     def _neighbour_sims(self, depth: int) -> np.ndarray:
         """Cosines of every indexed row's ``depth`` nearest other rows (computed once, kept on the table)."""
-        table = self._table
+        table, s = self._table, self._s
         if table.neighbour_sims is None or table.neighbour_sims.shape[1] != depth:
-            table.neighbour_sims = neighbour_sims(self.index, self.vectors, depth, self.config.batch.search_batch)
+            table.neighbour_sims = neighbour_sims(s.index, s.vectors, depth, self.config.batch.search_batch,
+                                                  search_params(s.index, np.flatnonzero(~s.live)))
         return table.neighbour_sims
 
     def vectors_for(self, articles: Iterable[Any]) -> np.ndarray:
@@ -329,46 +390,31 @@ class Engine:
         return entry
 
     def _set_rows(self, articles: list[Article], table: RankTable | None = None) -> None:
-        self._rows = list(articles)
-        self.articles = {a.id: a for a in self._rows}
-        self._row_of = {a.id: i for i, a in enumerate(self._rows)}
-        self._table = table if table is not None else build_table(self._rows, self.vectors, self.config.rank,
-                                                                  self.config.embed)
+        s = self._s
+        s.rows = list(articles)
+        self._index_rows()
+        if table is None:
+            table = build_table(s.rows, s.vectors, self.config.rank, self.config.embed, stats=s.stats, terms=s.terms)
+            s.terms = table.key_terms.terms
+        table.neighbour_sims = s.neighbours if s.neighbours is not None else table.neighbour_sims
+        self._table = table
 
-    def _save(self, write_vectors: bool) -> None:
-        ws = self.workspace
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if write_vectors or not ws.path(INDEX).exists():
-            atomic_save_npy(ws.path(VECTORS), self.vectors)
-            save_index(self.index, ws.path(INDEX))
-            self.lexicon.save(self.folder)
-            ws.write_json(IDS, {"ids": self.ids, "keys": self.keys})
-        ws.write_articles(self._lines)
-        ws.write_json(PARAMS, {
-            "format": FORMAT_VERSION,
-            "relate_version": __version__,
-            "model": self.encoder.id,
-            "dim": int(self.vectors.shape[1]) if self.vectors.size else None,
-            "count": len(self.ids),
-            "fingerprint": hashlib.sha1("\n".join(f"{i} {k}" for i, k in zip(self.ids, self.keys)).encode())
-            .hexdigest(),
-            "embed": dataclasses.asdict(self.config.embed),
-            "index": dataclasses.asdict(self.config.index),
-        })
+    def _index_rows(self) -> None:
+        s = self._s
+        live = s.live.tolist()
+        self._row_of = {aid: i for i, (aid, ok) in enumerate(zip(s.ids, live)) if ok}
+        self.articles = {aid: s.rows[i] for aid, i in self._row_of.items()}
 
-    def _load(self) -> None:
-        ws = self.workspace
+    def _save(self) -> None:
+        store.save(self.workspace, self._s)
+        store.write_params(self.workspace, self._s, self.encoder.id, self.config, count=len(self.articles))
+
+    def _load(self, params: dict[str, Any]) -> None:
         try:
-            meta = json.loads(ws.path(IDS).read_text(encoding="utf-8"))
-            self.vectors = np.load(ws.path(VECTORS), allow_pickle=False)
-            self.index = load_index(ws.path(INDEX), self.config.index)  # with the configured search settings
-            rows, self._lines = ws.read_articles()
-            self.lexicon = Lexicon.load(self.folder)
-        except (OSError, ValueError, RuntimeError) as exc:
+            self._s = store.load(self.workspace, self.config.index, params)   # with the configured search settings
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise WorkspaceError(f"{self.folder}: damaged workspace ({exc}); rebuild it with "
                                  f"`relate index CORPUS --workspace {self.folder} --rebuild`") from exc
-        self.ids, self.keys = meta["ids"], meta["keys"]
-        if not (len(self.ids) == len(self.keys) == len(self.vectors) == len(rows) == self.index.ntotal):
-            raise WorkspaceError(f"{self.folder}: workspace files disagree on the number of articles; rebuild it "
-                                 f"with `relate index CORPUS --workspace {self.folder} --rebuild`")
-        self._set_rows(rows)
+        self._set_rows(self._s.rows)
+        if self._s.stats is None:  # format 1: fitted on what it holds; its next update refits
+            self._s.stats = self._table.stats

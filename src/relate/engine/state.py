@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from ..config import EmbedConfig, RankConfig
-from ..evidence import KeyTerms
 from ..index import search
-from ..rank import RankTable, percentiles, provider_means, title_tokens
+from ..rank import RankTable, title_tokens
 from ..records import Article, url_variants
-from ..text import article_text, clean_text
+from ..text import article_text
+from .stats import CorpusStats, provider_key
 
 
 @dataclass
@@ -40,6 +40,9 @@ class EngineState:
         table: the ranker's per-row facts.
         lexicon: the TF-IDF lexicon of the rows (:class:`relate.lexical.Lexicon`).
         index: the FAISS index, serialised (``faiss.serialize_index``), or ``None``.
+        live: whether each row is a current article (``None``: all are).
+        windows: ``(n, width)`` candidate window of each row, ``window_sims`` their cosines
+            (``None``: searched when needed).
     """
 
     config: dict[str, Any]
@@ -51,72 +54,93 @@ class EngineState:
     table: RankTable | None
     lexicon: Any
     index: Any = None
+    live: Any = None
+    windows: Any = None
+    window_sims: Any = None
 
 
 def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig,
-                embed: EmbedConfig | None = None) -> RankTable:
+                embed: EmbedConfig | None = None, stats: CorpusStats | None = None,
+                terms: list[frozenset[str]] | None = None) -> RankTable:
     """Per-row ranking facts: quality and provider percentiles, times, providers, topics, titles,
     URLs, and the key terms (names, numbers) learnt from the corpus's own texts.
 
     Quality is the record's ``quality`` percentile within the corpus; a record without one
     takes its ``heat`` percentile (feeds that carry heat instead), else its provider's smoothed
-    mean-quality percentile, else 0.5 (neutral). The key terms (:class:`relate.evidence.KeyTerms`)
-    are fitted on the texts ``embed`` says are encoded (``None``: the default ones).
+    mean-quality percentile, else 0.5 (neutral). With ``stats`` (fitted earlier, see
+    :mod:`relate.engine.stats`) the percentiles and key-term weights are those of the fit;
+    without, they are fitted on ``articles`` themselves, on the texts ``embed`` says are
+    encoded (``None``: the default ones). ``terms``: the rows' key terms when already known.
     """
     embed = embed or EmbedConfig()
-    key_terms = KeyTerms.fit([article_text(a.title, a.excerpt, embed) for a in articles],
-                             titles=[clean_text(a.title) for a in articles])
-    quality = np.array([_number(a.quality) for a in articles], dtype=np.float64)
-    heat = np.array([_number(a.heat) for a in articles], dtype=np.float64)
-    heat[heat < 0] = np.nan                      # -1 marks "no heat" in these feeds
-    pkey = [(a.provider_domain or a.provider_name or "").lower() for a in articles]
-    means = provider_means(pkey, quality, cfg.provider_prior_strength)
-    finite = quality[np.isfinite(quality)]
-    neutral = float(finite.mean()) if finite.size else math.nan
-    prior = np.array([means.get(p, neutral) for p in pkey], dtype=np.float64)
-    provider_pct = np.nan_to_num(percentiles(prior), nan=0.5)
-    quality_pct = percentiles(quality)
-    heat_pct = percentiles(heat)
-    quality_pct = np.where(np.isfinite(quality_pct), quality_pct,
-                           np.where(np.isfinite(heat_pct), heat_pct, provider_pct))
-    return RankTable(
-        vectors=vectors,
-        quality=quality_pct,
-        provider=provider_pct,
-        published=np.array([timestamp_of(a) for a in articles], dtype=np.float64),
-        provider_key=pkey,
-        provider_name=[(a.provider_name or "").lower() for a in articles],
-        topics=[frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)) for a in articles],
-        titles=[title_tokens(a.title) for a in articles],
-        url_keys=[url_keys_of(a) for a in articles],
-        key_terms=key_terms,
-    )
+    texts = None
+    if stats is None:
+        texts = [article_text(a.title, a.excerpt, embed) for a in articles]
+        stats, key_terms = CorpusStats.fit(articles, texts, cfg.provider_prior_strength)
+    else:
+        if terms is None:
+            key_terms = stats.key_terms([])
+            terms = [key_terms.extract(article_text(a.title, a.excerpt, embed)) for a in articles]
+        key_terms = stats.key_terms(list(terms))
+    quality_pct, provider_pct = stats.facts(articles)
+    table = RankTable(vectors=vectors, quality=quality_pct, provider=provider_pct, published=np.zeros(0),
+                      provider_key=[], provider_name=[], topics=[], titles=[], url_keys=[], key_terms=key_terms)
+    table.published = np.array([timestamp_of(a) for a in articles], dtype=np.float64)
+    table.provider_key = [provider_key(a) for a in articles]
+    table.provider_name = [(a.provider_name or "").lower() for a in articles]
+    table.topics = [frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)) for a in articles]
+    table.titles = [title_tokens(a.title) for a in articles]
+    table.url_keys = [url_keys_of(a) for a in articles]
+    table.stats = stats
+    return table
 
 
-def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024) -> np.ndarray:
+def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, rows: list[int]) -> None:
+    """Sets (or, past the end, appends) the facts of ``rows`` to those of ``articles`` under the table's statistics."""
+    part = build_table(articles, table.vectors, RankConfig(), embed, stats=table.stats)
+    n = len(table.provider_key)
+    grow = sum(1 for r in rows if r >= n)
+    if grow:
+        table.quality = np.concatenate([table.quality, np.zeros(grow)])
+        table.provider = np.concatenate([table.provider, np.zeros(grow)])
+        table.published = np.concatenate([table.published, np.zeros(grow)])
+        for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
+            getattr(table, name).extend([None] * grow)
+        table.key_terms.terms.extend([frozenset()] * grow)
+        if table.neighbour_sims is not None:
+            depth = table.neighbour_sims.shape[1]
+            table.neighbour_sims = np.concatenate([table.neighbour_sims,
+                                                   np.full((grow, depth), -np.inf, dtype=np.float32)])
+    for i, r in enumerate(rows):
+        table.quality[r] = part.quality[i]
+        table.provider[r] = part.provider[i]
+        table.published[r] = part.published[i]
+        for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
+            getattr(table, name)[r] = getattr(part, name)[i]
+        table.key_terms.terms[r] = part.key_terms.terms[i]
+    table.key_terms.refresh()
+
+
+def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024, params=None) -> np.ndarray:
     """``(n, depth)`` cosines of each indexed row's ``depth`` nearest other rows, best first.
 
     One search of the index with its own vectors, each row's own hit dropped; rows with fewer
     neighbours are padded with ``-inf``. The ranker's reciprocal evidence (``w_reciprocal``)
-    counts how many of them are closer to a candidate than the article is.
+    counts how many of them are closer to a candidate than the article is. ``params``: FAISS
+    search parameters (e.g. leaving out dead rows).
     """
     n = len(vectors)
     out = np.full((n, depth), -np.inf, dtype=np.float32)
     for start in range(0, n, batch):
-        sims, rows = search(index, vectors[start:start + batch], depth + 1)
+        if params is None:
+            sims, rows = search(index, vectors[start:start + batch], depth + 1)
+        else:
+            sims, rows = index.search(np.ascontiguousarray(vectors[start:start + batch]), depth + 1, params=params)
         for i in range(len(rows)):
             keep = (rows[i] >= 0) & (rows[i] != start + i)
             v = sims[i][keep][:depth]
             out[start + i, :len(v)] = v
     return out
-
-
-def _number(x: Any) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return math.nan
-    return v if math.isfinite(v) else math.nan
 
 
 def timestamp_of(a: Article) -> float:

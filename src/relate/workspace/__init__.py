@@ -12,8 +12,14 @@ from .workspace import (
     IDS,
     INDEX,
     LEDGER,
+    NEIGHBOURS,
     PARAMS,
+    PENDING,
+    STATS,
+    TERMS,
     VECTORS,
+    WINDOW_SIMS,
+    WINDOWS,
     Workspace,
     article_from_json,
     article_from_line,
@@ -25,7 +31,8 @@ from .workspace import (
 )
 
 __all__ = [
-    "ARTICLES", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "PARAMS", "VECTORS",
+    "ARTICLES", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "NEIGHBOURS", "PARAMS",
+    "PENDING", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
     "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
     "article_to_json", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",
 ]

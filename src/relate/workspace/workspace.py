@@ -8,6 +8,11 @@ Layout (nothing pickled)::
     index.faiss     the FAISS index over those rows
     articles.jsonl  the fields of each article needed to show it (no related lists)
     lexicon-*       the TF-IDF vocabulary, IDF weights and matrix (see relate.lexical)
+    stats.json      corpus statistics frozen between refits (see relate.engine.stats)
+    terms.json      the key terms of each row
+    neighbours.npy  (n, depth) cosines of each row's nearest other rows (reciprocal evidence)
+    windows.npy     (n, width) rows of each article's candidate window, window-sims.npy their cosines
+    pending.json    articles whose lists changed but are not yet written in place
     vectors/        the vector cache: every text ever encoded, by model and text
     models/         exported ONNX models, when that backend is used
     written.json    what the batch job last wrote to each record file (lets a warm run skip it)
@@ -60,11 +65,19 @@ ARTICLES = "articles.jsonl"
 VECTOR_CACHE = "vectors"
 MODELS = "models"
 LEDGER = "written.json"
+STATS = "stats.json"
+TERMS = "terms.json"
+NEIGHBOURS = "neighbours.npy"
+WINDOWS = "windows.npy"
+WINDOW_SIMS = "window-sims.npy"
+PENDING = "pending.json"
 #: The folder name a corpus's own workspace has (inside the corpus folder, like ``.git``).
 FOLDER_NAME = ".relate"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Older formats a workspace may still be opened in (it is rebuilt by its next update).
+READABLE_FORMATS = (1, 2)
 #: Files that make up the built workspace (what :meth:`Workspace.clear` removes).
-BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES)
+BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING)
 
 #: Article fields kept in the workspace (all a related entry, a filter or the ranker needs).
 _KEPT = ("title", "web_url", "excerpt", "amp_web_url", "cdn_amp_web_url", "original_url", "type",
@@ -188,9 +201,10 @@ class Workspace:
     def check_compatible(self, params: dict[str, Any], model: str) -> None:
         """Raises :class:`WorkspaceError` when the workspace was built for another model or format."""
         folder = self.folder
-        if params.get("format") != FORMAT_VERSION:
+        if params.get("format") not in READABLE_FORMATS:
             raise WorkspaceError(
-                f"{folder}: workspace format {params.get('format')!r} is not {FORMAT_VERSION}; rebuild it with "
+                f"{folder}: workspace format {params.get('format')!r} is not one this version reads "
+                f"({', '.join(map(str, READABLE_FORMATS))}); rebuild it with "
                 f"`relate index CORPUS --workspace {folder} --rebuild`")
         if params.get("model") != model:
             raise WorkspaceError(

@@ -1,0 +1,171 @@
+"""Corpus statistics the ranker uses, fitted on the corpus and frozen until the next refit.
+
+Some of a list's evidence is measured against the whole corpus: a record's quality
+*percentile*, its provider's smoothed mean quality, which words are names and how rare each
+key term is. If every new record moved those, every list in the corpus could change a little
+after every nightly run, and no run could rebuild only the lists that changed. So they are
+fitted once (:meth:`CorpusStats.fit`), saved in the workspace, and applied to records added
+later as they are (:meth:`CorpusStats.facts`): a new record's quality percentile is its place
+among the qualities of the fit, its provider's prior the fitted one (a new provider gets the
+fit's neutral value), its key terms those :class:`relate.evidence.KeyTerms` finds with the
+fitted names and weights.
+
+The batch job refits when the records added, changed or removed since the fit reach
+``batch.refit_after`` of the fit's size (or on ``--refit``), and then rebuilds every list; a
+fit's own records get exactly the values a fresh fit gives them.
+
+Example:
+    >>> import numpy as np
+    >>> from relate.records import Article
+    >>> arts = [Article(title=f"t{i}", web_url=f"https://a.com/{i}", quality=q) for i, q in enumerate([10, 20, 30])]
+    >>> stats, _ = CorpusStats.fit(arts, ["t0", "t1", "t2"])
+    >>> stats.facts(arts)[0].tolist()                     # quality percentiles of the fit's own records
+    [0.16666666666666666, 0.5, 0.8333333333333334]
+    >>> stats.facts([Article(title="x", web_url="https://a.com/x", quality=25)])[0].tolist()   # a later record
+    [0.6666666666666666]
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..evidence import KeyTerms
+from ..rank import provider_means
+from ..records import Article
+from ..text import clean_text
+
+#: Version of the saved statistics (``stats.json``).
+STATS_FORMAT = 1
+
+
+def _number(x: Any) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
+def percentile_in(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Mid-rank percentile (0..1) of each finite value among the sorted ``reference``; NaN stays NaN.
+
+    For values drawn from the reference itself this is :func:`relate.rank.percentiles`.
+
+    Example:
+        >>> percentile_in(np.array([10.0, 20.0, 20.0]), np.array([20.0, 15.0, np.nan])).round(3).tolist()
+        [0.667, 0.333, nan]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    ok = np.isfinite(values)
+    if not len(reference) or not ok.any():
+        return out
+    lo = np.searchsorted(reference, values[ok], side="left")
+    hi = np.searchsorted(reference, values[ok], side="right")
+    out[ok] = (lo + hi) / 2.0 / len(reference)
+    return out
+
+
+def provider_key(a: Article) -> str:
+    """The key a provider is known by: its domain, else its name, lower-cased."""
+    return (a.provider_domain or a.provider_name or "").lower()
+
+
+@dataclass
+class CorpusStats:
+    """What the ranker measures against the corpus, as fitted on one set of records.
+
+    Attributes:
+        size: records in the fit.
+        quality: the fit's finite ``quality`` values, sorted.
+        heat: the fit's finite ``heat`` values (``-1`` means none), sorted.
+        providers: smoothed mean quality per provider key.
+        neutral: the fit's mean quality (the prior of a provider it has not seen).
+        priors: the provider prior of each fitted record, finite ones, sorted.
+        names: words the corpus writes capitalised mid-sentence (see :class:`relate.evidence.KeyTerms`).
+        lower: words it writes in lower case.
+        idf: weight of each key term.
+    """
+
+    size: int
+    quality: np.ndarray
+    heat: np.ndarray
+    providers: dict[str, float]
+    neutral: float
+    priors: np.ndarray
+    names: frozenset[str]
+    lower: frozenset[str]
+    idf: dict[str, float]
+
+    @classmethod
+    def fit(cls, articles: Sequence[Article], texts: Sequence[str], strength: float = 10.0) -> tuple[CorpusStats,
+                                                                                                     KeyTerms]:
+        """Fits the statistics on ``articles`` (``texts``: what each one is encoded from).
+
+        Returns:
+            The statistics, and the fitted :class:`~relate.evidence.KeyTerms` of these texts.
+        """
+        key_terms = KeyTerms.fit(list(texts), titles=[clean_text(a.title) for a in articles])
+        quality = np.array([_number(a.quality) for a in articles], dtype=np.float64)
+        heat = _heat(articles)
+        pkeys = [provider_key(a) for a in articles]
+        means = provider_means(pkeys, quality, strength)
+        finite = quality[np.isfinite(quality)]
+        neutral = float(finite.mean()) if finite.size else math.nan
+        prior = np.array([means.get(p, neutral) for p in pkeys], dtype=np.float64)
+        stats = cls(size=len(articles), quality=np.sort(finite), heat=np.sort(heat[np.isfinite(heat)]),
+                    providers=means, neutral=neutral, priors=np.sort(prior[np.isfinite(prior)]),
+                    names=key_terms.names, lower=key_terms.lower, idf=key_terms.idf)
+        return stats, key_terms
+
+    def facts(self, articles: Sequence[Article]) -> tuple[np.ndarray, np.ndarray]:
+        """The quality and provider percentiles (0..1) of ``articles`` under these statistics.
+
+        Quality is the record's ``quality`` percentile; a record without one takes its ``heat``
+        percentile, else its provider's prior percentile, else 0.5 (neutral).
+        """
+        quality = np.array([_number(a.quality) for a in articles], dtype=np.float64)
+        prior = np.array([self.providers.get(provider_key(a), self.neutral) for a in articles], dtype=np.float64)
+        provider_pct = np.nan_to_num(percentile_in(self.priors, prior), nan=0.5)
+        quality_pct = percentile_in(self.quality, quality)
+        heat_pct = percentile_in(self.heat, _heat(articles))
+        quality_pct = np.where(np.isfinite(quality_pct), quality_pct,
+                               np.where(np.isfinite(heat_pct), heat_pct, provider_pct))
+        return quality_pct, provider_pct
+
+    def key_terms(self, terms: list[frozenset[str]]) -> KeyTerms:
+        """The :class:`~relate.evidence.KeyTerms` of rows holding ``terms``, with the fitted weights."""
+        return KeyTerms(terms, self.idf, self.names, self.lower)
+
+    # ------------------------------------------------------------------ plain data
+    def to_json(self) -> dict[str, Any]:
+        """The statistics as plain JSON data (:meth:`from_json` reads them back exactly)."""
+        return {"format": STATS_FORMAT, "size": self.size, "quality": self.quality.tolist(),
+                "heat": self.heat.tolist(), "providers": self.providers,
+                "neutral": None if math.isnan(self.neutral) else self.neutral, "priors": self.priors.tolist(),
+                "names": sorted(self.names), "lower": sorted(self.lower), "idf": self.idf}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CorpusStats:
+        """Reads :meth:`to_json`'s data.
+
+        Raises:
+            ValueError: the data is of another format.
+        """
+        if data.get("format") != STATS_FORMAT:
+            raise ValueError(f"corpus statistics of format {data.get('format')!r}, not {STATS_FORMAT}")
+        return cls(size=int(data["size"]), quality=np.array(data["quality"], dtype=np.float64),
+                   heat=np.array(data["heat"], dtype=np.float64), providers=dict(data["providers"]),
+                   neutral=math.nan if data["neutral"] is None else float(data["neutral"]),
+                   priors=np.array(data["priors"], dtype=np.float64), names=frozenset(data["names"]),
+                   lower=frozenset(data["lower"]), idf=dict(data["idf"]))
+
+
+def _heat(articles: Sequence[Article]) -> np.ndarray:
+    heat = np.array([_number(a.heat) for a in articles], dtype=np.float64)
+    heat[heat < 0] = np.nan                      # -1 marks "no heat" in these feeds
+    return heat

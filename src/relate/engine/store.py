@@ -1,0 +1,197 @@
+"""An engine's workspace files: what :class:`relate.engine.Engine` saves and opens again.
+
+Plain data in, plain data out: :class:`Stored` holds every array and list a workspace keeps
+(rows are *slots*: a removed record's slot stays, marked dead, until the next refit), and
+:func:`save` / :func:`load` write and read them, each file atomically.
+
+Example:
+    >>> stored = load(Workspace("/news/.relate"), IndexConfig())     # doctest: +SKIP
+    >>> len(stored.ids), int(stored.live.sum())                       # doctest: +SKIP
+    (4958, 4943)
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..config import Config, IndexConfig
+from ..fileio import atomic_save_npy
+from ..index import load_index, save_index
+from ..lexical import Lexicon
+from ..records import Article
+from ..workspace import (
+    FORMAT_VERSION,
+    IDS,
+    INDEX,
+    NEIGHBOURS,
+    PARAMS,
+    PENDING,
+    STATS,
+    TERMS,
+    VECTORS,
+    WINDOW_SIMS,
+    WINDOWS,
+    Workspace,
+)
+from .stats import CorpusStats
+
+
+@dataclass
+class Stored:
+    """Everything a workspace holds about its rows.
+
+    Attributes:
+        ids: the article id of each row (a dead row keeps the id it had).
+        keys: the text key each row was encoded from.
+        live: whether each row is a current article (removed and re-encoded records leave
+            dead rows behind until the next refit).
+        vectors: ``(n, dim)`` unit vectors.
+        index: the FAISS index over every row (dead ones are left out when searching).
+        lines: the ``articles.jsonl`` line of each row.
+        rows: the articles of those lines.
+        lexicon: TF-IDF model and rows.
+        stats: the corpus statistics (``None`` in a workspace of format 1).
+        terms: key terms per row (``None`` when not saved).
+        neighbours: ``(n, depth)`` reciprocal-evidence table (``None`` when not saved).
+        windows: ``(n, width)`` candidate rows per row, ``window_sims`` their cosines.
+        pending: ids whose lists changed but were not yet written; ``None`` means every list.
+        settings: digest of the settings the written lists were made with (see
+            :meth:`relate.engine.Engine.written`).
+        changes: records added, changed or removed since ``stats`` were fitted.
+    """
+
+    ids: list[str]
+    keys: list[str]
+    live: np.ndarray
+    vectors: np.ndarray
+    index: Any
+    lines: list[str]
+    rows: list[Article]
+    lexicon: Lexicon
+    stats: CorpusStats | None = None
+    terms: list[frozenset[str]] | None = None
+    neighbours: np.ndarray | None = None
+    windows: np.ndarray | None = None
+    window_sims: np.ndarray | None = None
+    pending: set[str] | None = field(default_factory=set)
+    settings: str | None = None
+    changes: int = 0
+
+
+def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
+    """Writes ``s`` into the workspace (``arrays=False``: only the article lines and pending ids).
+
+    The pending ids go first: a run stopped after them but before the rest lists too many
+    articles as pending, never too few.
+    """
+    folder = ws.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    write_pending(ws, s.pending, s.settings)
+    if arrays or not ws.path(INDEX).exists():
+        atomic_save_npy(ws.path(VECTORS), s.vectors)
+        save_index(s.index, ws.path(INDEX))
+        s.lexicon.save(folder)
+        dead = np.flatnonzero(~s.live).tolist()
+        ws.write_json(IDS, {"ids": s.ids, "keys": s.keys, "dead": dead})
+        if s.stats is not None:
+            ws.write_json(STATS, s.stats.to_json())
+        if s.terms is not None:
+            ws.write_json(TERMS, [sorted(t) for t in s.terms])
+        if s.neighbours is not None:
+            atomic_save_npy(ws.path(NEIGHBOURS), s.neighbours)
+        if s.windows is not None:
+            atomic_save_npy(ws.path(WINDOWS), s.windows.astype(np.int32))
+            atomic_save_npy(ws.path(WINDOW_SIMS), s.window_sims)
+    ws.write_articles(s.lines)
+
+
+def mark_written(s: Stored, every: set[str], ids: Iterable[str] | None, settings: str | None,
+                 keep: Iterable[str] = ()) -> None:
+    """Takes written lists off ``s.pending`` (see :meth:`relate.engine.Engine.written`).
+
+    Args:
+        s: the stored rows.
+        every: every live article id.
+        ids: the articles whose lists were written (``None``: all of them).
+        settings: the digest of the settings they were made with; when it differs from the
+            last one, every list not in ``ids`` is pending again.
+        keep: articles whose lists could not be written: they stay pending.
+    """
+    if ids is None:
+        s.pending = set()
+    else:
+        changed = settings is not None and settings != s.settings
+        s.pending = (every if s.pending is None or changed else s.pending) - set(ids)
+    s.pending |= set(keep)
+    if settings is not None:
+        s.settings = settings
+
+
+def write_params(ws: Workspace, s: Stored, model: str, config: Config, count: int) -> None:
+    """Writes ``params.json``: format, versions, model, dimension, counts, fingerprint, settings."""
+    ws.write_json(PARAMS, {
+        "format": FORMAT_VERSION,
+        "relate_version": __version__,
+        "model": model,
+        "dim": int(s.vectors.shape[1]) if s.vectors.size else None,
+        "count": count,
+        "rows": len(s.ids),
+        "fingerprint": hashlib.sha1("\n".join(f"{i} {k}" for i, k, ok in zip(s.ids, s.keys, s.live) if ok)
+                                    .encode()).hexdigest(),
+        "changes_since_fit": s.changes,
+        "fitted_on": s.stats.size if s.stats is not None else None,
+        "embed": dataclasses.asdict(config.embed),
+        "index": dataclasses.asdict(config.index),
+    })
+
+
+def write_pending(ws: Workspace, pending: set[str] | None, settings: str | None = None) -> None:
+    """Writes the ids whose lists are not yet written (``None``: every list) and the lists' settings."""
+    ws.write_json(PENDING, {"all": pending is None, "ids": sorted(pending or ()), "settings": settings})
+
+
+def read_pending(ws: Workspace) -> tuple[set[str] | None, str | None]:
+    """The ids whose lists are not yet written (``None``: every list, also when the file is
+    missing or unreadable) and the settings of the lists written last."""
+    try:
+        data = json.loads(ws.path(PENDING).read_text(encoding="utf-8"))
+        return (None if data.get("all") else set(data["ids"])), data.get("settings")
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None, None
+
+
+def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Stored:
+    """Reads a workspace's rows (format 1 workspaces have no statistics, terms, windows or dead rows).
+
+    Raises:
+        OSError, ValueError, RuntimeError: a file is missing or damaged.
+    """
+    meta = json.loads(ws.path(IDS).read_text(encoding="utf-8"))
+    vectors = np.load(ws.path(VECTORS), allow_pickle=False)
+    index = load_index(ws.path(INDEX), index_cfg)
+    rows, lines = ws.read_articles()
+    s = Stored(ids=meta["ids"], keys=meta["keys"], live=np.ones(len(meta["ids"]), dtype=bool), vectors=vectors,
+               index=index, lines=lines, rows=rows, lexicon=Lexicon.load(ws.folder))
+    s.live[np.asarray(meta.get("dead", []), dtype=np.int64)] = False
+    if params.get("format", 1) >= 2:
+        s.stats = CorpusStats.from_json(json.loads(ws.path(STATS).read_text(encoding="utf-8")))
+        s.terms = [frozenset(t) for t in json.loads(ws.path(TERMS).read_text(encoding="utf-8"))]
+        if ws.path(NEIGHBOURS).exists():
+            s.neighbours = np.load(ws.path(NEIGHBOURS), allow_pickle=False)
+        s.windows = np.load(ws.path(WINDOWS), allow_pickle=False).astype(np.int64)
+        s.window_sims = np.load(ws.path(WINDOW_SIMS), allow_pickle=False)
+        s.pending, s.settings = read_pending(ws)
+        s.changes = int(params.get("changes_since_fit", 0))
+    counts = {len(s.ids), len(s.keys), len(s.vectors), len(s.rows), s.index.ntotal, s.lexicon.matrix.shape[0]}
+    if s.windows is not None:
+        counts |= {len(s.windows), len(s.terms or ())}
+    if len(counts) != 1:
+        raise ValueError("its files disagree on the number of articles")
+    return s

@@ -1,0 +1,139 @@
+"""Applying a corpus's changes to a workspace's stored rows, row by row (see :mod:`relate.engine.windows`).
+
+:func:`reset` starts the rows again from a corpus (a refit); :func:`apply` adds new rows,
+marks dead ones, updates touched ones and keeps every candidate window exact, returning the
+rows whose lists may have changed. Both work on a :class:`relate.engine.store.Stored` and the
+rank table that goes with it, in place.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Config
+from ..index import build_index, search_params
+from ..lexical import Lexicon
+from ..rank import RankTable
+from ..records import Article
+from .changes import Changes
+from .state import table_rows
+from .store import Stored
+from .windows import entering, floors, merge, neighbour_table, pair_cosines, search_windows
+
+
+def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
+          vectors: np.ndarray, config: Config) -> None:
+    """Starts the rows again from the corpus: new index and TF-IDF, no statistics or windows yet."""
+    s.ids, s.keys, s.lines, s.rows = [a.id for a in articles], keys, lines, list(articles)
+    s.vectors = vectors
+    s.live = np.ones(len(articles), dtype=bool)
+    s.index = build_index(vectors, config.index)
+    s.lexicon = Lexicon.fit(texts)
+    s.changes = 0
+    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = None
+
+
+def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], texts: list[str], keys: list[str],
+          lines: list[str], vectors: np.ndarray, config: Config) -> set[int]:
+    """Applies ``plan`` (``vectors``: those of ``plan.added``, in order); returns the live rows
+    whose lists may have changed: new rows, rows whose window changed, rows whose window holds
+    a touched row."""
+    dead = np.asarray(plan.dead, dtype=np.int64)
+    s.live[dead] = False
+    touched = [row for _, row in plan.touched]
+    for i, row in plan.touched:
+        s.lines[row], s.rows[row] = lines[i], articles[i]
+    start = len(s.ids)
+    new = np.arange(start, start + len(plan.added))
+    s.ids.extend(articles[i].id for i in plan.added)
+    s.keys.extend(keys[i] for i in plan.added)
+    s.lines.extend(lines[i] for i in plan.added)
+    s.rows.extend(articles[i] for i in plan.added)
+    s.live = np.concatenate([s.live, np.ones(len(new), dtype=bool)])
+    if len(new):
+        s.vectors = np.concatenate([s.vectors, vectors]) if s.vectors.size else vectors
+        s.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        s.lexicon.append(s.lexicon.transform([texts[i] for i in plan.added]))
+    table.vectors = s.vectors
+    changed_rows = touched + new.tolist()
+    table_rows(table, [s.rows[r] for r in changed_rows], config.embed, changed_rows)
+    s.terms = table.key_terms.terms
+    # windows: new rows and those that held a dead row are searched; others take new rows in
+    old = np.flatnonzero(s.live[:start])
+    holds_dead = old[np.isin(s.windows[old], dead).any(axis=1)] if len(dead) else old[:0]
+    keep = np.setdiff1d(old, holds_dead)
+    changed = set(holds_dead.tolist()) | set(new.tolist())
+    by_target: dict[int, list[int]] = {}
+    for x, targets in entering(s.vectors, new, floors(s.window_sims, s.windows), keep).items():
+        for q in targets:
+            by_target.setdefault(q, []).append(x)
+    s.windows = np.concatenate([s.windows, np.full((len(new), s.windows.shape[1]), -1, np.int64)])
+    s.window_sims = np.concatenate([s.window_sims, np.full((len(new), s.windows.shape[1]), -np.inf, np.float32)])
+    width = s.windows.shape[1]
+    for q, xs in by_target.items():
+        if merge(s.windows, s.window_sims, q, xs, pair_cosines(s.vectors, np.full(len(xs), q), np.array(xs)),
+                 width):
+            changed.add(q)
+    search_rows(s, np.array(sorted(set(holds_dead.tolist()) | set(new.tolist())), dtype=np.int64), config)
+    if len(new):
+        part = neighbours_of(s, new, config)
+        s.neighbours = np.concatenate([s.neighbours[:start], part]) if s.neighbours is not None else None
+        table.neighbour_sims = s.neighbours
+    # lists to rank again: changed windows, and windows holding a touched row
+    if touched:
+        live_rows = np.flatnonzero(s.live)
+        changed |= set(live_rows[np.isin(s.windows[live_rows], touched).any(axis=1)].tolist())
+    s.changes += plan.count
+    return {r for r in changed if s.live[r]}
+
+
+def search_rows(s: Stored, rows: np.ndarray, config: Config) -> None:
+    """Searches the candidate windows of ``rows`` afresh (stored rows only)."""
+    width = config.rank.candidates + 1
+    if s.windows is None or s.windows.shape != (len(s.ids), width):
+        s.windows = np.full((len(s.ids), width), -1, dtype=np.int64)
+        s.window_sims = np.full((len(s.ids), width), -np.inf, dtype=np.float32)
+    params = search_params(s.index, np.flatnonzero(~s.live))
+    batch = config.batch.search_batch
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
+        r, w = search_windows(s.index, s.vectors, s.vectors[chunk], width, int(s.live.sum()), params)
+        s.windows[chunk], s.window_sims[chunk] = r, w
+
+
+def neighbours_of(s: Stored, rows: np.ndarray, config: Config) -> np.ndarray | None:
+    """The reciprocal-evidence table rows of ``rows`` (from their windows when deep enough)."""
+    depth = config.rank.reciprocal_depth
+    if not config.rank.w_reciprocal:
+        return None
+    if depth + 1 <= s.windows.shape[1]:
+        return neighbour_table(s.windows[rows], s.window_sims[rows], rows, depth)
+    params = search_params(s.index, np.flatnonzero(~s.live))
+    table = np.full((len(rows), depth), -np.inf, dtype=np.float32)
+    for i, row in enumerate(rows.tolist()):
+        r, w = search_windows(s.index, s.vectors, s.vectors[[row]], depth + 1, int(s.live.sum()), params)
+        table[i] = neighbour_table(r, w, np.array([row]), depth)[0]
+    return table
+
+
+def windows_of(s: Stored, rows: list[int | None], vectors: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate windows of queries: the stored one for a stored row, else searched now.
+
+    Args:
+        s: the stored rows.
+        rows: each query's stored row (``None``: not stored, or its text changed).
+        vectors: each query's vector.
+        width: rows per window (the stored windows serve only when theirs is the same).
+    """
+    out_rows = np.full((len(rows), width), -1, dtype=np.int64)
+    out_sims = np.full((len(rows), width), -np.inf, dtype=np.float32)
+    stored = s.windows is not None and s.windows.shape[1] == width
+    known = [i for i, r in enumerate(rows) if stored and r is not None]
+    fresh = [i for i, r in enumerate(rows) if not (stored and r is not None)]
+    if known:
+        at = [rows[i] for i in known]
+        out_rows[known], out_sims[known] = s.windows[at], s.window_sims[at]
+    if fresh:
+        out_rows[fresh], out_sims[fresh] = search_windows(s.index, s.vectors, vectors[fresh], width,
+                                                          int(s.live.sum()), search_params(s.index,
+                                                                                           np.flatnonzero(~s.live)))
+    return out_rows, out_sims
