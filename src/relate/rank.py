@@ -171,9 +171,20 @@ def _window_ok(cfg: RankConfig, q_time: float, c_time: float) -> bool:
     return True
 
 
+#: Candidates scored exactly at a time before checking whether the rest can still matter.
+SCORE_CHUNK = 12
+#: Slack added to a candidate's upper bound (scores are sums of parts rounded to 6 decimals).
+BOUND_SLACK = 1e-5
+
+
 def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: RankTable,
                     cfg: RankConfig, lexical: np.ndarray | None = None) -> list[Pick]:
     """Turns nearest neighbours into the final related list (best first, at most ``cfg.k``).
+
+    Candidates are scored exactly in the order of an upper bound on their score (the exact
+    score with key-term overlap taken as 1), and scoring stops once the list is full and no
+    candidate left could reach its last pick: the result is the one scoring every candidate
+    would give.
 
     Args:
         query: the article the list is for.
@@ -183,46 +194,81 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
         cfg: ranking settings.
         lexical: TF-IDF cosine of each candidate to the query (``None``: no lexical part).
     """
-    excluded_providers = {p.lower() for p in cfg.exclude_providers}
-    excluded_topics = {t.lower() for t in cfg.exclude_topics}
-    pool: list[Pick] = []
-    lex = [0.0] * len(rows) if lexical is None else np.asarray(lexical, dtype=float).tolist()
+    rows = np.asarray(rows)
+    sims_arr = np.asarray(sims, dtype=np.float64)
+    lex_arr = np.zeros(len(rows)) if lexical is None else np.asarray(lexical, dtype=np.float64)
     recip = None
     if cfg.w_reciprocal and table.neighbour_sims is not None:
-        recip = reciprocals(table.neighbour_sims, rows, sims).tolist()
-    for i, (row, sim, lex_sim) in enumerate(zip(rows.tolist(), sims.tolist(), lex)):
-        if row < 0 or row == query.row:
-            continue
-        if sim < cfg.min_similarity:
-            continue
-        if query.url_keys & table.url_keys[row]:
-            continue
-        if excluded_providers and (table.provider_key[row] in excluded_providers
-                                   or table.provider_name[row] in excluded_providers):
-            continue
-        if excluded_topics and table.topics[row] & excluded_topics:
-            continue
-        if (cfg.only_older or cfg.window_days is not None) and not _window_ok(cfg, query.published,
-                                                                               float(table.published[row])):
-            continue
-        terms = _query_terms(query, row, table)
-        if _same_story_as_query(query, row, sim, table, cfg, terms):
-            continue  # the article's own story again
-        gate = min(1.0, max(0.0, (sim - cfg.min_similarity) / cfg.quality_gate)) if cfg.quality_gate > 0 else 1.0
-        q = float(table.quality[row])
-        p = float(table.provider[row])
-        parts = {
-            "similarity": round(cfg.w_similarity * sim, 6),
-            "lexical": round(cfg.w_lexical * lex_sim, 6),
-            "quality": round(gate * cfg.w_quality * q, 6),
-            "provider": round(gate * cfg.w_provider * p, 6),
-        }
-        if cfg.w_terms and table.key_terms is not None and query.terms is not None:
-            parts["terms"] = round(cfg.w_terms * terms, 6)
-        if recip is not None:
-            parts["reciprocal"] = round(gate * cfg.w_reciprocal * recip[i], 6)
-        pool.append(Pick(row, sum(parts.values()), parts))
-    pool.sort(key=lambda p: -p.score)
+        recip = reciprocals(table.neighbour_sims, rows, sims)
+    ok = (rows >= 0) & (sims_arr >= cfg.min_similarity)
+    if query.row is not None:
+        ok &= rows != query.row
+    order = np.flatnonzero(ok)
+    if not len(order):
+        return []
+    safe = rows[order]
+    gate = (np.clip((sims_arr[order] - cfg.min_similarity) / cfg.quality_gate, 0.0, 1.0) if cfg.quality_gate > 0
+            else np.ones(len(order)))
+    bound = (cfg.w_similarity * sims_arr[order] + cfg.w_lexical * lex_arr[order] + max(cfg.w_terms, 0.0)
+             + gate * (cfg.w_quality * table.quality[safe] + cfg.w_provider * table.provider[safe]
+                       + (cfg.w_reciprocal * recip[order] if recip is not None else 0.0)) + BOUND_SLACK)
+    by_bound = np.argsort(-bound, kind="stable")
+    order, bound = order[by_bound], bound[by_bound]
+    excluded_providers = {p.lower() for p in cfg.exclude_providers}
+    excluded_topics = {t.lower() for t in cfg.exclude_topics}
+    pool: list[tuple[float, int, Pick]] = []
+    chosen: list[Pick] = []
+    same: dict[tuple[int, int], bool] = {}
+    for start in range(0, len(order), SCORE_CHUNK):
+        for i in order[start:start + SCORE_CHUNK].tolist():
+            pick = _score(query, int(rows[i]), float(sims[i]), float(lex_arr[i]),
+                          None if recip is None else float(recip[i]), table, cfg, excluded_providers, excluded_topics)
+            if pick is not None:
+                pool.append((-pick.score, i, pick))
+        pool.sort(key=lambda t: (t[0], t[1]))
+        chosen = _choose([p for _, _, p in pool], table, cfg, same)
+        rest = start + SCORE_CHUNK
+        if rest >= len(order) or (len(chosen) >= cfg.k and chosen and bound[rest] < chosen[-1].score):
+            break
+    for c in chosen:
+        c.parts["cosine"] = round(c.parts["similarity"] / cfg.w_similarity, 6) if cfg.w_similarity else 0.0
+        c.score = round(c.score, 6)
+    return chosen
+
+
+def _score(query: Query, row: int, sim: float, lex_sim: float, recip: float | None, table: RankTable,
+           cfg: RankConfig, excluded_providers: set[str], excluded_topics: set[str]) -> Pick | None:
+    """One candidate's exact score and parts, or ``None`` when a rule drops it."""
+    if query.url_keys & table.url_keys[row]:
+        return None
+    if excluded_providers and (table.provider_key[row] in excluded_providers
+                               or table.provider_name[row] in excluded_providers):
+        return None
+    if excluded_topics and table.topics[row] & excluded_topics:
+        return None
+    if (cfg.only_older or cfg.window_days is not None) and not _window_ok(cfg, query.published,
+                                                                           float(table.published[row])):
+        return None
+    terms = _query_terms(query, row, table)
+    if _same_story_as_query(query, row, sim, table, cfg, terms):
+        return None  # the article's own story again
+    gate = min(1.0, max(0.0, (sim - cfg.min_similarity) / cfg.quality_gate)) if cfg.quality_gate > 0 else 1.0
+    parts = {
+        "similarity": round(cfg.w_similarity * sim, 6),
+        "lexical": round(cfg.w_lexical * lex_sim, 6),
+        "quality": round(gate * cfg.w_quality * float(table.quality[row]), 6),
+        "provider": round(gate * cfg.w_provider * float(table.provider[row]), 6),
+    }
+    if cfg.w_terms and table.key_terms is not None and query.terms is not None:
+        parts["terms"] = round(cfg.w_terms * terms, 6)
+    if recip is not None:
+        parts["reciprocal"] = round(gate * cfg.w_reciprocal * recip, 6)
+    return Pick(row, sum(parts.values()), parts)
+
+
+def _choose(pool: list[Pick], table: RankTable, cfg: RankConfig, same: dict[tuple[int, int], bool]) -> list[Pick]:
+    """The greedy pick from a pool sorted best first: each story once, providers capped
+    (``same`` keeps the same-story answers of earlier calls)."""
     chosen: list[Pick] = []
     per_provider: dict[str, int] = {}
     for pick in pool:
@@ -231,15 +277,19 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
         key = table.provider_key[pick.row]
         if cfg.max_per_provider is not None and key and per_provider.get(key, 0) >= cfg.max_per_provider:
             continue
-        if any(_same_story(pick.row, c.row, table, cfg) for c in chosen):
+        if any(_same_pair(pick.row, c.row, table, cfg, same) for c in chosen):
             continue
         chosen.append(pick)
         if key:
             per_provider[key] = per_provider.get(key, 0) + 1
-    for c in chosen:
-        c.parts["cosine"] = round(c.parts["similarity"] / cfg.w_similarity, 6) if cfg.w_similarity else 0.0
-        c.score = round(c.score, 6)
     return chosen
+
+
+def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tuple[int, int], bool]) -> bool:
+    found = same.get((a, b))
+    if found is None:
+        found = same[a, b] = _same_story(a, b, table, cfg)
+    return found
 
 
 def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig,
