@@ -221,7 +221,7 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     same: dict[tuple[int, int], bool] = {}
     for start in range(0, len(order), SCORE_CHUNK):
         for i in order[start:start + SCORE_CHUNK].tolist():
-            pick = _score(query, int(rows[i]), float(sims[i]), float(lex_arr[i]),
+            pick = score_candidate(query, int(rows[i]), float(sims[i]), float(lex_arr[i]),
                           None if recip is None else float(recip[i]), table, cfg, excluded_providers, excluded_topics)
             if pick is not None:
                 pool.append((-pick.score, i, pick))
@@ -236,9 +236,10 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     return chosen
 
 
-def _score(query: Query, row: int, sim: float, lex_sim: float, recip: float | None, table: RankTable,
+def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: float | None, table: RankTable,
            cfg: RankConfig, excluded_providers: set[str], excluded_topics: set[str]) -> Pick | None:
-    """One candidate's exact score and parts, or ``None`` when a rule drops it."""
+    """One candidate's exact score and parts, or ``None`` when a rule drops it (``recip``: its
+    reciprocal evidence, ``None`` when not used)."""
     if query.url_keys & table.url_keys[row]:
         return None
     if excluded_providers and (table.provider_key[row] in excluded_providers

@@ -155,10 +155,13 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         # A dry run works on a throwaway copy of the workspace, so the real one is not written.
         with ws.scratch() if dry_run else nullcontext(ws) as work:
             engine = update(corpus_obj, config, work, summary, progress, encoder=encoder, refit=refit)
-            pending = engine.pending if engine.list_settings == settings else None
+            # in place: what this and earlier runs left unwritten; elsewhere: what this run's changes reach
+            reach = (engine.pending if engine.list_settings == settings else None) if in_place else engine.affected
+            if engine.pick_settings != settings or engine.picks_k not in (None, k):
+                reach = None                               # ranked otherwise last time: rank every list
             summary.lists = "selected" if (since_t is not None or paths) else "all"
-            if changed and not summary.refit and pending is not None:
-                targets = [a for a in targets if a.id in pending]
+            if changed and not summary.refit and reach is not None:
+                targets = [a for a in targets if a.id in reach]
                 summary.lists = "changed"
             summary.selected = len(targets)
             lists = rank(engine, targets, config, k, progress, summary)
@@ -171,11 +174,14 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
             root = corpus_path if corpus_path.is_dir() else corpus_path.parent
             write_records(corpus_obj, targets, lists, root, None if out is None else Path(out), summary,
                           progress, ws, write_outside=config.corpus.write_outside)
-            if out is None:
-                not_written = {os.path.abspath(p) for p, _ in summary.failed}
-                done = [a.id for a in targets if not a.path or os.path.abspath(a.path) not in not_written]
-                engine.written(done if summary.lists != "all" else None, settings=settings,
-                               keep=[a.id for a in targets if a.id not in set(done)])
+        if not dry_run:
+            if config.batch.engine != "local":
+                engine.forget_picks()                      # ranked on workers: not recorded here
+            not_written = {os.path.abspath(p) for p, _ in summary.failed}
+            done = [a.id for a in targets if not a.path or os.path.abspath(a.path) not in not_written]
+            engine.written(done if summary.lists != "all" else None, settings=settings,
+                           keep=[a.id for a in targets if a.id not in set(done)], in_place=out is None and
+                           jsonl is None)
     return summary
 
 

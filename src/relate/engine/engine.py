@@ -68,6 +68,8 @@ class Engine:
         self.articles: dict[str, Article] = {}
         self._row_of: dict[str, int] = {}
         self._table: RankTable | None = None
+        #: Ids whose lists the last :meth:`update` may have changed (``None``: every one).
+        self.affected: set[str] | None = None
 
     # The stored rows, by name (a removed record's row stays, dead, until the next refit).
     ids = property(lambda self: self._s.ids, doc="The article id of each row.")
@@ -153,6 +155,7 @@ class Engine:
             refit = not built or (self._s.changes + plan.count > limit and bool(plan))
         refit = refit or not built or self._s.windows.shape[1] != self.config.rank.candidates + 1
         if not refit and not plan:
+            self.affected = set()
             seconds["encode"] = seconds["index"] = seconds["save"] = 0.0
             return {"records": len(articles), "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
                     "changed": False, "refit": False, "affected": set(), "seconds": seconds}
@@ -171,6 +174,7 @@ class Engine:
         else:
             affected = self._apply(plan, articles, texts, keys, lines, vectors)
         self._s.pending = None if affected is None or self._s.pending is None else self._s.pending | affected
+        self.affected = affected
         seconds["index"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -183,22 +187,39 @@ class Engine:
 
     @property
     def list_settings(self) -> str | None:
-        """The digest of the settings the written lists were made with (see :meth:`written`)."""
+        """The digest of the settings the lists last written in place were made with."""
         return self._s.settings
 
-    def written(self, ids: Iterable[str] | None = None, settings: str | None = None,
-                keep: Iterable[str] = ()) -> None:
-        """Records that the lists of ``ids`` (``None``: every list) are written, no longer pending.
+    @property
+    def pick_settings(self) -> str | None:
+        """The digest of the settings of the lists last ranked (what :meth:`update` compares with)."""
+        return self._s.pick_settings
+
+    @property
+    def picks_k(self) -> int | None:
+        """Length of the recorded lists (``None``: none recorded)."""
+        return None if self._s.picks is None else int(self._s.picks.shape[1])
+
+    def forget_picks(self) -> None:
+        """Drops the recorded lists (ranked elsewhere, e.g. on Ray workers): the next update prunes nothing."""
+        self._s.picks = self._s.pick_floor = None
+
+    def written(self, ids: Iterable[str] | None = None, settings: str | None = None, keep: Iterable[str] = (),
+                in_place: bool = True) -> None:
+        """Records a run's lists: ranked with ``settings``, and, in place, written (no longer pending).
 
         Args:
-            ids: the articles whose lists were written (``None``: all of them).
-            settings: a digest of the settings they were made with; when it differs from the
-                last one, every list not in ``ids`` is pending again.
+            ids: the articles whose lists were written in place (``None``: all of them).
+            settings: a digest of the settings they were ranked with; in place, when it differs
+                from the last one, every list not in ``ids`` is pending again.
             keep: articles whose lists could not be written: they stay pending.
+            in_place: the lists went into the records themselves (else pending stays as it is).
         """
-        store.mark_written(self._s, set(self.articles), ids, settings, keep)
+        if in_place:
+            store.mark_written(self._s, set(self.articles), ids, settings, keep)
+        self._s.pick_settings = settings
         if self.workspace.exists:
-            store.write_pending(self.workspace, self._s.pending, self._s.settings)
+            store.save_picks(self.workspace, self._s)
 
     def _refit(self, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
                vectors: np.ndarray) -> None:
@@ -300,6 +321,7 @@ class Engine:
                   batch_size: int | None = None, **options: Any):
         """Yields ``(article_id, picks)`` with raw :class:`~relate.rank.Pick` rows, batch by batch."""
         cfg = self._rank_config(k, options)
+        record = not options          # the configured ranking: kept, for the next update to compare with
         if self.index is None or not self.ids:
             raise WorkspaceError(f"{self.folder}: the workspace is empty; build it first with "
                                  "`relate index CORPUS` or Engine.build(corpus)")
@@ -313,7 +335,10 @@ class Engine:
             rows, sims = updates.windows_of(self._s, [q.row for q in queries], vecs, cfg.candidates + 1)
             lexical = self._lexical(queries, texts, rows) if cfg.w_lexical else [None] * len(chunk)
             for a, q, r, w, lx in zip(chunk, queries, rows, sims, lexical):
-                yield a.id, rank_candidates(q, r, w, self._table, cfg, lx)
+                picks = rank_candidates(q, r, w, self._table, cfg, lx)
+                if record and q.row is not None:
+                    self._s.record(q.row, [p.row for p in picks], picks[-1].score if picks else -np.inf, cfg.k)
+                yield a.id, picks
 
     def _lexical(self, queries: list[Query], texts: list[str], rows: np.ndarray) -> np.ndarray:
         import scipy.sparse as sp

@@ -33,6 +33,8 @@ from ..workspace import (
     NEIGHBOURS,
     PARAMS,
     PENDING,
+    PICK_SCORES,
+    PICKS,
     STATS,
     TERMS,
     VECTORS,
@@ -64,6 +66,9 @@ class Stored:
         pending: ids whose lists changed but were not yet written; ``None`` means every list.
         settings: digest of the settings the written lists were made with (see
             :meth:`relate.engine.Engine.written`).
+        picks: ``(n, k)`` rows of each article's last ranked list (-1 pads a short list),
+            ``pick_floor`` the score of its last pick (NaN: not known); an update uses them to
+            tell which lists a change cannot reach.
         changes: records added, changed or removed since ``stats`` were fitted.
     """
 
@@ -83,6 +88,26 @@ class Stored:
     pending: set[str] | None = field(default_factory=set)
     settings: str | None = None
     changes: int = 0
+    picks: np.ndarray | None = None
+    pick_floor: np.ndarray | None = None
+    pick_settings: str | None = None
+
+    def record(self, row: int, rows: list[int], last: float, k: int) -> None:
+        """Keeps the list just ranked for ``row`` (its picks' rows and the last pick's score)."""
+        n = len(self.ids)
+        if self.picks is None or self.picks.shape != (n, k):
+            self.picks = np.full((n, k), -1, dtype=np.int32)
+            self.pick_floor = np.full(n, np.nan)
+        self.picks[row] = -1
+        self.picks[row, :len(rows)] = rows
+        self.pick_floor[row] = last
+
+    def grow(self, n: int) -> None:
+        """Extends the recorded picks to ``n`` rows (new rows: not known)."""
+        if self.picks is not None and len(self.picks) < n:
+            extra = n - len(self.picks)
+            self.picks = np.concatenate([self.picks, np.full((extra, self.picks.shape[1]), -1, np.int32)])
+            self.pick_floor = np.concatenate([self.pick_floor, np.full(extra, np.nan)])
 
 
 def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
@@ -93,7 +118,7 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
     """
     folder = ws.folder
     folder.mkdir(parents=True, exist_ok=True)
-    write_pending(ws, s.pending, s.settings)
+    save_picks(ws, s)
     if arrays or not ws.path(INDEX).exists():
         atomic_save_npy(ws.path(VECTORS), s.vectors)
         save_index(s.index, ws.path(INDEX))
@@ -152,19 +177,32 @@ def write_params(ws: Workspace, s: Stored, model: str, config: Config, count: in
     })
 
 
-def write_pending(ws: Workspace, pending: set[str] | None, settings: str | None = None) -> None:
-    """Writes the ids whose lists are not yet written (``None``: every list) and the lists' settings."""
-    ws.write_json(PENDING, {"all": pending is None, "ids": sorted(pending or ()), "settings": settings})
+def save_picks(ws: Workspace, s: Stored) -> None:
+    """Writes the recorded picks (see :meth:`Stored.record`), or removes stale ones, and the pending ids."""
+    write_pending(ws, s.pending, s.settings, s.pick_settings)
+    if s.picks is not None:
+        atomic_save_npy(ws.path(PICKS), s.picks)
+        atomic_save_npy(ws.path(PICK_SCORES), s.pick_floor)
+    else:
+        for name in (PICKS, PICK_SCORES):
+            ws.path(name).unlink(missing_ok=True)
 
 
-def read_pending(ws: Workspace) -> tuple[set[str] | None, str | None]:
-    """The ids whose lists are not yet written (``None``: every list, also when the file is
-    missing or unreadable) and the settings of the lists written last."""
+def write_pending(ws: Workspace, pending: set[str] | None, settings: str | None = None,
+                  pick_settings: str | None = None) -> None:
+    """Writes the ids whose lists are not yet written (``None``: every list), the settings of
+    the lists written in place last, and those of the recorded picks."""
+    ws.write_json(PENDING, {"all": pending is None, "ids": sorted(pending or ()), "settings": settings,
+                            "pick_settings": pick_settings})
+
+
+def read_pending(ws: Workspace) -> tuple[set[str] | None, str | None, str | None]:
+    """What :func:`write_pending` wrote (every list pending when the file is missing or unreadable)."""
     try:
         data = json.loads(ws.path(PENDING).read_text(encoding="utf-8"))
-        return (None if data.get("all") else set(data["ids"])), data.get("settings")
+        return (None if data.get("all") else set(data["ids"])), data.get("settings"), data.get("pick_settings")
     except (OSError, ValueError, KeyError, AttributeError):
-        return None, None
+        return None, None, None
 
 
 def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Stored:
@@ -187,8 +225,13 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
             s.neighbours = np.load(ws.path(NEIGHBOURS), allow_pickle=False)
         s.windows = np.load(ws.path(WINDOWS), allow_pickle=False).astype(np.int64)
         s.window_sims = np.load(ws.path(WINDOW_SIMS), allow_pickle=False)
-        s.pending, s.settings = read_pending(ws)
+        s.pending, s.settings, s.pick_settings = read_pending(ws)
         s.changes = int(params.get("changes_since_fit", 0))
+        if ws.path(PICKS).exists() and ws.path(PICK_SCORES).exists():
+            s.picks = np.load(ws.path(PICKS), allow_pickle=False)
+            s.pick_floor = np.load(ws.path(PICK_SCORES), allow_pickle=False)
+            if len(s.picks) != len(s.ids):
+                s.picks = s.pick_floor = None
     counts = {len(s.ids), len(s.keys), len(s.vectors), len(s.rows), s.index.ntotal, s.lexicon.matrix.shape[0]}
     if s.windows is not None:
         counts |= {len(s.windows), len(s.terms or ())}

@@ -12,7 +12,7 @@ import numpy as np
 from ..config import Config
 from ..index import build_index, search_params
 from ..lexical import Lexicon
-from ..rank import RankTable
+from ..rank import Query, RankTable, reciprocals, score_candidate
 from ..records import Article
 from .changes import Changes
 from .state import table_rows
@@ -29,7 +29,7 @@ def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str],
     s.index = build_index(vectors, config.index)
     s.lexicon = Lexicon.fit(texts)
     s.changes = 0
-    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = None
+    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = None
 
 
 def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], texts: list[str], keys: list[str],
@@ -66,24 +66,68 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
     for x, targets in entering(s.vectors, new, floors(s.window_sims, s.windows), keep).items():
         for q in targets:
             by_target.setdefault(q, []).append(x)
-    s.windows = np.concatenate([s.windows, np.full((len(new), s.windows.shape[1]), -1, np.int64)])
-    s.window_sims = np.concatenate([s.window_sims, np.full((len(new), s.windows.shape[1]), -np.inf, np.float32)])
     width = s.windows.shape[1]
+    s.windows = np.concatenate([s.windows, np.full((len(new), width), -1, np.int64)])
+    s.window_sims = np.concatenate([s.window_sims, np.full((len(new), width), -np.inf, np.float32)])
+    s.grow(len(s.ids))
+    reached: dict[int, tuple[list[int], list[int]]] = {}       # row: (rows in, rows out) of its window
     for q, xs in by_target.items():
-        if merge(s.windows, s.window_sims, q, xs, pair_cosines(s.vectors, np.full(len(xs), q), np.array(xs)),
-                 width):
-            changed.add(q)
-    search_rows(s, np.array(sorted(set(holds_dead.tolist()) | set(new.tolist())), dtype=np.int64), config)
-    if len(new):
-        part = neighbours_of(s, new, config)
-        s.neighbours = np.concatenate([s.neighbours[:start], part]) if s.neighbours is not None else None
+        lost = merge(s.windows, s.window_sims, q, xs, pair_cosines(s.vectors, np.full(len(xs), q), np.array(xs)),
+                     width)
+        if lost is not None:
+            reached[q] = (xs, lost)
+    search_rows(s, np.array(sorted(changed), dtype=np.int64), config)
+    if len(new) and s.neighbours is not None:
+        s.neighbours = np.concatenate([s.neighbours[:start], neighbours_of(s, new, config)])
         table.neighbour_sims = s.neighbours
-    # lists to rank again: changed windows, and windows holding a touched row
+    elif len(new):
+        table.neighbour_sims = None          # not kept: searched again when needed
+    # windows holding a touched row: the row's facts changed
     if touched:
-        live_rows = np.flatnonzero(s.live)
-        changed |= set(live_rows[np.isin(s.windows[live_rows], touched).any(axis=1)].tolist())
+        live_rows = np.setdiff1d(np.flatnonzero(s.live), np.array(sorted(changed), dtype=np.int64))
+        for q in live_rows[np.isin(s.windows[live_rows], touched).any(axis=1)].tolist():
+            ins, lost = reached.get(q, ([], []))
+            reached[q] = (sorted(set(ins) | (set(touched) & set(s.windows[q].tolist()))), lost)
+    changed |= {q for q, (ins, lost) in reached.items() if not unchanged_list(s, table, config, q, ins, lost)}
     s.changes += plan.count
     return {r for r in changed if s.live[r]}
+
+
+def unchanged_list(s: Stored, table: RankTable, config: Config, q: int, rows_in: list[int],
+                   rows_out: list[int]) -> bool:
+    """Whether the list last ranked for row ``q`` stays the same although ``rows_in`` entered
+    its window (or changed in it) and ``rows_out`` left it.
+
+    It does when the list was full, lost none of its picks, and no row that entered or
+    changed scores as high as its last pick (scored exactly as the ranker does, with a small
+    margin): such a row sorts after every pick and is never reached. Anything else (an
+    unknown or short list, a pick gone or changed) counts as changed.
+    """
+    if s.picks is None or not np.isfinite(s.pick_floor[q]) or q in rows_in:
+        return False
+    cfg = config.rank
+    picked = set(s.picks[q].tolist()) - {-1}
+    if len(picked) < s.picks.shape[1] or picked & (set(rows_out) | set(rows_in)):
+        return False
+    window = s.windows[q].tolist()
+    query = Query(vector=s.vectors[q], titles=table.titles[q], url_keys=table.url_keys[q],
+                  published=float(table.published[q]), row=q,
+                  terms=table.key_terms.terms[q] if table.key_terms is not None else None,
+                  provider=table.provider_key[q])
+    excluded = ({p.lower() for p in cfg.exclude_providers}, {t.lower() for t in cfg.exclude_topics})
+    for c in rows_in:
+        if c not in window:
+            continue
+        sim = float(s.window_sims[q][window.index(c)])
+        if sim < cfg.min_similarity:
+            continue
+        lex = float(s.lexicon.scores(s.lexicon.rows([q]), np.array([[c]]))[0, 0]) if cfg.w_lexical else 0.0
+        recip = (float(reciprocals(table.neighbour_sims, np.array([c]), np.array([sim], np.float32))[0])
+                 if cfg.w_reciprocal and table.neighbour_sims is not None else None)
+        pick = score_candidate(query, c, sim, lex, recip, table, cfg, *excluded)
+        if pick is not None and pick.score >= s.pick_floor[q] - 1e-5:
+            return False
+    return True
 
 
 def search_rows(s: Stored, rows: np.ndarray, config: Config) -> None:

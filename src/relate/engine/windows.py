@@ -38,22 +38,22 @@ EXACT_BLOCK = 16_384
 
 
 def dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise dot products of two ``(m, dim)`` arrays, summed in float64, as float32.
+    """Row-wise dot products of two ``(..., dim)`` arrays (float32, summed along the last axis).
 
-    The one way relate computes the cosine that orders a window, so that a pair gets the
-    same value whichever search or merge it comes from.
+    The one way relate computes the cosine that orders a window: the same pair gets the
+    same bits whichever search, merge or batch it comes from (unlike a BLAS product, whose
+    rounding depends on how the batch is blocked).
     """
-    out = np.empty(len(a), dtype=np.float32)
-    for start in range(0, len(a), EXACT_BLOCK):
-        x = np.asarray(a[start:start + EXACT_BLOCK], dtype=np.float64)
-        y = np.asarray(b[start:start + EXACT_BLOCK], dtype=np.float64)
-        out[start:start + EXACT_BLOCK] = np.multiply(x, y).sum(axis=1)
-    return out
+    return np.multiply(a, b, dtype=np.float32).sum(axis=-1, dtype=np.float32)
 
 
 def pair_cosines(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine of each pair ``(vectors[a[i]], vectors[b[i]])`` (see :func:`dots`)."""
-    return dots(vectors[np.asarray(a).ravel()], vectors[np.asarray(b).ravel()])
+    a, b = np.asarray(a).ravel(), np.asarray(b).ravel()
+    out = np.empty(len(a), dtype=np.float32)
+    for start in range(0, len(a), EXACT_BLOCK):
+        out[start:start + EXACT_BLOCK] = dots(vectors[a[start:start + EXACT_BLOCK]], vectors[b[start:start + EXACT_BLOCK]])
+    return out
 
 
 def order(rows: np.ndarray, sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +96,7 @@ def search_windows(index, vectors: np.ndarray, queries: np.ndarray, width: int, 
     else:
         _, rows = index.search(queries, k, params=params)
     rows = rows.astype(np.int64)
-    safe = np.where(rows < 0, 0, rows)
-    sims = dots(np.repeat(queries, rows.shape[1], axis=0), vectors[safe.ravel()]).reshape(rows.shape)
+    sims = dots(queries[:, None, :], vectors[np.where(rows < 0, 0, rows)])
     return order(rows, sims, width)
 
 
@@ -131,14 +130,20 @@ def entering(vectors: np.ndarray, new_rows: Sequence[int], floors: np.ndarray, c
 
 
 def merge(rows: np.ndarray, sims: np.ndarray, target: int, new: list[int], new_sims: np.ndarray,
-          width: int) -> bool:
-    """Merges new rows into one stored window (in place); returns whether the window changed."""
+          width: int) -> list[int] | None:
+    """Merges new rows into one stored window (in place).
+
+    Returns:
+        ``None`` when the window did not change, else the rows it lost (pushed out).
+    """
     all_rows = np.concatenate([rows[target], np.asarray(new, dtype=np.int64)])
     all_sims = np.concatenate([sims[target], np.asarray(new_sims, dtype=np.float32)])
     r, s = order(all_rows[None, :], all_sims[None, :], width)
-    changed = not (np.array_equal(r[0], rows[target]) and np.array_equal(s[0], sims[target]))
+    if np.array_equal(r[0], rows[target]) and np.array_equal(s[0], sims[target]):
+        return None
+    lost = sorted(set(rows[target].tolist()) - set(r[0].tolist()) - {-1})
     rows[target], sims[target] = r[0], s[0]
-    return changed
+    return lost
 
 
 def floors(sims: np.ndarray, rows: np.ndarray) -> np.ndarray:

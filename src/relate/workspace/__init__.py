@@ -15,6 +15,8 @@ from .workspace import (
     NEIGHBOURS,
     PARAMS,
     PENDING,
+    PICK_SCORES,
+    PICKS,
     STATS,
     TERMS,
     VECTORS,
@@ -32,7 +34,7 @@ from .workspace import (
 
 __all__ = [
     "ARTICLES", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "NEIGHBOURS", "PARAMS",
-    "PENDING", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
+    "PENDING", "PICK_SCORES", "PICKS", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
     "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
     "article_to_json", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",
 ]

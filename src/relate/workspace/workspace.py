@@ -13,6 +13,7 @@ Layout (nothing pickled)::
     neighbours.npy  (n, depth) cosines of each row's nearest other rows (reciprocal evidence)
     windows.npy     (n, width) rows of each article's candidate window, window-sims.npy their cosines
     pending.json    articles whose lists changed but are not yet written in place
+    picks.npy       each article's last ranked list (rows), pick-scores.npy its last pick's score
     vectors/        the vector cache: every text ever encoded, by model and text
     models/         exported ONNX models, when that backend is used
     written.json    what the batch job last wrote to each record file (lets a warm run skip it)
@@ -71,13 +72,16 @@ NEIGHBOURS = "neighbours.npy"
 WINDOWS = "windows.npy"
 WINDOW_SIMS = "window-sims.npy"
 PENDING = "pending.json"
+PICKS = "picks.npy"
+PICK_SCORES = "pick-scores.npy"
 #: The folder name a corpus's own workspace has (inside the corpus folder, like ``.git``).
 FOLDER_NAME = ".relate"
 FORMAT_VERSION = 2
 #: Older formats a workspace may still be opened in (it is rebuilt by its next update).
 READABLE_FORMATS = (1, 2)
 #: Files that make up the built workspace (what :meth:`Workspace.clear` removes).
-BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING)
+BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING, PICKS,
+               PICK_SCORES)
 
 #: Article fields kept in the workspace (all a related entry, a filter or the ranker needs).
 _KEPT = ("title", "web_url", "excerpt", "amp_web_url", "cdn_amp_web_url", "original_url", "type",

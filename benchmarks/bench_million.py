@@ -1,0 +1,159 @@
+"""The nightly job at a million articles: a full regenerate, then a nightly run of the changes (issue 13).
+
+Phases, each ``relate.batch.regenerate`` in a fresh process (its peak RSS is that process's
+``ru_maxrss``), with the fast hash encoder of ``tests/fakes.py`` (384 dimensions, no model: a
+real model would spend hours encoding a million texts on 2 cores; see bench_encode.py):
+
+1. **full**: a synthetic corpus of ``--records`` records (``benchmarks/synth_corpus.py``, one
+   ``.jsonl`` file in the real record format) regenerated to one JSONL file of lists;
+2. **nightly**: the same corpus with ``--add`` new records and ``--remove`` removed
+   (``synth_corpus.py --delta``), regenerated with ``changed=True``: only the lists the
+   changes reach are ranked and written;
+3. **warm**: the nightly run again, nothing changed;
+4. **verify** (``--verify``, the default): on a copy of the workspace as the nightly run
+   found it, every list ranked again (``full=True``); the full run's lists with the nightly
+   run's written over them must be byte-identical to it, line by line.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_million.py                      # 1,000,000 records (about an hour)
+    .venv/bin/python benchmarks/bench_million.py --records 100000     # a quicker look
+
+Prints a table (seconds per stage, peak RSS, lists ranked and written); ``--json FILE`` also
+writes the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+#: The code each phase runs in its own process: a regenerate, then its summary and peak RSS as JSON.
+_PHASE = """
+import json, resource, sys, time
+sys.path[:0] = [{src!r}, {tests!r}]
+from fakes import HashEncoder
+from relate.batch import regenerate
+t = time.perf_counter()
+s = regenerate({corpus!r}, workspace={ws!r}, jsonl={out!r}, encoder=HashEncoder(384), **{options!r})
+wall = time.perf_counter() - t
+print(json.dumps({{"summary": s.to_dict(), "wall": wall,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}}))
+"""
+
+
+def phase(name: str, corpus: Path, ws: Path, out: Path, **options) -> dict:
+    """Runs one regenerate in a fresh process; returns its summary, wall seconds and peak RSS."""
+    code = _PHASE.format(src=str(ROOT / "src"), tests=str(ROOT / "tests"), corpus=str(corpus), ws=str(ws),
+                         out=str(out), options=options)
+    print(f"[{time.strftime('%H:%M:%S')}] {name} ...", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    done = subprocess.run([PY, "-c", code], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if done.returncode != 0:
+        sys.exit(f"{name} failed:\n{done.stderr[-4000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_wall"] = time.perf_counter() - t
+    s = result["summary"]
+    print(f"[{time.strftime('%H:%M:%S')}] {name}: {result['wall']:.1f} s, peak RSS {result['rss'] / 2**30:.2f} GiB, "
+          f"{s['selected']} lists ranked, {s['written']} written", file=sys.stderr, flush=True)
+    return result
+
+
+def lists_by_url(path: Path) -> dict[str, str]:
+    """The lines of a lists JSONL file, keyed by the article's address."""
+    out = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            out[json.loads(line)["webUrl"]] = line
+    return out
+
+
+def cpu() -> str:
+    """The CPU's model name and the widest vector extension its flags show."""
+    flags, name = set(), platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    isa = ("avx512-vnni" if "avx512_vnni" in flags else "avx512" if "avx512f" in flags
+           else "avx2" if "avx2" in flags else "other")
+    return f"{name}, {os.cpu_count()} cores, {isa}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--records", type=int, default=1_000_000, help="records in the corpus (default 1,000,000)")
+    ap.add_argument("--add", type=int, default=1000, help="new records of the nightly change (default 1000)")
+    ap.add_argument("--remove", type=int, default=100, help="records the nightly change removes (default 100)")
+    ap.add_argument("--work", type=Path, default=Path("/tmp/relate-million"), help="working folder")
+    ap.add_argument("--no-verify", dest="verify", action="store_false", help="skip the full re-rank check")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args(argv)
+
+    work = args.work / str(args.records)
+    work.mkdir(parents=True, exist_ok=True)
+    original, corpus, night = work / "original.jsonl", work / "corpus.jsonl", work / "corpus-night.jsonl"
+    ws, twin = work / "ws", work / "ws-twin"
+    synth = [PY, str(ROOT / "benchmarks" / "synth_corpus.py"), "-q"]
+    t = time.perf_counter()
+    if not original.exists():
+        subprocess.run([*synth, "-n", str(args.records), "-o", str(original)], check=True)
+    generate = time.perf_counter() - t
+    shutil.copyfile(original, corpus)
+    if ws.exists():
+        shutil.rmtree(ws)
+    rows = {"full": phase("full", corpus, ws, work / "full.jsonl")}
+    subprocess.run([*synth, "--delta", str(original), "-n", str(args.records), "--add", str(args.add),
+                    "--remove", str(args.remove), "--edit", "0", "-o", str(night)], check=True)
+    os.replace(night, corpus)          # the corpus file as the site keeps it, changed overnight
+    if args.verify:
+        if twin.exists():
+            shutil.rmtree(twin)
+        shutil.copytree(ws, twin)
+    rows["nightly"] = phase("nightly", corpus, ws, work / "night.jsonl", changed=True)
+    rows["warm"] = phase("warm", corpus, ws, work / "warm.jsonl", changed=True)
+    identical = None
+    if args.verify:
+        rows["verify (full re-rank)"] = phase("verify", corpus, twin, work / "full-again.jsonl", full=True,
+                                              refit=False)
+        merged = lists_by_url(work / "full.jsonl")
+        merged.update(lists_by_url(work / "night.jsonl"))
+        again = lists_by_url(work / "full-again.jsonl")
+        identical = all(merged.get(url) == line for url, line in again.items())
+        differing = sum(merged.get(url) != line for url, line in again.items())
+    print(f"\nbench_million: {args.records:,} records, nightly +{args.add} -{args.remove}; hash encoder (384 dims); "
+          f"{cpu()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; corpus generated in {generate:.0f} s")
+    head = ("phase", "wall s", "load", "encode", "index", "rank", "write", "peak RSS GiB", "ranked", "written",
+            "refit")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(" --- " for _ in head) + "|")
+    for name, r in rows.items():
+        s, sec = r["summary"], r["summary"]["seconds"]
+        cells = [name, f"{r['wall']:.1f}", *(f"{sec.get(k, 0):.1f}" for k in ("load", "encode", "index", "rank",
+                                                                               "write")),
+                 f"{r['rss'] / 2**30:.2f}", f"{s['selected']:,}", f"{s['written']:,}", str(s["refit"])]
+        print("| " + " | ".join(cells) + " |")
+    if identical is not None:
+        print(f"\nnightly lists over the full run's = a full re-rank after the change: {identical} "
+              f"({differing} of {len(again):,} lists differ)")
+    if args.json:
+        args.json.write_text(json.dumps({"records": args.records, "cpu": cpu(), "phases": rows,
+                                         "identical": identical}, indent=1, default=str))
+    return 0 if identical in (None, True) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
