@@ -43,7 +43,6 @@ from .config import Config, load_config, settings
 from .corpus import read_article
 from .engine import Engine
 from .errors import ConfigError, RecordError, RelateError, WorkspaceError
-from .evaluation import Judgments
 from .frontmatter import render_related
 from .progress import Progress
 from .workspace import Workspace, WorkspaceLocked
@@ -297,7 +296,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     corpus = _corpus_path(args.corpus)
     try:
-        from .report import write_report
+        # The evaluation package too only here: every other command starts without it.
+        from .report import Judgments, write_report
     except ImportError as exc:
         raise UsageError(f"relate eval needs the evaluation extras ({exc}); pip install 'relate[eval]'") from None
     try:  # bad judgments are bad input: one located line, before any work

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import atomic_write_bytes
-from .lists import canonical, strip_scores
+from .lists import canonical, without_scores
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class WriteLedger:
     @staticmethod
     def digest(entries: list[dict[str, Any]]) -> str:
         """A short digest of a list's content (scores left out)."""
-        return hashlib.sha1(canonical([strip_scores(e) for e in entries]).encode("utf-8")).hexdigest()[:20]
+        return hashlib.sha1(canonical([without_scores(e) for e in entries]).encode("utf-8")).hexdigest()[:20]
 
     @staticmethod
     def _stat(path: str) -> list[int] | None:

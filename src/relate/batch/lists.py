@@ -28,6 +28,14 @@ def strip_scores(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k not in SCORE_FIELDS}
 
 
+def without_scores(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry itself when it has no ``score`` fields (the batch job's lists), else :func:`strip_scores`.
+
+    For reading only: unlike :func:`strip_scores`, the result may be the same dict.
+    """
+    return strip_scores(entry) if any(k in entry for k in SCORE_FIELDS) else entry
+
+
 def cap_text(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, at a word where one is near, ending in ``…``."""
     if limit <= 0:
@@ -73,9 +81,14 @@ def json_default(value: Any) -> Any:
     return str(value)
 
 
+#: What :func:`canonical` encodes with: ``json.dumps(..., ensure_ascii=False, sort_keys=True,
+#: default=json_default)`` made once, not once per list (a warm run digests every list).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=json_default)
+
+
 def canonical(entries: Any) -> str:
     """One JSON text per list content (keys sorted), to compare or digest lists."""
-    return json.dumps(entries, ensure_ascii=False, sort_keys=True, default=json_default)
+    return _CANONICAL.encode(entries)
 
 
 def stored_urls(article: Any) -> list[str]:
@@ -98,4 +111,4 @@ def same_list(old: Any, new: list[dict[str, Any]]) -> bool:
     old = old or []
     if len(old) != len(new):
         return False
-    return canonical(list(old)) == canonical([strip_scores(e) for e in new])
+    return canonical(list(old)) == canonical([without_scores(e) for e in new])

@@ -172,11 +172,11 @@ def write_jsonl(path: Path, targets: list[Any], lists: dict[str, list[dict]], su
         path.parent.mkdir(parents=True, exist_ok=True)
         sweep_temp_files(path.parent, [path.name])
         changed = 0
+        encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode  # json.dumps's, made once
         with atomic_open(path, "w") as fh, progress.stage("write", total=len(targets), unit="list") as bar:
             for a in targets:
                 entries = lists.get(a.id, [])
-                fh.write(json.dumps({"webUrl": a.url, "related": entries}, ensure_ascii=False,
-                                    default=json_default) + "\n")
+                fh.write(encode({"webUrl": a.url, "related": entries}) + "\n")
                 changed += not same_urls(stored_urls(a), entries)
                 bar.update(1)
         summary.written, summary.changed = len(targets), changed

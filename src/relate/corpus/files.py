@@ -9,11 +9,12 @@ Example:
 """
 from __future__ import annotations
 
+import fnmatch
+import functools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
 from ..config import CorpusConfig
@@ -25,13 +26,32 @@ __all__ = ["FileRules", "LinkInfo", "address_from_path", "walk"]
 
 def _match(rel: str, pattern: str) -> bool:
     """Whether a path inside the corpus matches a glob: the whole path, a folder above it, or (no ``/``) its name."""
+    spec = _glob(pattern)
+    if spec is None:
+        return False
+    name_too, match = spec
+    parts = rel.split("/")
+    if name_too and any(match(part) for part in parts):
+        return True
+    return any(match("/".join(parts[:i])) for i in range(1, len(parts) + 1))
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> tuple[bool, Callable[[str], re.Match | None]] | None:
+    """``(whether a name alone may match, the pattern's fnmatchcase matcher)`` of an include/exclude glob.
+
+    Compiled once per pattern: the walk asks every file of the corpus about every glob.
+    """
     p = pattern.strip().strip("/")
     if not p:
-        return False
-    parts = rel.split("/")
-    if "/" not in p and any(fnmatchcase(part, p) for part in parts):
-        return True
-    return any(fnmatchcase("/".join(parts[:i]), p) for i in range(1, len(parts) + 1))
+        return None
+    return "/" not in p, re.compile(fnmatch.translate(p)).match
+
+
+@functools.lru_cache(maxsize=256)
+def _name_glob(pattern: str) -> Callable[[str], re.Match | None]:
+    """The matcher of a ``corpus.files`` pattern, case folded as :meth:`FileRules.wanted` compares names."""
+    return re.compile(fnmatch.translate(pattern.lower())).match
 
 
 @dataclass
@@ -53,8 +73,8 @@ class FileRules:
 
     def wanted(self, rel: str) -> bool:
         """Whether a file (its path inside the corpus, ``/``-separated) is read as a record."""
-        name = rel.rsplit("/", 1)[-1]
-        if not any(fnmatchcase(name.lower(), p.lower()) for p in self.files):
+        name = rel.rsplit("/", 1)[-1].lower()
+        if not any(_name_glob(p)(name) for p in self.files):
             return False
         if self.include and not any(_match(rel, p) for p in self.include):
             return False

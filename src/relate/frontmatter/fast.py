@@ -14,6 +14,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,21 +29,33 @@ from .scalars import DQ_PATTERN, ODD_CHARS, PLAIN_PATTERN, NotFast, dq_value, pl
 __all__ = ["FastResult", "parse_fast", "related_line_start"]
 
 _SC = f"(?:{PLAIN_PATTERN}|{DQ_PATTERN})"  # plain or double-quoted
-_ENTRY = re.compile(
-    rf"  - title: ({_SC})\n"
-    rf"(?:    excerpt: ({_SC})\n)?"
-    rf"(?:    publishedDateTime: ({_SC})\n)?"
-    rf"    webUrl: ({DQ_PATTERN})\n"
-    rf"(?:    ampWebUrl: ({_SC})\n)?"
-    rf"(?:    cdnAmpWebUrl: ({_SC})\n)?"
-    rf"(?:    type: ({_SC})\n)?"
-    rf"(?:    (provider):\n(?:      name: ({_SC})\n)?(?:      domain: ({_SC})\n)?)?"
-    rf"(?:    quality: ({_SC})\n)?"
-    rf"(?:    images:\n((?:      - url: {_SC}\n(?:        width: {_SC}\n)?(?:        height: {_SC}\n)?"
-    rf"(?:        isCached: {_SC}\n)?(?:        title: {_SC}\n)?)++))?")
-_IMAGE = re.compile(
-    rf"      - url: ({_SC})\n(?:        width: ({_SC})\n)?(?:        height: ({_SC})\n)?"
-    rf"(?:        isCached: ({_SC})\n)?(?:        title: ({_SC})\n)?")
+
+
+# The two entry patterns take tens of milliseconds to compile, and a warm run (every file
+# unchanged) never parses a related block: they are compiled on first use.
+@functools.cache
+def _entry_re() -> re.Pattern[str]:
+    return re.compile(
+        rf"  - title: ({_SC})\n"
+        rf"(?:    excerpt: ({_SC})\n)?"
+        rf"(?:    publishedDateTime: ({_SC})\n)?"
+        rf"    webUrl: ({DQ_PATTERN})\n"
+        rf"(?:    ampWebUrl: ({_SC})\n)?"
+        rf"(?:    cdnAmpWebUrl: ({_SC})\n)?"
+        rf"(?:    type: ({_SC})\n)?"
+        rf"(?:    (provider):\n(?:      name: ({_SC})\n)?(?:      domain: ({_SC})\n)?)?"
+        rf"(?:    quality: ({_SC})\n)?"
+        rf"(?:    images:\n((?:      - url: {_SC}\n(?:        width: {_SC}\n)?(?:        height: {_SC}\n)?"
+        rf"(?:        isCached: {_SC}\n)?(?:        title: {_SC}\n)?)++))?")
+
+
+@functools.cache
+def _image_re() -> re.Pattern[str]:
+    return re.compile(
+        rf"      - url: ({_SC})\n(?:        width: ({_SC})\n)?(?:        height: ({_SC})\n)?"
+        rf"(?:        isCached: ({_SC})\n)?(?:        title: ({_SC})\n)?")
+
+
 _ENTRY_KEYS = ("title", "excerpt", "publishedDateTime", "webUrl", "ampWebUrl", "cdnAmpWebUrl",
                "type")
 _RELATED_LINE = re.compile(r"related:[ \t]*\n(?=  - )")
@@ -67,7 +80,7 @@ _IMAGE_KEYS = IMAGE_FIELDS[1:]
 
 
 def _entry_from_match(m: re.Match) -> dict:
-    """The related entry one ``_ENTRY`` match stands for (times as ``...Z`` strings)."""
+    """The related entry one ``_entry_re()`` match stands for (times as ``...Z`` strings)."""
     g = m.groups()
     entry: dict[str, Any] = {}
     sc = _sc
@@ -85,7 +98,7 @@ def _entry_from_match(m: re.Match) -> dict:
         entry["quality"] = sc(g[10])
     if g[11] is not None:
         images = []
-        for im in _IMAGE.finditer(g[11]):
+        for im in _image_re().finditer(g[11]):
             parts = im.groups()
             img = {"url": sc(parts[0])}
             for k, raw in zip(_IMAGE_KEYS, parts[1:]):
@@ -174,7 +187,7 @@ def parse_fast(text: str, full_related: bool) -> FastResult | None:
     pos = m.end()
     urls: list[str] = []
     related: list[dict] | None = [] if full_related else None
-    match = _ENTRY.match
+    match = _entry_re().match
     try:
         while True:
             e = match(text, pos)

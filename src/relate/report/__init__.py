@@ -29,7 +29,7 @@ from .figures import (
                       plot_sweep,
                       plot_topic_precision,
 )
-from .html import CSS, DEFAULT_NAME, draw_figures, examples_html, render_html, write_report
+from .html import CSS, DEFAULT_NAME, Judgments, draw_figures, examples_html, render_html, write_report
 
-__all__ = ["CSS", "DEFAULT_NAME", "draw_figures", "examples_html", "figure_data_uri", "label_of", "plot_per_query",
-           "plot_score_distribution", "plot_sweep", "plot_topic_precision", "render_html", "write_report"]
+__all__ = ["CSS", "DEFAULT_NAME", "Judgments", "draw_figures", "examples_html", "figure_data_uri", "label_of",
+           "plot_per_query", "plot_score_distribution", "plot_sweep", "plot_topic_precision", "render_html", "write_report"]

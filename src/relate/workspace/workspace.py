@@ -299,7 +299,7 @@ class Workspace:
 # ---------------------------------------------------------------------- article rows
 def article_to_json(a: Article) -> dict[str, Any]:
     """The workspace's plain-data form of an article."""
-    out = {k: getattr(a, k) for k in _KEPT if getattr(a, k) not in (None, [], "")}
+    out = {k: v for k in _KEPT if (v := getattr(a, k)) not in (None, [], "")}
     if a.published_at is not None:
         out["published_at"] = a.published_at.isoformat()
     return out
@@ -312,9 +312,15 @@ def article_from_json(d: dict[str, Any]) -> Article:
     return Article(published_at=datetime.fromisoformat(t) if t else None, **d)
 
 
+#: ``json.dumps(..., ensure_ascii=False, default=str)``, made once: every run writes (or
+#: compares) a line per article.
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def article_lines(articles: list[Article]) -> list[str]:
     """The ``articles.jsonl`` lines of these articles."""
-    return [json.dumps(article_to_json(a), ensure_ascii=False, default=str) for a in articles]
+    encode = _LINE_ENCODER.encode
+    return [encode(article_to_json(a)) for a in articles]
 
 
 def article_from_line(line: str) -> Article:
