@@ -25,7 +25,8 @@ demo: setup
 # Pure modules whose docstring examples are run as tests.
 DOCTESTED := src/relate/records src/relate/frontmatter src/relate/corpus src/relate/text.py \
              src/relate/config.py src/relate/rank.py src/relate/evidence.py src/relate/story.py \
-             src/relate/lexical.py src/relate/evaluation/metrics.py
+             src/relate/lexical.py src/relate/evaluation/metrics.py src/relate/engine/windows.py \
+             src/relate/engine/stats.py src/relate/engine/changes.py
 
 test: setup lint doctest
 	$(BIN)/python -m pytest

@@ -133,3 +133,39 @@ def test_whole_azure_nightly_matches_full(tmp_path, azure_dir, hash_encoder):
     assert r["full"].changed <= r["night"].selected < r["full"].selected
     print(f"nightly: {r['night'].selected} of {r['full'].selected} lists ranked, {r['night'].changed} changed; "
           f"seconds {r['night'].seconds} against {r['full'].seconds}")
+
+
+def test_index_then_regenerate_writes_what_the_index_run_left_pending(tmp_path, azure_dir, hash_encoder):
+    """``relate index`` takes the changes in (nothing written); the next regenerate writes their lists."""
+    from relate.batch import index
+
+    files = sorted(azure_dir.glob("*.md"))[:400]
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for p in files[:380]:
+        shutil.copy(p, corpus / p.name)
+    regenerate(corpus, Config(), workspace=tmp_path / "ws", encoder=hash_encoder)
+    for p in files[380:]:
+        shutil.copy(p, corpus / p.name)
+    twin = tmp_path / "twin"
+    shutil.copytree(corpus, twin / "c")
+    shutil.copytree(tmp_path / "ws", twin / "ws")
+    ran = index(corpus, Config(), workspace=tmp_path / "ws", encoder=hash_encoder)
+    assert ran.added >= 15 and not ran.refit
+    s = regenerate(corpus, Config(), workspace=tmp_path / "ws", encoder=hash_encoder)
+    assert s.encoded == 0 and s.lists == "changed" and s.selected >= ran.added   # nothing new now, yet written
+    regenerate(twin / "c", Config(), workspace=twin / "ws", encoder=hash_encoder, full=True, refit=False)
+    assert _files(corpus) == _files(twin / "c")
+
+
+def test_changed_jsonl_holds_only_the_lists_that_changed(nightly, tmp_path, hash_encoder):
+    corpus = nightly["corpus"]
+    first = corpus / sorted(p.name for p in corpus.glob("*.md"))[0]
+    text = first.read_text(encoding="utf-8")
+    first.write_text(re.sub(r"^title: ([\"']?)(.*?)\1$", r"title: \1\2 again\1", text, count=1, flags=re.M),
+                     encoding="utf-8")
+    s = regenerate(corpus, Config(), workspace=nightly["ws"], encoder=hash_encoder, jsonl=tmp_path / "c.jsonl",
+                   changed=True)
+    lines = (tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()
+    assert s.lists == "changed" and 1 <= len(lines) == s.selected < s.records
+    first.write_text(text, encoding="utf-8")

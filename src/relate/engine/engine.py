@@ -23,13 +23,14 @@ from ..corpus import as_articles, read_corpus
 from ..embed import Encoder, VectorCache, encode_cached, text_key
 from ..errors import ConfigError, WorkspaceError
 from ..index import search_params
-from ..rank import Query, RankTable, rank_candidates, title_tokens
+from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
 from ..text import article_text
 from ..workspace import Workspace, article_from_line, article_lines
 from . import store, updates
 from .changes import Changes, plan_changes
-from .state import EngineState, build_table, neighbour_sims, timestamp_of, url_keys_of
+from .queries import lexical_scores, queries_for
+from .state import EngineState, build_table, neighbour_sims
 
 logger = logging.getLogger(__name__)
 
@@ -333,23 +334,12 @@ class Engine:
             chunk = items[start:start + batch]
             queries, vecs, texts = self._queries(chunk)
             rows, sims = updates.windows_of(self._s, [q.row for q in queries], vecs, cfg.candidates + 1)
-            lexical = self._lexical(queries, texts, rows) if cfg.w_lexical else [None] * len(chunk)
+            lexical = lexical_scores(self._s.lexicon, queries, texts, rows) if cfg.w_lexical else [None] * len(chunk)
             for a, q, r, w, lx in zip(chunk, queries, rows, sims, lexical):
                 picks = rank_candidates(q, r, w, self._table, cfg, lx)
                 if record and q.row is not None:
                     self._s.record(q.row, [p.row for p in picks], picks[-1].score if picks else -np.inf, cfg.k)
                 yield a.id, picks
-
-    def _lexical(self, queries: list[Query], texts: list[str], rows: np.ndarray) -> np.ndarray:
-        import scipy.sparse as sp
-
-        stored = [q.row for q in queries]
-        if all(r is not None for r in stored):
-            q = self.lexicon.rows(stored)
-        else:
-            q = sp.vstack([self.lexicon.rows([r]) if r is not None else self.lexicon.transform([t])
-                           for r, t in zip(stored, texts)]).tocsr()
-        return self.lexicon.scores(q, rows)
 
     def _neighbour_sims(self, depth: int) -> np.ndarray:
         """Cosines of every indexed row's ``depth`` nearest other rows (computed once, kept on the table)."""
@@ -381,32 +371,7 @@ class Engine:
         return Config.from_dict({"rank": data}, source="suggest options").rank
 
     def _queries(self, articles: list[Article]) -> tuple[list[Query], np.ndarray, list[str]]:
-        vecs = np.zeros((len(articles), self.vectors.shape[1] if self.vectors.size else self.encoder.dim),
-                        dtype=np.float32)
-        todo: list[int] = []
-        todo_texts: list[str] = []
-        rows: list[int | None] = []
-        texts: list[str] = []
-        for i, a in enumerate(articles):
-            text = article_text(a.title, a.excerpt, self.config.embed)
-            row = self._row_of.get(a.id)
-            if row is not None and self.keys[row] == text_key(text):
-                vecs[i] = self.vectors[row]
-            else:
-                row = None
-                todo.append(i)
-                todo_texts.append(text)
-            rows.append(row)
-            texts.append(text)
-        if todo:
-            vecs[todo] = self.encoder.encode(todo_texts)
-        kt = self._table.key_terms if self._table is not None else None
-        terms = [None if kt is None else kt.terms[r] if r is not None else kt.extract(t) for r, t in zip(rows, texts)]
-        queries = [Query(vector=vecs[i], titles=title_tokens(a.title), url_keys=url_keys_of(a),
-                         published=timestamp_of(a), row=rows[i], terms=terms[i],
-                         provider=(a.provider_domain or a.provider_name or "").lower())
-                   for i, a in enumerate(articles)]
-        return queries, vecs, texts
+        return queries_for(articles, self._s, self._row_of, self._table, self.encoder, self.config.embed)
 
     def _entry(self, pick) -> dict[str, Any]:
         entry = self._rows[pick.row].related_entry()

@@ -1,0 +1,66 @@
+"""The articles a list is asked for, as the ranker's queries: stored ones reused, others encoded now.
+
+Example:
+    >>> queries, vectors, texts = queries_for([article], stored, row_of, table, encoder, EmbedConfig())  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..config import EmbedConfig
+from ..embed import text_key
+from ..lexical import Lexicon
+from ..rank import Query, RankTable, title_tokens
+from ..records import Article
+from ..text import article_text
+from .state import timestamp_of, url_keys_of
+from .store import Stored
+
+
+def queries_for(articles: list[Article], s: Stored, row_of: dict[str, int], table: RankTable | None, encoder: Any,
+                embed: EmbedConfig) -> tuple[list[Query], np.ndarray, list[str]]:
+    """The queries of ``articles``, their vectors and texts.
+
+    An indexed article whose text is unchanged keeps its row (its stored vector, window and
+    key terms); any other is encoded now and its key terms are found with the fitted names.
+    """
+    vecs = np.zeros((len(articles), s.vectors.shape[1] if s.vectors.size else encoder.dim), dtype=np.float32)
+    todo: list[int] = []
+    todo_texts: list[str] = []
+    rows: list[int | None] = []
+    texts: list[str] = []
+    for i, a in enumerate(articles):
+        text = article_text(a.title, a.excerpt, embed)
+        row = row_of.get(a.id)
+        if row is not None and s.keys[row] == text_key(text):
+            vecs[i] = s.vectors[row]
+        else:
+            row = None
+            todo.append(i)
+            todo_texts.append(text)
+        rows.append(row)
+        texts.append(text)
+    if todo:
+        vecs[todo] = encoder.encode(todo_texts)
+    kt = table.key_terms if table is not None else None
+    terms = [None if kt is None else kt.terms[r] if r is not None else kt.extract(t) for r, t in zip(rows, texts)]
+    queries = [Query(vector=vecs[i], titles=title_tokens(a.title), url_keys=url_keys_of(a),
+                     published=timestamp_of(a), row=rows[i], terms=terms[i],
+                     provider=(a.provider_domain or a.provider_name or "").lower())
+               for i, a in enumerate(articles)]
+    return queries, vecs, texts
+
+
+def lexical_scores(lexicon: Lexicon, queries: list[Query], texts: list[str], rows: np.ndarray) -> np.ndarray:
+    """TF-IDF cosine of each query with each of its candidate rows (stored rows' TF-IDF reused)."""
+    import scipy.sparse as sp
+
+    stored = [q.row for q in queries]
+    if all(r is not None for r in stored):
+        q = lexicon.rows(stored)
+    else:
+        q = sp.vstack([lexicon.rows([r]) if r is not None else lexicon.transform([t])
+                       for r, t in zip(stored, texts)]).tocsr()
+    return lexicon.scores(q, rows)
