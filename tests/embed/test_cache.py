@@ -150,3 +150,25 @@ def test_nothing_to_encode_reads_no_cache(tmp_path, hash_encoder):
     cache._load = None  # would fail if the cache were asked anything
     skip = {text_key(t) for t in TEXTS}
     assert encode_cached(hash_encoder, TEXTS, cache, chunk=3, skip=skip) == (None, 0)
+
+
+def test_saves_append_segments_and_merge_them(tmp_path):
+    """Each save writes only what is new (a segment); past MAX_SEGMENTS they merge into the base."""
+    from relate.embed.cache import MAX_SEGMENTS
+
+    rng = np.random.default_rng(0)
+    cache = VectorCache(tmp_path, "m|x|1")
+    keys, vecs = [], []
+    for step in range(MAX_SEGMENTS + 3):
+        k = [text_key(f"text {step} {i}") for i in range(5)]
+        v = rng.normal(size=(5, 4)).astype(np.float32)
+        cache.add(k, v)
+        cache.save()
+        keys += k
+        vecs.append(v)
+        files = sorted(tmp_path.glob("*.npy"), key=lambda p: p.stat().st_mtime_ns)
+        assert len(np.load(files[-1])) == 5 or len(files) == 1      # only what is new, or all merged
+        again = VectorCache(tmp_path, "m|x|1")
+        got, missing = again.get(keys)
+        assert missing == [] and np.array_equal(got, np.concatenate(vecs))
+    assert len(list(tmp_path.glob("*.npy"))) <= MAX_SEGMENTS + 1

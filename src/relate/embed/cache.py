@@ -34,12 +34,21 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
 
 
+#: Segments a cache may have before a save merges them into its base file.
+MAX_SEGMENTS = 16
+
+
 class VectorCache:
     """Vectors of texts already encoded, on disk, keyed by model and text.
 
     Files: ``<folder>/<model-hash>.npy`` (float32 rows) and ``<model-hash>.json`` (keys and
-    model id). Nothing is pickled; appends are written atomically. The files are read on
-    first use, so a cache nobody asks anything of costs nothing.
+    model id), the base; each save after that appends a segment, ``<model-hash>.<i>.npy`` and
+    ``.json``, holding only the vectors added since the last save, so saving every few hundred
+    texts costs the same at a million texts as at a thousand. Once there are more than
+    :data:`MAX_SEGMENTS` segments, a save merges everything into the base again. Nothing is
+    pickled; every file is written atomically, vectors before the keys that describe them, and
+    a key read twice (a merge interrupted before its segments were removed) counts once. The
+    files are read on first use, so a cache nobody asks anything of costs nothing.
 
     Args:
         folder: where the files are (created by :meth:`save`).
@@ -49,29 +58,57 @@ class VectorCache:
     def __init__(self, folder: str | os.PathLike, model: str) -> None:
         self.folder = Path(folder)
         self.model = model
-        stem = hashlib.sha1(model.encode()).hexdigest()[:12]
-        self._vec_path = self.folder / f"{stem}.npy"
-        self._key_path = self.folder / f"{stem}.json"
+        self._stem = hashlib.sha1(model.encode()).hexdigest()[:12]
+        self._vec_path = self.folder / f"{self._stem}.npy"
+        self._key_path = self.folder / f"{self._stem}.json"
         self._keys: list[str] = []
         self._vecs: np.ndarray | None = None
         self._row: dict[str, int] = {}
         self._loaded = False
         self._pending_keys: list[str] = []
         self._pending: list[np.ndarray] = []
+        self._saved = 0            # rows already in the files
+        self._segments = 0         # segments on disk
+
+    def _segment(self, i: int) -> tuple[Path, Path]:
+        return self.folder / f"{self._stem}.{i}.npy", self.folder / f"{self._stem}.{i}.json"
+
+    def _read(self, vec_path: Path, key_path: Path) -> tuple[list[str], np.ndarray] | None:
+        if not (key_path.exists() and vec_path.exists()):
+            return None
+        meta = json.loads(key_path.read_text(encoding="utf-8"))
+        vecs = np.load(vec_path, allow_pickle=False)
+        if meta.get("model") != self.model or len(meta.get("keys", [])) != len(vecs):
+            logger.warning("vector cache %s does not match its keys; starting it again", vec_path)
+            return None
+        return list(meta["keys"]), vecs
 
     def _load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        if self._key_path.exists() and self._vec_path.exists():
-            meta = json.loads(self._key_path.read_text(encoding="utf-8"))
-            vecs = np.load(self._vec_path, allow_pickle=False)
-            if meta.get("model") == self.model and len(meta.get("keys", [])) == len(vecs):
-                self._keys = list(meta["keys"])
-                self._vecs = vecs
-                self._row = {k: i for i, k in enumerate(self._keys)}
-            else:
-                logger.warning("vector cache %s does not match its keys; starting it again", self._vec_path)
+        parts = []
+        base = self._read(self._vec_path, self._key_path)
+        if base is not None:
+            parts.append(base)
+        i = 1
+        while (seg := self._read(*self._segment(i))) is not None:
+            parts.append(seg)
+            i += 1
+        self._segments = i - 1
+        if not parts:
+            return
+        keys: list[str] = []
+        take: list[np.ndarray] = []
+        for part_keys, vecs in parts:
+            fresh = [j for j, k in enumerate(part_keys) if k not in self._row]
+            for j in fresh:
+                self._row[part_keys[j]] = len(keys)
+                keys.append(part_keys[j])
+            take.append(vecs[fresh] if len(fresh) < len(part_keys) else vecs)
+        self._keys = keys
+        self._vecs = np.concatenate(take) if len(take) > 1 else take[0]
+        self._saved = len(keys)
 
     def __len__(self) -> int:
         self._load()
@@ -115,14 +152,25 @@ class VectorCache:
         self._pending, self._pending_keys = [], []
 
     def save(self) -> None:
-        """Writes the cache atomically (vectors first, then the keys that describe them)."""
+        """Writes what was added since the last save: a new segment, or everything into the base."""
         self._load()
         self._flush_pending()
-        if self._vecs is None:
+        if self._vecs is None or self._saved == len(self._keys):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_save_npy(self._vec_path, self._vecs)
-        atomic_write_bytes(self._key_path, json.dumps({"model": self.model, "keys": self._keys}).encode())
+        if self._segments >= MAX_SEGMENTS or self._saved == 0:
+            atomic_save_npy(self._vec_path, self._vecs)
+            atomic_write_bytes(self._key_path, json.dumps({"model": self.model, "keys": self._keys}).encode())
+            for i in range(self._segments, 0, -1):      # last first: what stays is always a prefix
+                for path in self._segment(i):
+                    path.unlink(missing_ok=True)
+            self._segments = 0
+        else:
+            vec_path, key_path = self._segment(self._segments + 1)
+            atomic_save_npy(vec_path, self._vecs[self._saved:])
+            atomic_write_bytes(key_path, json.dumps({"model": self.model, "keys": self._keys[self._saved:]}).encode())
+            self._segments += 1
+        self._saved = len(self._keys)
 
 
 #: ``encode_chunks``: lists of texts in, one ``(len(chunk), dim)`` array per chunk out, in order.
