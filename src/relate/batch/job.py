@@ -42,7 +42,7 @@ from ..workspace import Workspace
 from .outputs import check_out_dir, write_jsonl, write_records
 from .outputs import dry_run as dry_run_output
 from .runners import get_runner
-from .stages import load, parse_since, rank, select, update
+from .stages import load, parse_since, rank, rank_stream, select, update
 from .summary import BatchStopped, Summary
 
 
@@ -164,13 +164,15 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
                 targets = [a for a in targets if a.id in reach]
                 summary.lists = "changed"
             summary.selected = len(targets)
-            lists = rank(engine, targets, config, k, progress, summary)
+            if jsonl is not None and not dry_run:  # each line written as its list comes: never every list at once
+                write_jsonl(Path(jsonl), targets, rank_stream(engine, targets, config, k, progress, summary),
+                            summary, progress)
+            else:
+                lists = rank(engine, targets, config, k, progress, summary)
         # Still under the lock: two runs must not write the same records at once either.
         if dry_run:
             dry_run_output(corpus_obj, targets, lists, summary, examples, progress)
-        elif jsonl is not None:
-            write_jsonl(Path(jsonl), targets, lists, summary, progress)
-        else:
+        elif jsonl is None:
             root = corpus_path if corpus_path.is_dir() else corpus_path.parent
             write_records(corpus_obj, targets, lists, root, None if out is None else Path(out), summary,
                           progress, ws, write_outside=config.corpus.write_outside)

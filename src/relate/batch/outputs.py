@@ -164,26 +164,33 @@ def write_mirror(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict
         stop_if_disk_full(full[0], out)
 
 
-def write_jsonl(path: Path, targets: list[Any], lists: dict[str, list[dict]], summary: Summary,
-                progress: Progress) -> None:
-    """One ``{"webUrl": ..., "related": [...]}`` line per target, written atomically."""
+def write_jsonl(path: Path, targets: list[Any], lists: dict[str, list[dict]] | Iterable[tuple[Any, list[dict]]],
+                summary: Summary, progress: Progress) -> None:
+    """One ``{"webUrl": ..., "related": [...]}`` line per target, written atomically.
+
+    ``lists``: the lists by article id, or a stream of ``(article, entries)`` in target order
+    (:func:`relate.batch.stages.rank_stream`): each line is written as its list comes, and
+    the time spent waiting for the stream is not counted as writing.
+    """
     t = time.perf_counter()
+    items = ((a, lists.get(a.id, [])) for a in targets) if isinstance(lists, dict) else lists
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         sweep_temp_files(path.parent, [path.name])
-        changed = 0
+        changed = written = 0
         encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode  # json.dumps's, made once
         with atomic_open(path, "w") as fh, progress.stage("write", total=len(targets), unit="list") as bar:
-            for a in targets:
-                entries = lists.get(a.id, [])
+            for a, entries in items:
                 fh.write(encode({"webUrl": a.url, "related": entries}) + "\n")
                 changed += not same_urls(stored_urls(a), entries)
+                written += 1
                 bar.update(1)
-        summary.written, summary.changed = len(targets), changed
+        summary.written, summary.changed = written, changed
     except OSError as exc:
         record_failure(summary, path, exc, path)
     finally:
-        summary.seconds["write"] = time.perf_counter() - t
+        summary.seconds["write"] = time.perf_counter() - t - summary.seconds.get("rank", 0.0) * (
+            not isinstance(lists, dict))
 
 
 def write_json_corpus(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict]], out: Path | None,

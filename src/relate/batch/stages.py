@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -215,15 +215,28 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
 def rank(engine: Engine, targets: list[Any], config: Config, k: int | None, progress: Progress,
          summary: Summary) -> dict[str, list[dict[str, Any]]]:
     """The rank stage: the related list of each target, a batch of FAISS searches at a time."""
-    t = time.perf_counter()
-    lists: dict[str, list[dict[str, Any]]] = {}
-    if targets:
-        runner = get_runner(config)
-        fn = RankBatch(engine, k=k)
-        with progress.stage("rank", total=len(targets)) as bar:
-            chunks = batches(targets, config.batch.search_batch)
-            for chunk, result in zip(chunks, runner.map(fn, chunks)):
-                lists.update(result)
-                bar.update(len(chunk))
-    summary.seconds["rank"] = time.perf_counter() - t
-    return lists
+    return {a.id: entries for a, entries in rank_stream(engine, targets, config, k, progress, summary)}
+
+
+def rank_stream(engine: Engine, targets: list[Any], config: Config, k: int | None, progress: Progress,
+                summary: Summary) -> Iterator[tuple[Any, list[dict[str, Any]]]]:
+    """The rank stage as a stream: ``(article, entries)`` per target, in order, one batch at a
+    time, so a writer can take each list as it comes and no run holds every list at once.
+
+    ``summary.seconds["rank"]`` counts the time spent ranking only.
+    """
+    summary.seconds["rank"] = 0.0
+    if not targets:
+        return
+    runner = get_runner(config)
+    fn = RankBatch(engine, k=k)
+    with progress.stage("rank", total=len(targets)) as bar:
+        chunks = batches(targets, config.batch.search_batch)
+        results = iter(runner.map(fn, chunks))
+        for chunk in chunks:
+            t = time.perf_counter()
+            result = next(results)
+            summary.seconds["rank"] += time.perf_counter() - t
+            bar.update(len(chunk))
+            for a in chunk:
+                yield a, result.get(a.id, [])
