@@ -154,12 +154,14 @@ def test_nothing_to_encode_reads_no_cache(tmp_path, hash_encoder):
 
 def test_saves_append_segments_and_merge_them(tmp_path):
     """Each save writes only what is new (a segment); past MAX_SEGMENTS they merge into the base."""
-    from relate.embed.cache import MAX_SEGMENTS
-
     rng = np.random.default_rng(0)
     cache = VectorCache(tmp_path, "m|x|1")
-    keys, vecs = [], []
-    for step in range(MAX_SEGMENTS + 3):
+    cache.add([text_key(f"base {i}") for i in range(100)], rng.normal(size=(100, 4)).astype(np.float32))
+    cache.save()
+    keys, vecs = [text_key(f"base {i}") for i in range(100)], [VectorCache(tmp_path, "m|x|1").get(
+        [text_key(f"base {i}") for i in range(100)])[0]]
+    merged = []
+    for step in range(12):
         k = [text_key(f"text {step} {i}") for i in range(5)]
         v = rng.normal(size=(5, 4)).astype(np.float32)
         cache.add(k, v)
@@ -168,7 +170,8 @@ def test_saves_append_segments_and_merge_them(tmp_path):
         vecs.append(v)
         files = sorted(tmp_path.glob("*.npy"), key=lambda p: p.stat().st_mtime_ns)
         assert len(np.load(files[-1])) == 5 or len(files) == 1      # only what is new, or all merged
+        merged.append(len(files) == 1)
         again = VectorCache(tmp_path, "m|x|1")
         got, missing = again.get(keys)
         assert missing == [] and np.array_equal(got, np.concatenate(vecs))
-    assert len(list(tmp_path.glob("*.npy"))) <= MAX_SEGMENTS + 1
+    assert merged[:4] == [False] * 4 and merged[4]       # 25 new rows = a quarter of the base: merged

@@ -34,8 +34,9 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
 
 
-#: Segments a cache may have before a save merges them into its base file.
-MAX_SEGMENTS = 16
+#: Segments a cache may have before a save merges them into its base file (a save merges
+#: sooner once the segments hold a quarter as many rows as the base).
+MAX_SEGMENTS = 256
 
 
 class VectorCache:
@@ -44,8 +45,10 @@ class VectorCache:
     Files: ``<folder>/<model-hash>.npy`` (float32 rows) and ``<model-hash>.json`` (keys and
     model id), the base; each save after that appends a segment, ``<model-hash>.<i>.npy`` and
     ``.json``, holding only the vectors added since the last save, so saving every few hundred
-    texts costs the same at a million texts as at a thousand. Once there are more than
-    :data:`MAX_SEGMENTS` segments, a save merges everything into the base again. Nothing is
+    texts costs the same at a million texts as at a thousand. Once the segments hold a quarter
+    as many rows as the base (or there are :data:`MAX_SEGMENTS` of them), a save merges
+    everything into the base again: the base grows geometrically, and a cache of ``n`` texts
+    has been written about ``5 n`` rows' worth in all. Nothing is
     pickled; every file is written atomically, vectors before the keys that describe them, and
     a key read twice (a merge interrupted before its segments were removed) counts once. The
     files are read on first use, so a cache nobody asks anything of costs nothing.
@@ -61,14 +64,13 @@ class VectorCache:
         self._stem = hashlib.sha1(model.encode()).hexdigest()[:12]
         self._vec_path = self.folder / f"{self._stem}.npy"
         self._key_path = self.folder / f"{self._stem}.json"
-        self._keys: list[str] = []
-        self._vecs: np.ndarray | None = None
+        self._keys: list[str] = []         # every key, saved or not, in row order
+        self._blocks: list[np.ndarray] = []  # their vectors, in blocks (joined when read)
         self._row: dict[str, int] = {}
         self._loaded = False
-        self._pending_keys: list[str] = []
-        self._pending: list[np.ndarray] = []
-        self._saved = 0            # rows already in the files
-        self._segments = 0         # segments on disk
+        self._saved = 0                    # rows already in the files
+        self._segments = 0                 # segments on disk
+        self._base = 0                     # rows in the base file
 
     def _segment(self, i: int) -> tuple[Path, Path]:
         return self.folder / f"{self._stem}.{i}.npy", self.folder / f"{self._stem}.{i}.json"
@@ -91,24 +93,26 @@ class VectorCache:
         base = self._read(self._vec_path, self._key_path)
         if base is not None:
             parts.append(base)
+            self._base = len(base[0])
         i = 1
         while (seg := self._read(*self._segment(i))) is not None:
             parts.append(seg)
             i += 1
         self._segments = i - 1
-        if not parts:
-            return
-        keys: list[str] = []
-        take: list[np.ndarray] = []
         for part_keys, vecs in parts:
             fresh = [j for j, k in enumerate(part_keys) if k not in self._row]
             for j in fresh:
-                self._row[part_keys[j]] = len(keys)
-                keys.append(part_keys[j])
-            take.append(vecs[fresh] if len(fresh) < len(part_keys) else vecs)
-        self._keys = keys
-        self._vecs = np.concatenate(take) if len(take) > 1 else take[0]
-        self._saved = len(keys)
+                self._row[part_keys[j]] = len(self._keys)
+                self._keys.append(part_keys[j])
+            if fresh:
+                self._blocks.append(vecs[fresh] if len(fresh) < len(part_keys) else vecs)
+        self._saved = len(self._keys)
+
+    def _vectors(self) -> np.ndarray | None:
+        """Every vector as one array (the blocks joined once, when read)."""
+        if len(self._blocks) > 1:
+            self._blocks = [np.concatenate(self._blocks)]
+        return self._blocks[0] if self._blocks else None
 
     def __len__(self) -> int:
         self._load()
@@ -121,15 +125,15 @@ class VectorCache:
     def get(self, keys: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
         """Vectors for ``keys`` (rows of missing ones left zero) and the positions missing."""
         self._load()
-        self._flush_pending()
+        vecs = self._vectors()
         missing = [i for i, k in enumerate(keys) if k not in self._row]
-        if self._vecs is None:
+        if vecs is None:
             return None, missing
-        out = np.zeros((len(keys), self._vecs.shape[1]), dtype=np.float32)
+        out = np.zeros((len(keys), vecs.shape[1]), dtype=np.float32)
         have = [(i, self._row[k]) for i, k in enumerate(keys) if k in self._row]
         if have:
             dst, src = zip(*have)
-            out[list(dst)] = self._vecs[list(src)]
+            out[list(dst)] = vecs[list(src)]
         return out, missing
 
     def add(self, keys: Sequence[str], vecs: np.ndarray) -> None:
@@ -139,35 +143,38 @@ class VectorCache:
         if not new:
             return
         for k, _ in new:
-            self._row[k] = len(self._keys) + len(self._pending_keys)
-            self._pending_keys.append(k)
-        self._pending.append(np.asarray(vecs, dtype=np.float32)[[i for _, i in new]])
+            self._row[k] = len(self._keys)
+            self._keys.append(k)
+        self._blocks.append(np.asarray(vecs, dtype=np.float32)[[i for _, i in new]])
 
-    def _flush_pending(self) -> None:
-        if not self._pending:
-            return
-        block = np.concatenate(self._pending)
-        self._vecs = block if self._vecs is None else np.concatenate([self._vecs, block])
-        self._keys.extend(self._pending_keys)
-        self._pending, self._pending_keys = [], []
+    def _unsaved(self) -> np.ndarray:
+        """The vectors of the rows not yet saved (the last blocks)."""
+        need, tail = len(self._keys) - self._saved, []
+        for block in reversed(self._blocks):
+            if need <= 0:
+                break
+            tail.append(block[-need:] if len(block) > need else block)
+            need -= len(block)
+        return np.concatenate(tail[::-1])
 
     def save(self) -> None:
         """Writes what was added since the last save: a new segment, or everything into the base."""
         self._load()
-        self._flush_pending()
-        if self._vecs is None or self._saved == len(self._keys):
+        if self._saved == len(self._keys):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        if self._segments >= MAX_SEGMENTS or self._saved == 0:
-            atomic_save_npy(self._vec_path, self._vecs)
+        if (self._segments >= MAX_SEGMENTS or self._saved == 0
+                or len(self._keys) - self._base >= max(self._base, 1) / 4):
+            atomic_save_npy(self._vec_path, self._vectors())
             atomic_write_bytes(self._key_path, json.dumps({"model": self.model, "keys": self._keys}).encode())
             for i in range(self._segments, 0, -1):      # last first: what stays is always a prefix
                 for path in self._segment(i):
                     path.unlink(missing_ok=True)
             self._segments = 0
+            self._base = len(self._keys)
         else:
             vec_path, key_path = self._segment(self._segments + 1)
-            atomic_save_npy(vec_path, self._vecs[self._saved:])
+            atomic_save_npy(vec_path, self._unsaved())
             atomic_write_bytes(key_path, json.dumps({"model": self.model, "keys": self._keys[self._saved:]}).encode())
             self._segments += 1
         self._saved = len(self._keys)
