@@ -166,6 +166,7 @@ class Engine:
         if encoded:
             self.folder.mkdir(parents=True, exist_ok=True)
             cache.save()
+        del cache                      # its copy of every vector is not needed any more
         seconds["encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
