@@ -39,6 +39,7 @@ from ..config import Config, load_config
 from ..errors import ConfigError
 from ..progress import QUIET, Progress
 from ..workspace import Workspace
+from .lists import ListTarget
 from .outputs import check_out_dir, write_jsonl, write_records
 from .outputs import dry_run as dry_run_output
 from .runners import get_runner
@@ -165,6 +166,8 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
                 summary.lists = "changed"
             summary.selected = len(targets)
             if jsonl is not None and not dry_run:  # each line written as its list comes: never every list at once
+                targets = [ListTarget.of(a) for a in targets]
+                corpus_obj = None                   # the records' text is not needed any more
                 write_jsonl(Path(jsonl), targets, rank_stream(engine, targets, config, k, progress, summary),
                             summary, progress)
             else:

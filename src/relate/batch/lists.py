@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -112,3 +113,23 @@ def same_list(old: Any, new: list[dict[str, Any]]) -> bool:
     if len(old) != len(new):
         return False
     return canonical(list(old)) == canonical([without_scores(e) for e in new])
+
+
+@dataclass(frozen=True)
+class ListTarget:
+    """What writing one article's list needs: its id, address, file and stored list's addresses.
+
+    A run that writes lists as they are ranked keeps these instead of the records themselves,
+    so the records' text need not stay in memory (the engine reads its own rows).
+    """
+
+    id: str
+    url: str
+    path: str | None
+    related_urls: list[str]
+    related: None = None
+
+    @classmethod
+    def of(cls, article: Any) -> ListTarget:
+        """The target of one record."""
+        return cls(article.id, article.url, article.path, stored_urls(article))

@@ -26,6 +26,7 @@ from ..errors import ConfigError, WorkspaceError
 from ..progress import QUIET, Progress
 from ..text import article_text
 from ..workspace import Workspace
+from .lists import ListTarget
 from .runners import CHECKPOINT_TEXTS, EncodeBatch, LocalRunner, RankBatch, batches, get_runner
 from .summary import BatchStopped, Summary, stop_if_disk_full
 
@@ -232,7 +233,9 @@ def rank_stream(engine: Engine, targets: list[Any], config: Config, k: int | Non
     fn = RankBatch(engine, k=k)
     with progress.stage("rank", total=len(targets)) as bar:
         chunks = batches(targets, config.batch.search_batch)
-        results = iter(runner.map(fn, chunks))
+        # a ListTarget stands for an indexed article: the engine's own row is ranked
+        records = ([engine.articles[a.id] if isinstance(a, ListTarget) else a for a in c] for c in chunks)
+        results = iter(runner.map(fn, records))
         for chunk in chunks:
             t = time.perf_counter()
             result = next(results)

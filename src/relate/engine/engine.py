@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from ..index import search_params
 from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
 from ..text import article_text
-from ..workspace import Workspace, article_from_line, article_lines
+from ..workspace import Workspace, article_lines
 from . import store, updates
 from .changes import Changes, plan_changes
 from .queries import lexical_scores, queries_for
@@ -65,8 +65,8 @@ class Engine:
         self.workspace = workspace
         self.encoder = encoder if encoder is not None else Encoder(config.embed, cache_folder=workspace.models)
         self._s = store.Stored(ids=[], keys=[], live=np.zeros(0, dtype=bool), vectors=np.zeros((0, 0), np.float32),
-                               index=None, lines=[], rows=[], lexicon=None, pending=None)
-        self.articles: dict[str, Article] = {}
+                               index=None, lines=[], lexicon=None, pending=None)
+        self.articles: Mapping[str, Article] = {}
         self._row_of: dict[str, int] = {}
         self._table: RankTable | None = None
         #: Ids whose lists the last :meth:`update` may have changed (``None``: every one).
@@ -276,9 +276,9 @@ class Engine:
         engine._s = store.Stored(
             ids=list(state.ids), keys=list(state.keys), live=live, vectors=state.vectors,
             index=None if state.index is None else faiss.deserialize_index(state.index), lines=list(state.rows),
-            rows=[], lexicon=state.lexicon, stats=getattr(state.table, "stats", None), windows=state.windows,
+            lexicon=state.lexicon, stats=getattr(state.table, "stats", None), windows=state.windows,
             window_sims=state.window_sims)
-        engine._set_rows([article_from_line(line) for line in state.rows], table=state.table)
+        engine._set_rows(None, table=state.table)
         return engine
 
     # ------------------------------------------------------------------ querying
@@ -380,12 +380,12 @@ class Engine:
         entry["score_parts"] = dict(pick.parts)
         return entry
 
-    def _set_rows(self, articles: list[Article], table: RankTable | None = None) -> None:
+    def _set_rows(self, articles: Sequence[Article] | None, table: RankTable | None = None) -> None:
+        """Indexes the live rows and builds the rank table from ``articles`` (the rows' own, in order)."""
         s = self._s
-        s.rows = list(articles)
         self._index_rows()
         if table is None:
-            table = build_table(s.rows, s.vectors, self.config.rank, self.config.embed, stats=s.stats, terms=s.terms)
+            table = build_table(articles, s.vectors, self.config.rank, self.config.embed, stats=s.stats, terms=s.terms)
             s.terms = table.key_terms.terms
         table.neighbour_sims = s.neighbours if s.neighbours is not None else table.neighbour_sims
         self._table = table
@@ -394,7 +394,7 @@ class Engine:
         s = self._s
         live = s.live.tolist()
         self._row_of = {aid: i for i, (aid, ok) in enumerate(zip(s.ids, live)) if ok}
-        self.articles = {aid: s.rows[i] for aid, i in self._row_of.items()}
+        self.articles = store.ArticlesView(self._row_of, s.rows)
 
     def _save(self) -> None:
         store.save(self.workspace, self._s)

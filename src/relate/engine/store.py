@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +42,67 @@ from ..workspace import (
     WINDOW_SIMS,
     WINDOWS,
     Workspace,
+    article_from_line,
 )
 from .stats import CorpusStats
+
+
+class LineRows(Sequence):
+    """The article of each row, parsed from its ``articles.jsonl`` line when asked.
+
+    Only the lines are held (a few hundred bytes a row), and the last :data:`KEEP_PARSED`
+    articles parsed; so a million-row workspace holds no million ``Article`` objects.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._parsed: OrderedDict[int, Article] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        row = int(row)
+        if row < 0:
+            row += len(self.lines)
+        found = self._parsed.get(row)
+        if found is None:
+            found = self._parsed[row] = article_from_line(self.lines[row])
+            if len(self._parsed) > KEEP_PARSED:
+                self._parsed.popitem(last=False)
+        else:
+            self._parsed.move_to_end(row)
+        return found
+
+    def forget(self, row: int) -> None:
+        """Drops the parsed article of a row whose line changed."""
+        self._parsed.pop(row, None)
+
+
+class ArticlesView(Mapping):
+    """Live articles by id (a view over the rows; nothing is copied)."""
+
+    def __init__(self, row_of: dict[str, int], rows: LineRows) -> None:
+        self._row_of = row_of
+        self._rows = rows
+
+    def __getitem__(self, article_id: str) -> Article:
+        return self._rows[self._row_of[article_id]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row_of)
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._row_of
+
+
+#: Parsed articles a :class:`LineRows` keeps.
+KEEP_PARSED = 65_536
 
 
 @dataclass
@@ -56,8 +116,7 @@ class Stored:
             dead rows behind until the next refit).
         vectors: ``(n, dim)`` unit vectors.
         index: the FAISS index over every row (dead ones are left out when searching).
-        lines: the ``articles.jsonl`` line of each row.
-        rows: the articles of those lines.
+        lines: the ``articles.jsonl`` line of each row (:attr:`rows` parses them when asked).
         lexicon: TF-IDF model and rows.
         stats: the corpus statistics (``None`` in a workspace of format 1).
         terms: key terms per row (``None`` when not saved).
@@ -78,7 +137,6 @@ class Stored:
     vectors: np.ndarray
     index: Any
     lines: list[str]
-    rows: list[Article]
     lexicon: Lexicon
     stats: CorpusStats | None = None
     terms: list[frozenset[str]] | None = None
@@ -91,6 +149,14 @@ class Stored:
     picks: np.ndarray | None = None
     pick_floor: np.ndarray | None = None
     pick_settings: str | None = None
+    _rows: LineRows | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def rows(self) -> LineRows:
+        """The article of each row (parsed from :attr:`lines` when asked)."""
+        if self._rows is None or self._rows.lines is not self.lines:
+            self._rows = LineRows(self.lines)
+        return self._rows
 
     def record(self, row: int, rows: list[int], last: float, k: int) -> None:
         """Keeps the list just ranked for ``row`` (its picks' rows and the last pick's score)."""
@@ -214,9 +280,8 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
     meta = json.loads(ws.path(IDS).read_text(encoding="utf-8"))
     vectors = np.load(ws.path(VECTORS), allow_pickle=False)
     index = load_index(ws.path(INDEX), index_cfg)
-    rows, lines = ws.read_articles()
     s = Stored(ids=meta["ids"], keys=meta["keys"], live=np.ones(len(meta["ids"]), dtype=bool), vectors=vectors,
-               index=index, lines=lines, rows=rows, lexicon=Lexicon.load(ws.folder))
+               index=index, lines=ws.read_lines(), lexicon=Lexicon.load(ws.folder))
     s.live[np.asarray(meta.get("dead", []), dtype=np.int64)] = False
     if params.get("format", 1) >= 2:
         s.stats = CorpusStats.from_json(json.loads(ws.path(STATS).read_text(encoding="utf-8")))
@@ -232,7 +297,7 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
             s.pick_floor = np.load(ws.path(PICK_SCORES), allow_pickle=False)
             if len(s.picks) != len(s.ids):
                 s.picks = s.pick_floor = None
-    counts = {len(s.ids), len(s.keys), len(s.vectors), len(s.rows), s.index.ntotal, s.lexicon.matrix.shape[0]}
+    counts = {len(s.ids), len(s.keys), len(s.vectors), len(s.lines), s.index.ntotal, s.lexicon.matrix.shape[0]}
     if s.windows is not None:
         counts |= {len(s.windows), len(s.terms or ())}
     if len(counts) != 1:

@@ -23,7 +23,7 @@ from .windows import entering, floors, merge, neighbour_table, pair_cosines, sea
 def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
           vectors: np.ndarray, config: Config) -> None:
     """Starts the rows again from the corpus: new index and TF-IDF, no statistics or windows yet."""
-    s.ids, s.keys, s.lines, s.rows = [a.id for a in articles], keys, lines, list(articles)
+    s.ids, s.keys, s.lines = [a.id for a in articles], keys, lines
     s.vectors = vectors
     s.live = np.ones(len(articles), dtype=bool)
     s.index = build_index(vectors, config.index)
@@ -41,13 +41,13 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
     s.live[dead] = False
     touched = [row for _, row in plan.touched]
     for i, row in plan.touched:
-        s.lines[row], s.rows[row] = lines[i], articles[i]
+        s.lines[row] = lines[i]
+        s.rows.forget(row)
     start = len(s.ids)
     new = np.arange(start, start + len(plan.added))
     s.ids.extend(articles[i].id for i in plan.added)
     s.keys.extend(keys[i] for i in plan.added)
     s.lines.extend(lines[i] for i in plan.added)
-    s.rows.extend(articles[i] for i in plan.added)
     s.live = np.concatenate([s.live, np.ones(len(new), dtype=bool)])
     if len(new):
         s.vectors = np.concatenate([s.vectors, vectors]) if s.vectors.size else vectors
@@ -55,7 +55,8 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
         s.lexicon.append(s.lexicon.transform([texts[i] for i in plan.added]))
     table.vectors = s.vectors
     changed_rows = touched + new.tolist()
-    table_rows(table, [s.rows[r] for r in changed_rows], config.embed, changed_rows)
+    table_rows(table, [articles[i] for i, _ in plan.touched] + [articles[i] for i in plan.added], config.embed,
+               changed_rows)
     s.terms = table.key_terms.terms
     # windows: new rows and those that held a dead row are searched; others take new rows in
     old = np.flatnonzero(s.live[:start])

@@ -37,7 +37,7 @@ _SEED_ORDER = ("category", "title", "excerpt", "publishedDateTime", "originalUrl
                "topics", "images", "related", "secured")
 
 
-@dataclass
+@dataclass(slots=True)
 class Article:
     """One article record.
 
@@ -97,6 +97,7 @@ class Article:
     provider_extra: dict[str, Any] = field(default_factory=dict)
     key_order: tuple[str, ...] = field(default=(), repr=False, compare=False)
     address: str | None = None
+    _id_memo: tuple[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -107,10 +108,9 @@ class Article:
     def id(self) -> str:
         """Stable 16-hex-digit id derived from :attr:`url` (see :func:`article_id`)."""
         url = self.url
-        memo = self.__dict__.get("_id_memo")
+        memo = self._id_memo
         if memo is None or memo[0] != url:
-            memo = (url, article_id(url))
-            self.__dict__["_id_memo"] = memo
+            memo = self._id_memo = (url, article_id(url))
         return memo[1]
 
     @property

@@ -224,6 +224,11 @@ class Workspace:
         """Writes ``articles.jsonl`` (lines from :func:`article_lines`), atomically."""
         atomic_write_bytes(self.folder / ARTICLES, ("\n".join(lines) + "\n").encode("utf-8"))
 
+    def read_lines(self) -> list[str]:
+        """The lines of ``articles.jsonl`` (one JSON object a row)."""
+        with open(self.folder / ARTICLES, encoding="utf-8") as fh:
+            return [line.rstrip("\n") for line in fh if line.strip()]
+
     def read_articles(self) -> tuple[list[Article], list[str]]:
         """The articles stored in ``articles.jsonl``, and the lines they came from."""
         with open(self.folder / ARTICLES, encoding="utf-8") as fh:
