@@ -68,7 +68,7 @@ class Engine:
                                index=None, lines=[], lexicon=None, pending=None)
         self.articles: Mapping[str, Article] = {}
         self._row_of: dict[str, int] = {}
-        self._table: RankTable | None = None
+        self._built: RankTable | None = None
         #: Ids whose lists the last :meth:`update` may have changed (``None``: every one).
         self.affected: set[str] | None = None
 
@@ -187,15 +187,10 @@ class Engine:
                 "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,
                 "seconds": seconds}
 
-    @property
-    def list_settings(self) -> str | None:
-        """The digest of the settings the lists last written in place were made with."""
-        return self._s.settings
-
-    @property
-    def pick_settings(self) -> str | None:
-        """The digest of the settings of the lists last ranked (what :meth:`update` compares with)."""
-        return self._s.pick_settings
+    list_settings = property(lambda self: self._s.settings,
+                             doc="The digest of the settings the lists last written in place were made with.")
+    pick_settings = property(lambda self: self._s.pick_settings,
+                             doc="The digest of the settings of the lists last ranked (what updates compare with).")
 
     @property
     def picks_k(self) -> int | None:
@@ -380,6 +375,18 @@ class Engine:
         entry["score_parts"] = dict(pick.parts)
         return entry
 
+    @property
+    def _table(self) -> RankTable | None:
+        """The rank table, built from the stored rows on first use (a run with nothing to rank
+        never builds it)."""
+        if self._built is None and self._s.index is not None:
+            self._set_rows(self._s.rows)
+        return self._built
+
+    @_table.setter
+    def _table(self, table: RankTable | None) -> None:
+        self._built = table
+
     def _set_rows(self, articles: Sequence[Article] | None, table: RankTable | None = None) -> None:
         """Indexes the live rows and builds the rank table from ``articles`` (the rows' own, in order)."""
         s = self._s
@@ -406,6 +413,6 @@ class Engine:
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise WorkspaceError(f"{self.folder}: damaged workspace ({exc}); rebuild it with "
                                  f"`relate index CORPUS --workspace {self.folder} --rebuild`") from exc
-        self._set_rows(self._s.rows)
+        self._index_rows()             # the rank table is built when first needed
         if self._s.stats is None:  # format 1: fitted on what it holds; its next update refits
             self._s.stats = self._table.stats
