@@ -101,18 +101,17 @@ class KeyTerms:
                 used to learn capitalisation (headlines capitalise every word).
         """
         caps: dict[str, list[int]] = {}
-        tokenised = []
-        for i, text in enumerate(texts):
+        for i, text in enumerate(texts):   # first pass: how the corpus writes each word mid-sentence
             skip = len(titles[i]) if titles is not None and titles[i] and text.startswith(titles[i]) else 0
-            words = _words(text, skip)
-            tokenised.append(words)
-            for word, mid in words:
+            for word, mid in _words(text, skip):
                 if mid and word[:1].isalpha():
                     c = caps.setdefault(_fold(word), [0, 0])
                     c[0 if word[:1].isupper() else 1] += 1
         names = frozenset(w for w, (up, low) in caps.items() if up > low)
         lower = frozenset(w for w, (up, low) in caps.items() if up <= low)
-        terms = [_extract(text, words, names, lower) for text, words in zip(texts, tokenised)]
+        del caps
+        # second pass: each text's terms (its words read again rather than all kept from the first)
+        terms = [_extract(text, _words(text), names, lower) for text in texts]
         df: dict[str, int] = {}
         for s in terms:
             for t in s:
