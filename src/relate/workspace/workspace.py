@@ -85,7 +85,7 @@ BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, 
 
 #: Article fields kept in the workspace (all a related entry, a filter or the ranker needs).
 _KEPT = ("title", "web_url", "excerpt", "amp_web_url", "cdn_amp_web_url", "original_url", "type",
-         "provider_name", "provider_domain", "quality", "heat", "topics", "images", "path")
+         "provider_name", "provider_domain", "quality", "heat", "topics", "images", "path", "address")
 #: A temporary file of an atomic write (``.<name>.<8 random chars>.tmp``), left by a killed run.
 _TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
