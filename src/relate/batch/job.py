@@ -183,10 +183,10 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
             if config.batch.engine != "local":
                 engine.forget_picks()                      # ranked on workers: not recorded here
             not_written = {os.path.abspath(p) for p, _ in summary.failed}
-            done = [a.id for a in targets if not a.path or os.path.abspath(a.path) not in not_written]
-            engine.written(done if summary.lists != "all" else None, settings=settings,
-                           keep=[a.id for a in targets if a.id not in set(done)], in_place=out is None and
-                           jsonl is None)
+            failed = [a.id for a in targets if a.path and not_written and os.path.abspath(a.path) in not_written]
+            done = set(a.id for a in targets) - set(failed)
+            engine.written(done if summary.lists != "all" else None, settings=settings, keep=failed,
+                           in_place=out is None and jsonl is None)
     return summary
 
 
