@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_regenerate import cpu_name
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -344,17 +345,6 @@ def quality(urls: list[str], texts: list[str], model_path: str, files: dict[str,
 
 
 # ----------------------------------------------------------------------------- main
-def cpu_name() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), or the platform's word for it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine() -> str:
     """Cores, memory, CPU model and its instruction-set tag (``avx512-vnni``, ``avx2``, ...)."""
     from relate.embed.onnx import cpu_isa

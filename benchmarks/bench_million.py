@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -37,8 +36,11 @@ import sys
 import time
 from pathlib import Path
 
+from bench_regenerate import cpu_name
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+sys.path.insert(0, str(ROOT / "src"))
 
 #: The code each phase runs in its own process: a regenerate, then its summary and peak RSS as JSON.
 _PHASE = """
@@ -93,19 +95,10 @@ def lists_by_url(path: Path) -> dict[str, str]:
 
 
 def cpu() -> str:
-    """The CPU's model name and the widest vector extension its flags show."""
-    flags, name = set(), platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    isa = ("avx512-vnni" if "avx512_vnni" in flags else "avx512" if "avx512f" in flags
-           else "avx2" if "avx2" in flags else "other")
-    return f"{name}, {os.cpu_count()} cores, {isa}"
+    """The CPU's model name, cores and instruction-set tag (see ``relate.embed.onnx.cpu_isa``)."""
+    from relate.embed.onnx import cpu_isa
+
+    return f"{cpu_name()}, {os.cpu_count()} cores, {cpu_isa()}"
 
 
 def main(argv: list[str] | None = None) -> int:
