@@ -60,6 +60,7 @@ class Sampler(threading.Thread):
         return max((r for t, r in self.samples if t0 <= t <= t1), default=0)
 
 
+T0 = time.perf_counter()
 STATS: dict[str, dict] = defaultdict(lambda: {"calls": 0, "seconds": 0.0, "spans": []})
 
 
@@ -76,6 +77,10 @@ def timed(name: str, fn, keep_spans: bool = True):
             s["seconds"] += t1 - t0
             if keep_spans and len(s["spans"]) < 50:
                 s["spans"].append((t0, t1, rss_bytes()))
+            if keep_spans and s["calls"] <= 2:  # as it goes, in case the run does not finish
+                print(f"[{t1 - T0:8.1f} s] {name}: {t1 - t0:.2f} s, RSS {rss_bytes() / 2**30:.2f} GB, "
+                      f"peak so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB",
+                      file=sys.stderr, flush=True)
     return wrapper
 
 
@@ -96,6 +101,7 @@ def instrument() -> None:
     import relate.corpus.jsonl as cjsonl
     import relate.embed.cache as ecache
     import relate.engine.engine as eng
+    import relate.engine.updates as updates
     import relate.evidence as evidence
     import relate.index as rindex
     import relate.lexical as lexical
@@ -109,7 +115,7 @@ def instrument() -> None:
     patch(ecache.VectorCache, "save", "encode: VectorCache.save")
     patch(ecache.VectorCache, "get", "VectorCache.get")
     patch(eng, "encode_cached", "index: encode_cached (cache lookup)")
-    patch(eng, "build_index", "index: build_index (FAISS)")
+    patch(updates, "build_index", "index: build_index (FAISS)")
     patch(rindex, "tune_ef_search", "index: tune_ef_search")
     patch(lexical.Lexicon, "fit", "index: Lexicon.fit (TF-IDF)")
     patch(eng, "article_lines", "index: article_lines")
@@ -117,13 +123,13 @@ def instrument() -> None:
     patch(evidence.KeyTerms, "fit", "index: KeyTerms.fit")
     patch(eng.Engine, "_save", "index: Engine._save")
     patch(wsmod.Workspace, "write_articles", "index: write_articles")
-    patch(eng, "neighbour_sims", "rank: neighbour_sims")
-    patch(eng, "search", "rank: FAISS search", keep_spans=False)
+    patch(updates, "search_rows", "index: candidate windows (search)")
+    patch(updates, "apply", "index: apply a night's changes")
     patch(eng.Engine, "_queries", "rank: _queries", keep_spans=False)
-    patch(eng.Engine, "_lexical", "rank: _lexical", keep_spans=False)
+    patch(eng, "lexical_scores", "rank: lexical_scores", keep_spans=False)
     patch(eng, "rank_candidates", "rank: rank_candidates", keep_spans=False)
     patch(eng.Engine, "_entry", "rank: _entry", keep_spans=False)
-    patch(job, "write_jsonl", "write: write_jsonl")
+    patch(job, "write_jsonl", "write: write_jsonl (ranking streamed into it)")
 
 
 def main(argv: list[str] | None = None) -> int:
