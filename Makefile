@@ -23,7 +23,7 @@ demo: setup
 	@sed -n '/^related:/,/^secured:/p' "out/data/$$(ls data | grep -m1 '\.md$$')" | head -40
 
 # Pure modules whose docstring examples are run as tests.
-DOCTESTED := src/relate/records src/relate/frontmatter src/relate/corpus src/relate/text.py \
+DOCTESTED := src/relate/digests.py src/relate/records src/relate/frontmatter src/relate/corpus src/relate/text.py \
              src/relate/config.py src/relate/rank.py src/relate/evidence.py src/relate/story.py \
              src/relate/lexical.py src/relate/evaluation/metrics.py src/relate/engine/windows.py \
              src/relate/engine/stats.py src/relate/engine/changes.py

@@ -19,7 +19,7 @@ LAYERS = [
     {"corpus"},
     {"text"},
     {"embed"},
-    {"index", "lexical", "rank", "evidence", "story"},
+    {"index", "lexical", "rank", "evidence", "story", "digests"},
     {"workspace"},
     {"engine"},
     {"batch"},

@@ -147,6 +147,10 @@ class RankConfig:
     exclude_providers: list[str] = field(default_factory=list, metadata=_help(
         "provider domains or names never shown."))
     exclude_topics: list[str] = field(default_factory=list, metadata=_help("topics never shown."))
+    suggest_digests: bool = field(default=False, metadata=_help(
+        "also suggest digests: records whose excerpt lists two or more other records' titles (newsletter "
+        "issues, roundups; relate.digests). Off: each listed item is in the corpus on its own, and is the "
+        "better link."))
 
 
 @dataclass

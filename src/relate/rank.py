@@ -2,8 +2,9 @@
 
 The steps, for one article:
 
-1. drop the article itself (under any of its URLs), excluded providers or topics, and
-   candidates outside the publish-time window;
+1. drop the article itself (under any of its URLs), excluded providers or topics,
+   candidates outside the publish-time window, and digests (records whose excerpt lists other
+   records: :mod:`relate.digests`) unless ``suggest_digests``;
 2. drop candidates below ``min_similarity`` (a short list beats a padded one) and copies of
    the article's own story (:func:`relate.story.same_story`);
 3. score the rest: ``w_similarity * cos + w_lexical * tfidf + w_terms * terms +
@@ -122,6 +123,8 @@ class RankTable:
             (``None``: no reciprocal evidence).
         stats: the corpus statistics the percentiles and key-term weights come from
             (:class:`relate.engine.stats.CorpusStats`; ``None`` when not kept).
+        digest: whether each row is a digest, a record whose excerpt lists other records
+            (:mod:`relate.digests`; ``None``: none is).
     """
 
     vectors: np.ndarray
@@ -136,6 +139,7 @@ class RankTable:
     key_terms: KeyTerms | None = None
     neighbour_sims: np.ndarray | None = None
     stats: Any = None
+    digest: np.ndarray | None = None
 
 
 @dataclass
@@ -203,6 +207,8 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     ok = (rows >= 0) & (sims_arr >= cfg.min_similarity)
     if query.row is not None:
         ok &= rows != query.row
+    if not cfg.suggest_digests and table.digest is not None:
+        ok &= ~table.digest[np.where(rows < 0, 0, rows)]
     order = np.flatnonzero(ok)
     if not len(order):
         return []

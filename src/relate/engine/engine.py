@@ -150,11 +150,11 @@ class Engine:
         lines = article_lines(articles)
         old_ids = set(self.articles)
         plan = plan_changes(ids, keys, lines, self._row_of, self.keys, self._lines)
-        built = self.index is not None and self._s.stats is not None and self._s.windows is not None
+        built = self._s.updatable(self.config)
         if refit is None:
             limit = self.config.batch.refit_after * (self._s.stats.size if self._s.stats is not None else 0)
             refit = not built or (self._s.changes + plan.count > limit and bool(plan))
-        refit = refit or not built or self._s.windows.shape[1] != self.config.rank.candidates + 1
+        refit = refit or not built
         if not refit and not plan:
             self.affected = set()
             seconds["encode"] = seconds["index"] = seconds["save"] = 0.0
@@ -224,7 +224,7 @@ class Engine:
         s = self._s
         updates.reset(s, articles, texts, keys, lines, vectors, self.config)
         self._set_rows(articles)
-        s.stats = self._table.stats
+        s.stats, s.digests = self._table.stats, self._table.digest
         updates.search_rows(s, np.arange(len(articles)), self.config)
         self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(articles)), self.config)
 
@@ -272,7 +272,8 @@ class Engine:
             ids=list(state.ids), keys=list(state.keys), live=live, vectors=state.vectors,
             index=None if state.index is None else faiss.deserialize_index(state.index), lines=list(state.rows),
             lexicon=state.lexicon, stats=getattr(state.table, "stats", None), windows=state.windows,
-            window_sims=state.window_sims)
+            window_sims=state.window_sims, digests=getattr(state.table, "digest", None),
+            hide_digests=not config.rank.suggest_digests)
         engine._set_rows(None, table=state.table)
         return engine
 
@@ -342,7 +343,7 @@ class Engine:
         table, s = self._table, self._s
         if table.neighbour_sims is None or table.neighbour_sims.shape[1] != depth:
             table.neighbour_sims = neighbour_sims(s.index, s.vectors, depth, self.config.batch.search_batch,
-                                                  search_params(s.index, np.flatnonzero(~s.live)))
+                                                  search_params(s.index, s.left_out()))
         return table.neighbour_sims
 
     def vectors_for(self, articles: Iterable[Any]) -> np.ndarray:

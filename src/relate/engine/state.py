@@ -91,6 +91,7 @@ def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig,
     table.topics = [frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)) for a in articles]
     table.titles = [title_tokens(a.title) for a in articles]
     table.url_keys = [url_keys_of(a) for a in articles]
+    table.digest = stats.digests(articles)
     table.stats = stats
     return table
 
@@ -104,6 +105,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.quality = np.concatenate([table.quality, np.zeros(grow)])
         table.provider = np.concatenate([table.provider, np.zeros(grow)])
         table.published = np.concatenate([table.published, np.zeros(grow)])
+        table.digest = np.concatenate([table.digest, np.zeros(grow, dtype=bool)])
         for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
             getattr(table, name).extend([None] * grow)
         table.key_terms.terms.extend([frozenset()] * grow)
@@ -115,6 +117,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.quality[r] = part.quality[i]
         table.provider[r] = part.provider[i]
         table.published[r] = part.published[i]
+        table.digest[r] = part.digest[i]
         for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
             getattr(table, name)[r] = getattr(part, name)[i]
         table.key_terms.terms[r] = part.key_terms.terms[i]

@@ -33,13 +33,14 @@ from typing import Any
 
 import numpy as np
 
+from ..digests import DigestTitles
 from ..evidence import KeyTerms
 from ..rank import provider_means
 from ..records import Article
 from ..text import clean_text
 
-#: Version of the saved statistics (``stats.json``).
-STATS_FORMAT = 1
+#: Version of the saved statistics (``stats.json``; format 1 has no digest titles).
+STATS_FORMAT = 2
 
 
 def _number(x: Any) -> float:
@@ -89,6 +90,8 @@ class CorpusStats:
         names: words the corpus writes capitalised mid-sentence (see :class:`relate.evidence.KeyTerms`).
         lower: words it writes in lower case.
         idf: weight of each key term.
+        titles: the fit's title keys, which tell digests (:mod:`relate.digests`) from other
+            records (``None``: statistics of format 1, fitted before digests were told apart).
     """
 
     size: int
@@ -100,6 +103,7 @@ class CorpusStats:
     names: frozenset[str]
     lower: frozenset[str]
     idf: dict[str, float]
+    titles: DigestTitles | None = None
 
     @classmethod
     def fit(cls, articles: Sequence[Article], texts: Sequence[str], strength: float = 10.0) -> tuple[CorpusStats,
@@ -119,7 +123,8 @@ class CorpusStats:
         prior = np.array([means.get(p, neutral) for p in pkeys], dtype=np.float64)
         stats = cls(size=len(articles), quality=np.sort(finite), heat=np.sort(heat[np.isfinite(heat)]),
                     providers=means, neutral=neutral, priors=np.sort(prior[np.isfinite(prior)]),
-                    names=key_terms.names, lower=key_terms.lower, idf=key_terms.idf)
+                    names=key_terms.names, lower=key_terms.lower, idf=key_terms.idf,
+                    titles=DigestTitles.fit(a.title for a in articles))
         return stats, key_terms
 
     def facts(self, articles: Sequence[Article]) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +142,13 @@ class CorpusStats:
                                np.where(np.isfinite(heat_pct), heat_pct, provider_pct))
         return quality_pct, provider_pct
 
+    def digests(self, articles: Sequence[Article]) -> np.ndarray:
+        """Whether each of ``articles`` is a digest: its excerpt lists titles of the fit's records
+        (:mod:`relate.digests`; all ``False`` under statistics of format 1)."""
+        if self.titles is None:
+            return np.zeros(len(articles), dtype=bool)
+        return self.titles.flags([(a.title, a.excerpt) for a in articles])
+
     def key_terms(self, terms: list[frozenset[str]]) -> KeyTerms:
         """The :class:`~relate.evidence.KeyTerms` of rows holding ``terms``, with the fitted weights."""
         return KeyTerms(terms, self.idf, self.names, self.lower)
@@ -147,7 +159,8 @@ class CorpusStats:
         return {"format": STATS_FORMAT, "size": self.size, "quality": self.quality.tolist(),
                 "heat": self.heat.tolist(), "providers": self.providers,
                 "neutral": None if math.isnan(self.neutral) else self.neutral, "priors": self.priors.tolist(),
-                "names": sorted(self.names), "lower": sorted(self.lower), "idf": self.idf}
+                "names": sorted(self.names), "lower": sorted(self.lower), "idf": self.idf,
+                "titles": None if self.titles is None else self.titles.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CorpusStats:
@@ -156,13 +169,14 @@ class CorpusStats:
         Raises:
             ValueError: the data is of another format.
         """
-        if data.get("format") != STATS_FORMAT:
+        if data.get("format") not in (1, STATS_FORMAT):
             raise ValueError(f"corpus statistics of format {data.get('format')!r}, not {STATS_FORMAT}")
         return cls(size=int(data["size"]), quality=np.array(data["quality"], dtype=np.float64),
                    heat=np.array(data["heat"], dtype=np.float64), providers=dict(data["providers"]),
                    neutral=math.nan if data["neutral"] is None else float(data["neutral"]),
                    priors=np.array(data["priors"], dtype=np.float64), names=frozenset(data["names"]),
-                   lower=frozenset(data["lower"]), idf=dict(data["idf"]))
+                   lower=frozenset(data["lower"]), idf=dict(data["idf"]),
+                   titles=None if data.get("titles") is None else DigestTitles(data["titles"]))
 
 
 def _heat(articles: Sequence[Article]) -> np.ndarray:

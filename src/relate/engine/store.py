@@ -129,6 +129,9 @@ class Stored:
             ``pick_floor`` the score of its last pick (NaN: not known); an update uses them to
             tell which lists a change cannot reach.
         changes: records added, changed or removed since ``stats`` were fitted.
+        digests: whether each row is a digest (:mod:`relate.digests`; ``None``: not known,
+            statistics of format 1); ``hide_digests``: digests are left out of every search
+            (``rank.suggest_digests`` off), so no candidate window holds one.
     """
 
     ids: list[str]
@@ -149,6 +152,8 @@ class Stored:
     picks: np.ndarray | None = None
     pick_floor: np.ndarray | None = None
     pick_settings: str | None = None
+    digests: np.ndarray | None = None
+    hide_digests: bool = True
     _rows: LineRows | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -157,6 +162,26 @@ class Stored:
         if self._rows is None or self._rows.lines is not self.lines:
             self._rows = LineRows(self.lines)
         return self._rows
+
+    def updatable(self, config: Config) -> bool:
+        """Whether an update may change these rows in place (else it refits): they are built, with
+        statistics of this format, windows as wide as ``rank.candidates`` asks, digests hidden or
+        not as ``rank.suggest_digests`` asks."""
+        return (self.index is not None and self.windows is not None and self.stats is not None
+                and self.stats.titles is not None and self.windows.shape[1] == config.rank.candidates + 1
+                and self.hide_digests != config.rank.suggest_digests)
+
+    def left_out(self) -> np.ndarray:
+        """Rows no search may return: dead rows, and hidden digests."""
+        out = ~self.live
+        if self.hide_digests and self.digests is not None:
+            n = min(len(out), len(self.digests))
+            out[:n] |= self.digests[:n]
+        return np.flatnonzero(out)
+
+    def searchable(self) -> int:
+        """How many rows a search may return."""
+        return len(self.ids) - len(self.left_out())
 
     def record(self, row: int, rows: list[int], last: float, k: int) -> None:
         """Keeps the list just ranked for ``row`` (its picks' rows and the last pick's score)."""
@@ -190,7 +215,9 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
         save_index(s.index, ws.path(INDEX))
         s.lexicon.save(folder)
         dead = np.flatnonzero(~s.live).tolist()
-        ws.write_json(IDS, {"ids": s.ids, "keys": s.keys, "dead": dead})
+        digests = None if s.digests is None else np.flatnonzero(s.digests).tolist()
+        ws.write_json(IDS, {"ids": s.ids, "keys": s.keys, "dead": dead, "digests": digests,
+                            "hide_digests": s.hide_digests})
         if s.stats is not None:
             ws.write_json(STATS, s.stats.to_json())
         if s.terms is not None:
@@ -283,6 +310,10 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
     s = Stored(ids=meta["ids"], keys=meta["keys"], live=np.ones(len(meta["ids"]), dtype=bool), vectors=vectors,
                index=index, lines=ws.read_lines(), lexicon=Lexicon.load(ws.folder))
     s.live[np.asarray(meta.get("dead", []), dtype=np.int64)] = False
+    if meta.get("digests") is not None:
+        s.digests = np.zeros(len(s.ids), dtype=bool)
+        s.digests[np.asarray(meta["digests"], dtype=np.int64)] = True
+        s.hide_digests = bool(meta.get("hide_digests", True))
     if params.get("format", 1) >= 2:
         s.stats = CorpusStats.from_json(json.loads(ws.path(STATS).read_text(encoding="utf-8")))
         s.terms = [frozenset(t) for t in json.loads(ws.path(TERMS).read_text(encoding="utf-8"))]

@@ -29,7 +29,8 @@ def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str],
     s.index = build_index(vectors, config.index)
     s.lexicon = Lexicon.fit(texts)
     s.changes = 0
-    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = None
+    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = s.digests = None
+    s.hide_digests = not config.rank.suggest_digests
 
 
 def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], texts: list[str], keys: list[str],
@@ -55,16 +56,24 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
         s.lexicon.append(s.lexicon.transform([texts[i] for i in plan.added]))
     table.vectors = s.vectors
     changed_rows = touched + new.tolist()
+    was_hidden = set(s.left_out().tolist())
     table_rows(table, [articles[i] for i, _ in plan.touched] + [articles[i] for i in plan.added], config.embed,
                changed_rows)
     s.terms = table.key_terms.terms
-    # windows: new rows and those that held a dead row are searched; others take new rows in
+    s.digests = table.digest
+    # windows: new rows and those that held a row now left out (dead, or a touched row become
+    # a hidden digest) are searched; others take in new rows and rows no longer left out
+    hidden = s.left_out()
+    turned = np.setdiff1d(hidden[hidden < start], np.array(sorted(was_hidden), dtype=np.int64))
+    back = np.array(sorted(was_hidden - set(hidden.tolist()) - set(new.tolist())), dtype=np.int64)
+    gone = np.union1d(dead, turned)
     old = np.flatnonzero(s.live[:start])
-    holds_dead = old[np.isin(s.windows[old], dead).any(axis=1)] if len(dead) else old[:0]
-    keep = np.setdiff1d(old, holds_dead)
-    changed = set(holds_dead.tolist()) | set(new.tolist())
+    holds_dead = old[np.isin(s.windows[old], gone).any(axis=1)] if len(gone) else old[:0]
+    changed = set(holds_dead.tolist()) | set(new.tolist()) | set(turned.tolist()) | set(back.tolist())
+    keep = np.setdiff1d(old, np.array(sorted(changed), dtype=np.int64))
     by_target: dict[int, list[int]] = {}
-    for x, targets in entering(s.vectors, new, floors(s.window_sims, s.windows), keep).items():
+    incoming = np.concatenate([back, np.setdiff1d(new, hidden)]).astype(np.int64)
+    for x, targets in entering(s.vectors, incoming, floors(s.window_sims, s.windows), keep).items():
         for q in targets:
             by_target.setdefault(q, []).append(x)
     width = s.windows.shape[1]
@@ -137,11 +146,11 @@ def search_rows(s: Stored, rows: np.ndarray, config: Config) -> None:
     if s.windows is None or s.windows.shape != (len(s.ids), width):
         s.windows = np.full((len(s.ids), width), -1, dtype=np.int64)
         s.window_sims = np.full((len(s.ids), width), -np.inf, dtype=np.float32)
-    params = search_params(s.index, np.flatnonzero(~s.live))
+    params = search_params(s.index, s.left_out())
     batch = config.batch.search_batch
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
-        r, w = search_windows(s.index, s.vectors, s.vectors[chunk], width, int(s.live.sum()), params)
+        r, w = search_windows(s.index, s.vectors, s.vectors[chunk], width, s.searchable(), params)
         s.windows[chunk], s.window_sims[chunk] = r, w
 
 
@@ -152,10 +161,10 @@ def neighbours_of(s: Stored, rows: np.ndarray, config: Config) -> np.ndarray | N
         return None
     if depth + 1 <= s.windows.shape[1]:
         return neighbour_table(s.windows[rows], s.window_sims[rows], rows, depth)
-    params = search_params(s.index, np.flatnonzero(~s.live))
+    params = search_params(s.index, s.left_out())
     table = np.full((len(rows), depth), -np.inf, dtype=np.float32)
     for i, row in enumerate(rows.tolist()):
-        r, w = search_windows(s.index, s.vectors, s.vectors[[row]], depth + 1, int(s.live.sum()), params)
+        r, w = search_windows(s.index, s.vectors, s.vectors[[row]], depth + 1, s.searchable(), params)
         table[i] = neighbour_table(r, w, np.array([row]), depth)[0]
     return table
 
@@ -179,6 +188,5 @@ def windows_of(s: Stored, rows: list[int | None], vectors: np.ndarray, width: in
         out_rows[known], out_sims[known] = s.windows[at], s.window_sims[at]
     if fresh:
         out_rows[fresh], out_sims[fresh] = search_windows(s.index, s.vectors, vectors[fresh], width,
-                                                          int(s.live.sum()), search_params(s.index,
-                                                                                           np.flatnonzero(~s.live)))
+                                                          s.searchable(), search_params(s.index, s.left_out()))
     return out_rows, out_sims

@@ -1,0 +1,161 @@
+"""Digests (records whose excerpt lists other records' titles) are told apart on real corpora,
+never suggested, and leave the candidate windows to the items they list, also after a nightly
+run that adds, removes and changes digests (powerapps records, the hash encoder)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relate.batch import regenerate
+from relate.config import Config
+from relate.corpus import read_article, read_corpus
+from relate.digests import MIN_LISTED, DigestTitles, segment_keys, title_key
+from relate.engine import Engine
+from relate.engine.windows import search_windows
+from relate.index import search_params
+
+
+@pytest.fixture(scope="module")
+def powerapps_dir(azure_dir) -> Path:
+    folder = azure_dir.parent / "powerapps"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not found")
+    return folder
+
+
+def test_keys_fold_case_accents_and_punctuation():
+    assert title_key("Café: Build a model-driven APP") == title_key("cafe build a model driven app")
+    assert title_key("Build an app") != title_key("Build an API")
+    assert title_key("Two words") is None and title_key(None) is None
+    assert segment_keys("One thing here / Another thing here | third; Fourth thing here") == [
+        title_key("One thing here"), title_key("Another thing here"), title_key("Fourth thing here")]
+
+
+def test_a_record_is_a_digest_only_when_it_lists_other_records():
+    titles = DigestTitles.fit(["Configure portal security settings", "Introduction to canvas apps",
+                               "Weekly digest number one"])
+    cases = [
+        ("Weekly digest number one", "Configure portal security settings / Introduction to canvas apps"),
+        ("Configure portal security settings", "Configure portal security settings / Introduction to canvas apps"),
+        ("Another issue", "Configure portal security settings, then Introduction to canvas apps"),   # no list
+        ("Another issue", "Configure portal security settings / Something unknown here"),
+    ]
+    assert titles.flags(cases).tolist() == [True, False, False, False]
+    assert [titles.listed(t, e) for t, e in cases] == [2, 1, 0, 1]
+    assert MIN_LISTED == 2
+
+
+def test_powerapps_newsletters_are_its_digests_and_azure_has_none(powerapps_dir, azure_dir):
+    """Fitted on each corpus's own titles: every newsletter issue of powerapps, nothing else."""
+    for folder, expected in ((powerapps_dir, 650), (azure_dir, 0)):
+        articles = list(read_corpus(folder))
+        flags = DigestTitles.fit(a.title for a in articles).flags([(a.title, a.excerpt) for a in articles])
+        newsletters = np.array(["/newsletter/" in (a.web_url or "") for a in articles])
+        assert flags.sum() == expected and np.array_equal(flags, newsletters), folder.name
+
+
+def _lists(path: Path) -> dict[str, list[dict]]:
+    return {d["webUrl"]: d["related"] for d in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+
+@pytest.fixture(scope="module")
+def powerapps_lists(tmp_path_factory, powerapps_dir, hash_encoder):
+    root = tmp_path_factory.mktemp("digest-lists")
+    out = root / "lists.jsonl"
+    summary = regenerate(powerapps_dir, Config(), workspace=root / "ws", jsonl=out, encoder=hash_encoder)
+    assert not summary.failed
+    return _lists(out), {a.url: a for a in read_corpus(powerapps_dir)}
+
+
+def test_no_list_suggests_a_digest_and_every_digest_gets_a_list(powerapps_lists):
+    lists, records = powerapps_lists
+    shown = [e.get("webUrl") or e.get("originalUrl") for entries in lists.values() for e in entries]
+    assert shown and not [u for u in shown if "/newsletter/" in u]
+    issues = [u for u in lists if "/newsletter/" in u]
+    assert len(issues) == 650 and all(len(lists[u]) == 5 for u in issues)
+    # a newsletter's list holds what it lists (its items are no longer crowded out by other issues)
+    holding = [u for u in issues if {title_key(e["title"]) for e in lists[u]} & set(segment_keys(records[u].excerpt))]
+    assert len(holding) >= 0.6 * len(issues), f"{len(holding)} of {len(issues)} lists hold a listed item"
+
+
+def test_suggest_digests_brings_them_back(tmp_path, powerapps_dir, hash_encoder):
+    corpus = tmp_path / "c"
+    shutil.copytree(powerapps_dir / "_newsletters", corpus / "_newsletters")
+    shutil.copytree(powerapps_dir / "_learning", corpus / "_learning")
+    hidden = Engine.build(corpus, tmp_path / "ws", Config(), encoder=hash_encoder)
+    articles = list(read_corpus(corpus))
+    expected = DigestTitles.fit(a.title for a in articles).flags([(a.title, a.excerpt) for a in articles])
+    assert 600 < expected.sum() == hidden._s.digests.sum() and hidden._s.searchable() == len(hidden) - expected.sum()
+    config = Config.from_dict({"rank": {"suggest_digests": True}})
+    shown = Engine.build(corpus, tmp_path / "ws", config, encoder=hash_encoder)        # refits: windows hold them
+    assert shown._s.searchable() == len(shown)
+    lists = shown.suggest_many()
+    assert sum("/newsletter/" in (e.get("webUrl") or "") for entries in lists.values() for e in entries) > 100
+
+
+def _retitle(path: Path, title: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^title: .*$", f"title: \"{title}\"", text, count=1, flags=re.M), encoding="utf-8")
+
+
+def _set_excerpt(path: Path, excerpt: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^excerpt: .*$", f"excerpt: \"{excerpt}\"", text, count=1, flags=re.M), encoding="utf-8")
+
+
+def test_nightly_run_with_digests_writes_what_a_full_run_writes(tmp_path, powerapps_dir, hash_encoder):
+    """Digests and their items added and removed, one record turned into a digest and one out
+    of being one without its encoded text changing: the nightly lists are the full run's, and
+    every stored window is what a fresh search (digests left out) gives."""
+    corpus = tmp_path / "corpus"
+    issues = sorted((powerapps_dir / "_newsletters").glob("*.html"))
+    videos = sorted((powerapps_dir / "_learning" / "videos").glob("*.md"))
+    late = issues[-30:] + videos[-30:]                                   # arrive at night
+
+    def place(p: Path) -> Path:
+        return corpus / p.relative_to(powerapps_dir)
+
+    for p in sorted(powerapps_dir.rglob("*.*")):
+        if p.suffix in (".md", ".html") and p not in late:
+            place(p).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(p, place(p))
+    # two videos whose excerpts end, past the 400 encoded characters, with other records' titles (or not)
+    listing = " / ".join(read_article(place(videos[i])).title for i in (3, 4))
+    filler = "A long introduction to the week in low-code apps, " * 9
+    _set_excerpt(place(videos[0]), f"{filler}/ {listing}")
+    _set_excerpt(place(videos[1]), f"{filler}nothing listed here")
+    a, b = (read_article(place(videos[i])).id for i in (0, 1))
+    ws = tmp_path / "ws"
+    regenerate(corpus, Config(), workspace=ws, encoder=hash_encoder)
+    first = Engine(ws, Config(), encoder=hash_encoder)
+    assert first._s.digests[first._row_of[a]] and not first._s.digests[first._row_of[b]]
+    for p in late:                                                       # new digests and new items
+        shutil.copy(p, place(p))
+    for p in issues[10:15] + videos[20:25]:                              # removed
+        place(p).unlink()
+    _set_excerpt(place(videos[0]), f"{filler}nothing listed any more")  # out of being a digest
+    _set_excerpt(place(videos[1]), f"{filler}/ {listing}")               # into being one
+    _retitle(place(videos[40]), "A video retitled for the night")
+    twin = tmp_path / "twin"
+    shutil.copytree(corpus, twin / "corpus")
+    shutil.copytree(ws, twin / "ws")
+    night = regenerate(corpus, Config(), workspace=ws, encoder=hash_encoder, refit=False)
+    full = regenerate(twin / "corpus", Config(), workspace=twin / "ws", encoder=hash_encoder, full=True, refit=False)
+    assert not night.refit and night.lists == "changed" and 0 < night.selected < full.selected
+    assert night.changed == full.changed > 0
+    files = {p.relative_to(corpus): p.read_bytes() for p in sorted(corpus.rglob("*.*"))}
+    assert files == {p.relative_to(twin / "corpus"): p.read_bytes() for p in sorted((twin / "corpus").rglob("*.*"))}
+    engine = Engine(ws, Config(), encoder=hash_encoder)
+    s, row = engine._s, engine._row_of
+    assert not s.digests[row[a]] and s.digests[row[b]] and np.array_equal(s.digests, engine._table.digest)
+    assert s.digests[s.live].sum() > 600
+    live = np.flatnonzero(s.live)
+    rows, sims = search_windows(s.index, s.vectors, s.vectors[live], s.windows.shape[1], s.searchable(),
+                                search_params(s.index, s.left_out()))
+    assert np.array_equal(rows, s.windows[live]) and np.array_equal(sims, s.window_sims[live])
+    assert not np.isin(s.windows[live], s.left_out()).any()
