@@ -198,14 +198,14 @@ def rule_today(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0
 
 
 def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0,
-                  ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None):
+                  ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None, repost_sim=0.8):
     """relate.story.same_story, vectorised: today's rule, re-posts, and the key-term clause."""
     d = f["days"]
     unknown = np.isnan(d)
     near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
     out = near & (unknown | (d <= dup_days))
     if repost:
-        out |= (f["title"] >= 1.0) & (f["cos"] >= dup_sim)
+        out |= (f["title"] >= 1.0) & (f["cos"] >= repost_sim)
     out |= ~unknown & (d <= days) & (f["cos"] >= sim)
     need = ev_sim if ev_sim_same is None else np.where(f["same_prov"] > 0, ev_sim_same, ev_sim)
     out |= ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)

@@ -116,6 +116,9 @@ class RankConfig:
     dup_title: float = field(default=0.8, metadata=_help(
         "title token overlap (Jaccard) that counts like dup_similarity."))
     dup_days: float = field(default=14.0, metadata=_help("see dup_similarity."))
+    repost_similarity: float = field(default=0.8, metadata=_help(
+        "two articles whose titles have exactly the same words are the same story, at any date, when their "
+        "similarity is at least this (a re-post of one item or press release)."))
     story_similarity: float = field(default=0.65, metadata=_help(
         "similarity from which two articles published within story_days of each other are the same story "
         "(copies and rewrites of one announcement)."))

@@ -7,8 +7,10 @@ articles are the same story when (first match wins):
 
 1. they are near-identical (cosine >= ``dup_similarity`` or title-word overlap >=
    ``dup_title``) and published within ``dup_days`` of each other, or a date is unknown;
-2. their titles have exactly the same words and their texts are near-identical, at any date
-   (a re-post: the same item published again months later);
+2. their titles have exactly the same words and their texts are closely similar (cosine >=
+   ``repost_similarity``), at any date: a re-post, the same item or press release published
+   again weeks or months later (the same headline is the strongest sign of one story; a
+   monthly "updates" post changes its month, so it is not caught);
 3. they are closely similar (cosine >= ``story_similarity``) and published within
    ``story_days``;
 4. they are similar (cosine >= ``story_evidence_similarity``; from one provider, >=
@@ -53,7 +55,7 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
     near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
     if near_identical and (unknown or days_apart <= cfg.dup_days):
         return True
-    if title_overlap >= 1.0 and sim >= cfg.dup_similarity:
+    if title_overlap >= 1.0 and sim >= cfg.repost_similarity:
         return True
     if unknown:
         return False
