@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 import relate  # noqa: E402
 from relate.evidence import KeyTerms  # noqa: E402
 from relate.rank import jaccard  # noqa: E402
+from relate.story import same_figures  # noqa: E402
 from relate.text import article_text, clean_text  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -136,6 +137,8 @@ class Site:
         f["tfidf"] = np.asarray(lex.matrix[a].multiply(lex.matrix[b]).sum(1)).ravel().astype(np.float64)
         f["ent"] = self.terms.overlaps(a, b)
         f["title"] = np.array([jaccard(self.title_sets[x], self.title_sets[y]) for x, y in zip(a, b)])
+        f["figures"] = np.array([1.0 if same_figures(self.title_sets[x], self.title_sets[y]) else 0.0
+                                 for x, y in zip(a, b)])
         pa, pb = self.published[a], self.published[b]
         f["days"] = np.where(np.isfinite(pa) & np.isfinite(pb), np.abs(pa - pb) / 86400.0, np.nan)
         f["same_prov"] = np.array([1.0 if self.provider[x] and self.provider[x] == self.provider[y] else 0.0
@@ -198,7 +201,8 @@ def rule_today(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0
 
 
 def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0,
-                  ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None, repost_sim=0.8):
+                  ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None, repost_sim=0.8,
+                  reissue_sim=0.85, reissue_days=45.0):
     """relate.story.same_story, vectorised: today's rule, re-posts, and the key-term clause."""
     d = f["days"]
     unknown = np.isnan(d)
@@ -206,6 +210,9 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
     out = near & (unknown | (d <= dup_days))
     if repost:
         out |= (f["title"] >= 1.0) & (f["cos"] >= repost_sim)
+    if reissue_days:
+        out |= (~unknown & (d <= reissue_days) & (f["title"] >= dup_title) & (f["cos"] >= reissue_sim)
+                & (f.get("figures", 1.0) > 0))
     out |= ~unknown & (d <= days) & (f["cos"] >= sim)
     need = ev_sim if ev_sim_same is None else np.where(f["same_prov"] > 0, ev_sim_same, ev_sim)
     out |= ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)

@@ -119,6 +119,11 @@ class RankConfig:
     repost_similarity: float = field(default=0.8, metadata=_help(
         "two articles whose titles have exactly the same words are the same story, at any date, when their "
         "similarity is at least this (a re-post of one item or press release)."))
+    reissue_similarity: float = field(default=0.85, metadata=_help(
+        "two articles with near-identical titles (overlap >= dup_title) and the same figures in them are the "
+        "same story within reissue_days when their similarity is at least this (one release announced again "
+        "with an edited headline)."))
+    reissue_days: float = field(default=45.0, metadata=_help("see reissue_similarity."))
     story_similarity: float = field(default=0.65, metadata=_help(
         "similarity from which two articles published within story_days of each other are the same story "
         "(copies and rewrites of one announcement)."))

@@ -32,7 +32,7 @@ import numpy as np
 
 from .config import RankConfig
 from .evidence import KeyTerms, term_overlap
-from .story import same_story
+from .story import same_figures, same_story
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: Words too common in headlines to tell two stories apart.
@@ -300,7 +300,7 @@ def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tup
 
 
 def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig,
-                  terms: float = 0.0, same_provider: bool = False) -> bool:
+                  terms: float = 0.0, same_provider: bool = False, figures: bool = True) -> bool:
     """Whether two articles tell the same story: :func:`relate.story.same_story`.
 
     Example:
@@ -308,7 +308,7 @@ def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: Rank
         >>> is_same_story(0.70, 0.2, 1.0, cfg), is_same_story(0.99, 0.6, 30.0, cfg)
         (True, False)
     """
-    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider)
+    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures)
 
 
 def reciprocal(neighbour_sims: np.ndarray, sim: float) -> float:
@@ -349,7 +349,8 @@ def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, c
                          terms: float = 0.0) -> bool:
     same_provider = bool(query.provider) and query.provider == table.provider_key[row]
     return is_same_story(sim, jaccard(query.titles, table.titles[row]),
-                         _days(query.published, float(table.published[row])), cfg, terms, same_provider)
+                         _days(query.published, float(table.published[row])), cfg, terms, same_provider,
+                         same_figures(query.titles, table.titles[row]))
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
@@ -359,4 +360,5 @@ def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
     terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0
     same_provider = bool(table.provider_key[a]) and table.provider_key[a] == table.provider_key[b]
     return is_same_story(sim, jaccard(table.titles[a], table.titles[b]),
-                         _days(float(table.published[a]), float(table.published[b])), cfg, terms, same_provider)
+                         _days(float(table.published[a]), float(table.published[b])), cfg, terms, same_provider,
+                         same_figures(table.titles[a], table.titles[b]))

@@ -11,9 +11,15 @@ articles are the same story when (first match wins):
    ``repost_similarity``), at any date: a re-post, the same item or press release published
    again weeks or months later (the same headline is the strongest sign of one story; a
    monthly "updates" post changes its month, so it is not caught);
-3. they are closely similar (cosine >= ``story_similarity``) and published within
+3. their titles are near-identical (overlap >= ``dup_title``) with the same figures (the
+   numbers of one title are among the other's: "20.07" and "20.08" are two releases), their
+   texts closely similar (cosine >= ``reissue_similarity``), published within
+   ``reissue_days``: one release or offer announced again with an edited headline ("Pure
+   Storage brings cloud block storage to Microsoft Azure", 15 days after "... Brings Block
+   Storage ...");
+4. they are closely similar (cosine >= ``story_similarity``) and published within
    ``story_days``;
-4. they are similar (cosine >= ``story_evidence_similarity``; from one provider, >=
+5. they are similar (cosine >= ``story_evidence_similarity``; from one provider, >=
    ``story_same_provider_similarity``), share the story's key terms (names and numbers,
    :mod:`relate.evidence`, IDF-weighted overlap >= ``story_terms``) and were published
    within ``story_evidence_days``: outlets re-tell an event over several days in their own
@@ -39,8 +45,22 @@ import math
 from .config import RankConfig
 
 
+def same_figures(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether the numbers among two titles' words agree: those of one are all among the other's.
+
+    Example:
+        >>> same_figures(frozenset({"sphere", "20", "10"}), frozenset({"sphere", "20", "10", "1"}))
+        True
+        >>> same_figures(frozenset({"sphere", "20", "07"}), frozenset({"sphere", "20", "08"}))
+        False
+    """
+    x = {w for w in a if w.isdigit()}
+    y = {w for w in b if w.isdigit()}
+    return x <= y or y <= x
+
+
 def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
-               same_provider: bool = False) -> bool:
+               same_provider: bool = False, figures: bool = True) -> bool:
     """Whether two articles tell the same story (see the module docstring for the rule).
 
     Args:
@@ -50,6 +70,7 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         cfg: the thresholds (``dup_*``, ``story_*``).
         terms: IDF-weighted overlap of their key terms (0 when unknown).
         same_provider: whether one provider published both.
+        figures: whether their titles' numbers agree (:func:`same_figures`).
     """
     unknown = math.isnan(days_apart)
     near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
@@ -59,6 +80,9 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         return True
     if unknown:
         return False
+    if (title_overlap >= cfg.dup_title and sim >= cfg.reissue_similarity and figures
+            and days_apart <= cfg.reissue_days):
+        return True
     if days_apart <= cfg.story_days and sim >= cfg.story_similarity:
         return True
     need = cfg.story_same_provider_similarity if same_provider else cfg.story_evidence_similarity
