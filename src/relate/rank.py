@@ -3,8 +3,8 @@
 The steps, for one article:
 
 1. drop the article itself (under any of its URLs), excluded providers or topics,
-   candidates outside the publish-time window, and digests (records whose excerpt lists other
-   records: :mod:`relate.digests`) unless ``suggest_digests``;
+   candidates outside the publish-time window, records marked ``removed: true``, and digests
+   (records whose excerpt lists other records: :mod:`relate.digests`) unless ``suggest_digests``;
 2. drop candidates below ``min_similarity`` (a short list beats a padded one) and copies of
    the article's own story (:func:`relate.story.same_story`);
 3. score the rest: ``w_similarity * cos + w_lexical * tfidf + w_terms * terms +
@@ -125,6 +125,8 @@ class RankTable:
             (:class:`relate.engine.stats.CorpusStats`; ``None`` when not kept).
         digest: whether each row is a digest, a record whose excerpt lists other records
             (:mod:`relate.digests`; ``None``: none is).
+        removed: whether each row's record says ``removed: true`` (taken down by the site; never
+            suggested; ``None``: none does).
     """
 
     vectors: np.ndarray
@@ -140,6 +142,7 @@ class RankTable:
     neighbour_sims: np.ndarray | None = None
     stats: Any = None
     digest: np.ndarray | None = None
+    removed: np.ndarray | None = None
 
 
 @dataclass
@@ -209,6 +212,8 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
         ok &= rows != query.row
     if not cfg.suggest_digests and table.digest is not None:
         ok &= ~table.digest[np.where(rows < 0, 0, rows)]
+    if table.removed is not None:
+        ok &= ~table.removed[np.where(rows < 0, 0, rows)]
     order = np.flatnonzero(ok)
     if not len(order):
         return []

@@ -224,7 +224,7 @@ class Engine:
         s = self._s
         updates.reset(s, articles, texts, keys, lines, vectors, self.config)
         self._set_rows(articles)
-        s.stats, s.digests = self._table.stats, self._table.digest
+        s.stats, s.digests, s.removed = self._table.stats, self._table.digest, self._table.removed
         updates.search_rows(s, np.arange(len(articles)), self.config)
         self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(articles)), self.config)
 
@@ -273,7 +273,7 @@ class Engine:
             index=None if state.index is None else faiss.deserialize_index(state.index), lines=list(state.rows),
             lexicon=state.lexicon, stats=getattr(state.table, "stats", None), windows=state.windows,
             window_sims=state.window_sims, digests=getattr(state.table, "digest", None),
-            hide_digests=not config.rank.suggest_digests)
+            removed=getattr(state.table, "removed", None), hide_digests=not config.rank.suggest_digests)
         engine._set_rows(None, table=state.table)
         return engine
 

@@ -92,6 +92,7 @@ def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig,
     table.titles = [title_tokens(a.title) for a in articles]
     table.url_keys = [url_keys_of(a) for a in articles]
     table.digest = stats.digests(articles)
+    table.removed = np.array([a.extra.get("removed") is True for a in articles], dtype=bool)
     table.stats = stats
     return table
 
@@ -106,6 +107,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.provider = np.concatenate([table.provider, np.zeros(grow)])
         table.published = np.concatenate([table.published, np.zeros(grow)])
         table.digest = np.concatenate([table.digest, np.zeros(grow, dtype=bool)])
+        table.removed = np.concatenate([table.removed, np.zeros(grow, dtype=bool)])
         for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
             getattr(table, name).extend([None] * grow)
         table.key_terms.terms.extend([frozenset()] * grow)
@@ -118,6 +120,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.provider[r] = part.provider[i]
         table.published[r] = part.published[i]
         table.digest[r] = part.digest[i]
+        table.removed[r] = part.removed[i]
         for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
             getattr(table, name)[r] = getattr(part, name)[i]
         table.key_terms.terms[r] = part.key_terms.terms[i]

@@ -132,6 +132,8 @@ class Stored:
         digests: whether each row is a digest (:mod:`relate.digests`; ``None``: not known,
             statistics of format 1); ``hide_digests``: digests are left out of every search
             (``rank.suggest_digests`` off), so no candidate window holds one.
+        removed: whether each row's record says ``removed: true``: left out of every search
+            (``None``: none does).
     """
 
     ids: list[str]
@@ -154,6 +156,7 @@ class Stored:
     pick_settings: str | None = None
     digests: np.ndarray | None = None
     hide_digests: bool = True
+    removed: np.ndarray | None = None
     _rows: LineRows | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -172,11 +175,12 @@ class Stored:
                 and self.hide_digests != config.rank.suggest_digests)
 
     def left_out(self) -> np.ndarray:
-        """Rows no search may return: dead rows, and hidden digests."""
+        """Rows no search may return: dead rows, removed records and hidden digests."""
         out = ~self.live
-        if self.hide_digests and self.digests is not None:
-            n = min(len(out), len(self.digests))
-            out[:n] |= self.digests[:n]
+        for flags in (self.digests if self.hide_digests else None, self.removed):
+            if flags is not None:
+                n = min(len(out), len(flags))
+                out[:n] |= flags[:n]
         return np.flatnonzero(out)
 
     def searchable(self) -> int:
@@ -216,8 +220,9 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
         s.lexicon.save(folder)
         dead = np.flatnonzero(~s.live).tolist()
         digests = None if s.digests is None else np.flatnonzero(s.digests).tolist()
+        removed = [] if s.removed is None else np.flatnonzero(s.removed).tolist()
         ws.write_json(IDS, {"ids": s.ids, "keys": s.keys, "dead": dead, "digests": digests,
-                            "hide_digests": s.hide_digests})
+                            "hide_digests": s.hide_digests, "removed": removed})
         if s.stats is not None:
             ws.write_json(STATS, s.stats.to_json())
         if s.terms is not None:
@@ -314,6 +319,8 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
         s.digests = np.zeros(len(s.ids), dtype=bool)
         s.digests[np.asarray(meta["digests"], dtype=np.int64)] = True
         s.hide_digests = bool(meta.get("hide_digests", True))
+        s.removed = np.zeros(len(s.ids), dtype=bool)
+        s.removed[np.asarray(meta.get("removed", []), dtype=np.int64)] = True
     if params.get("format", 1) >= 2:
         s.stats = CorpusStats.from_json(json.loads(ws.path(STATS).read_text(encoding="utf-8")))
         s.terms = [frozenset(t) for t in json.loads(ws.path(TERMS).read_text(encoding="utf-8"))]

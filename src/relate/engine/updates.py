@@ -29,7 +29,8 @@ def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str],
     s.index = build_index(vectors, config.index)
     s.lexicon = Lexicon.fit(texts)
     s.changes = 0
-    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = s.digests = None
+    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = None
+    s.digests = s.removed = None
     s.hide_digests = not config.rank.suggest_digests
 
 
@@ -60,7 +61,7 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
     table_rows(table, [articles[i] for i, _ in plan.touched] + [articles[i] for i in plan.added], config.embed,
                changed_rows)
     s.terms = table.key_terms.terms
-    s.digests = table.digest
+    s.digests, s.removed = table.digest, table.removed
     # windows: new rows and those that held a row now left out (dead, or a touched row become
     # a hidden digest) are searched; others take in new rows and rows no longer left out
     hidden = s.left_out()

@@ -307,6 +307,8 @@ def article_to_json(a: Article) -> dict[str, Any]:
     out = {k: v for k in _KEPT if (v := getattr(a, k)) not in (None, [], "")}
     if a.published_at is not None:
         out["published_at"] = a.published_at.isoformat()
+    if a.extra.get("removed") is True:
+        out["removed"] = True            # taken down by the site: never suggested
     return out
 
 
@@ -314,6 +316,8 @@ def article_from_json(d: dict[str, Any]) -> Article:
     """Inverse of :func:`article_to_json`."""
     d = dict(d)
     t = d.pop("published_at", None)
+    if d.pop("removed", False):
+        d["extra"] = {"removed": True}
     return Article(published_at=datetime.fromisoformat(t) if t else None, **d)
 
 
