@@ -353,9 +353,9 @@ def _query_terms(query: Query, row: int, table: RankTable) -> float:
 def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, cfg: RankConfig,
                          terms: float = 0.0) -> bool:
     same_provider = bool(query.provider) and query.provider == table.provider_key[row]
-    return is_same_story(sim, jaccard(query.titles, table.titles[row]),
-                         _days(query.published, float(table.published[row])), cfg, terms, same_provider,
-                         same_figures(query.titles, table.titles[row]))
+    overlap = jaccard(query.titles, table.titles[row])
+    return is_same_story(sim, overlap, _days(query.published, float(table.published[row])), cfg, terms,
+                         same_provider, overlap < cfg.dup_title or same_figures(query.titles, table.titles[row]))
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
@@ -364,6 +364,6 @@ def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
     sim = float(table.vectors[a] @ table.vectors[b])
     terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0
     same_provider = bool(table.provider_key[a]) and table.provider_key[a] == table.provider_key[b]
-    return is_same_story(sim, jaccard(table.titles[a], table.titles[b]),
-                         _days(float(table.published[a]), float(table.published[b])), cfg, terms, same_provider,
-                         same_figures(table.titles[a], table.titles[b]))
+    overlap = jaccard(table.titles[a], table.titles[b])
+    return is_same_story(sim, overlap, _days(float(table.published[a]), float(table.published[b])), cfg, terms,
+                         same_provider, overlap < cfg.dup_title or same_figures(table.titles[a], table.titles[b]))
