@@ -32,8 +32,8 @@ import numpy as np
 
 _WORD = re.compile(r"[^\W_][\w\-]*[^\W_]|[^\W_]", re.UNICODE)
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-_SENTENCE_END = re.compile(r"[.!?:;\"“”]\s*$")
-_POSSESSIVE = re.compile(r"['’]s$")
+#: Characters that end a sentence (or a headline's part) when they close the text before a word.
+_ENDS = frozenset('.!?:;"“”')
 
 
 @lru_cache(maxsize=1 << 16)
@@ -54,14 +54,23 @@ def _shape_is_name(word: str) -> bool:
 
 def _words(text: str, skip: int = 0) -> list[tuple[str, bool]]:
     """``(word, mid_sentence)`` for each word of a text; words starting before ``skip`` count as
-    not mid-sentence (a headline's capitals are forced)."""
+    not mid-sentence (a headline's capitals are forced).
+
+    A word is mid-sentence when a word came before it and the text between the two does not
+    end, spaces aside, with one of ``.!?:;"“”``. (Words never hold an apostrophe, so a
+    possessive "'s" is never part of one.)
+    """
     out = []
-    end = None
+    append = out.append
+    end = -1
     for m in _WORD.finditer(text):
-        word = _POSSESSIVE.sub("", m.group())
-        # mid-sentence: a word came before, and no sentence end lies between the two
-        mid = end is not None and m.start() >= skip and not _SENTENCE_END.search(text[end:m.start()])
-        out.append((word, mid))
+        start = m.start()
+        if end < 0 or start < skip:
+            mid = False
+        else:
+            gap = text[end:start].rstrip()
+            mid = not gap or gap[-1] not in _ENDS
+        append((m.group(), mid))
         end = m.end()
     return out
 
