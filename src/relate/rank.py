@@ -305,7 +305,7 @@ def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tup
 
 
 def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig,
-                  terms: float = 0.0, same_provider: bool = False, figures: bool = True) -> bool:
+                  terms: float = 0.0, same_provider: bool = False, figures: bool = False) -> bool:
     """Whether two articles tell the same story: :func:`relate.story.same_story`.
 
     Example:

@@ -60,7 +60,7 @@ def same_figures(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
-               same_provider: bool = False, figures: bool = True) -> bool:
+               same_provider: bool = False, figures: bool = False) -> bool:
     """Whether two articles tell the same story (see the module docstring for the rule).
 
     Args:
@@ -70,7 +70,8 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         cfg: the thresholds (``dup_*``, ``story_*``).
         terms: IDF-weighted overlap of their key terms (0 when unknown).
         same_provider: whether one provider published both.
-        figures: whether their titles' numbers agree (:func:`same_figures`).
+        figures: whether their titles' numbers agree (:func:`same_figures`; not known: ``False``,
+            so the re-issue clause does not apply).
     """
     unknown = math.isnan(days_apart)
     near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title

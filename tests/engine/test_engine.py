@@ -13,6 +13,7 @@ import relate
 from relate.config import Config
 from relate.errors import ConfigError, WorkspaceError
 from relate.rank import is_same_story, jaccard, title_tokens
+from relate.story import same_figures
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
@@ -193,8 +194,9 @@ def test_azure_no_two_suggestions_are_one_story(azure_engine):
             terms = azure_engine._table.key_terms.overlap(r1, r2)
             providers = azure_engine._table.provider_key
             one_provider = bool(providers[r1]) and providers[r1] == providers[r2]
-            assert not is_same_story(sim, jaccard(title_tokens(x.title), title_tokens(y.title)), days, cfg,
-                                     terms, one_provider), (x.title, y.title)
+            tx, ty = title_tokens(x.title), title_tokens(y.title)
+            assert not is_same_story(sim, jaccard(tx, ty), days, cfg, terms, one_provider,
+                                     same_figures(tx, ty)), (x.title, y.title)
 
 
 @pytest.mark.slow
