@@ -29,6 +29,7 @@ from ..text import article_text
 from ..workspace import Workspace, article_lines
 from . import store, updates
 from .changes import Changes, plan_changes
+from .facts import numbers_of, plain_table, stored_table
 from .queries import lexical_scores, queries_for
 from .state import EngineState, build_table, neighbour_sims
 
@@ -250,7 +251,7 @@ class Engine:
         s = self._s
         return EngineState(
             config=dataclasses.asdict(self.config), folder=str(self.folder), ids=s.ids, keys=s.keys,
-            vectors=s.vectors, rows=s.lines, table=self._table, lexicon=s.lexicon,
+            vectors=s.vectors, rows=s.lines, table=plain_table(self._table), lexicon=s.lexicon,
             index=None if s.index is None else faiss.serialize_index(s.index), live=s.live, windows=s.windows,
             window_sims=s.window_sims)
 
@@ -377,10 +378,9 @@ class Engine:
 
     @property
     def _table(self) -> RankTable | None:
-        """The rank table, built from the stored rows on first use (a run with nothing to rank
-        never builds it)."""
+        """The rank table, from the stored facts on first use (a run with nothing to rank makes none)."""
         if self._built is None and self._s.index is not None:
-            self._set_rows(self._s.rows)
+            self._set_rows(self._s.rows, table=stored_table(self._s))
         return self._built
 
     @_table.setter
@@ -404,6 +404,8 @@ class Engine:
         self.articles = store.ArticlesView(self._row_of, s.rows)
 
     def _save(self) -> None:
+        if self._built is not None:        # rows changed only with the table built: keep its numbers
+            self._s.facts = numbers_of(self._built)
         store.save(self.workspace, self._s)
         store.write_params(self.workspace, self._s, self.encoder.id, self.config, count=len(self.articles))
 

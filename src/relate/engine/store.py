@@ -28,6 +28,7 @@ from ..index import load_index, save_index
 from ..lexical import Lexicon
 from ..records import Article
 from ..workspace import (
+    FACTS,
     FORMAT_VERSION,
     IDS,
     INDEX,
@@ -129,6 +130,8 @@ class Stored:
             ``pick_floor`` the score of its last pick (NaN: not known); an update uses them to
             tell which lists a change cannot reach.
         changes: records added, changed or removed since ``stats`` were fitted.
+        facts: ``(n, 3)`` numbers of the rank table (see :mod:`relate.engine.facts`; ``None``:
+            not known, the table is built from the lines), ``facts_digest`` their digest.
     """
 
     ids: list[str]
@@ -149,6 +152,8 @@ class Stored:
     picks: np.ndarray | None = None
     pick_floor: np.ndarray | None = None
     pick_settings: str | None = None
+    facts: np.ndarray | None = None
+    facts_digest: str | None = None
     _rows: LineRows | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -200,6 +205,9 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
         if s.windows is not None:
             atomic_save_npy(ws.path(WINDOWS), s.windows.astype(np.int32))
             atomic_save_npy(ws.path(WINDOW_SIMS), s.window_sims)
+        if s.facts is not None:
+            atomic_save_npy(ws.path(FACTS), s.facts)
+        s.facts_digest = None if s.facts is None else facts_digest(s.facts)
     ws.write_articles(s.lines)
 
 
@@ -237,6 +245,7 @@ def write_params(ws: Workspace, s: Stored, model: str, config: Config, count: in
         "fingerprint": hashlib.sha1("\n".join(f"{i} {k}" for i, k, ok in zip(s.ids, s.keys, s.live) if ok)
                                     .encode()).hexdigest(),
         "changes_since_fit": s.changes,
+        "facts": s.facts_digest,
         "fitted_on": s.stats.size if s.stats is not None else None,
         "embed": dataclasses.asdict(config.embed),
         "index": dataclasses.asdict(config.index),
@@ -271,6 +280,25 @@ def read_pending(ws: Workspace) -> tuple[set[str] | None, str | None, str | None
         return None, None, None
 
 
+def facts_digest(numbers: np.ndarray) -> str:
+    """The digest ``params.json`` keeps of ``facts.npy`` (see :mod:`relate.engine.facts`)."""
+    numbers = np.ascontiguousarray(numbers, dtype=np.float64)
+    return hashlib.sha1(repr(numbers.shape).encode() + numbers.tobytes()).hexdigest()
+
+
+def read_facts(ws: Workspace, digest: str | None, rows: int) -> np.ndarray | None:
+    """``facts.npy`` when it is the one ``params.json`` describes (``None``: missing, stale or damaged)."""
+    if not digest or not ws.path(FACTS).exists():
+        return None
+    try:
+        facts = np.load(ws.path(FACTS), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if facts.dtype != np.float64 or facts.shape != (rows, 3) or facts_digest(facts) != digest:
+        return None
+    return facts
+
+
 def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Stored:
     """Reads a workspace's rows (format 1 workspaces have no statistics, terms, windows or dead rows).
 
@@ -292,6 +320,7 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
         s.window_sims = np.load(ws.path(WINDOW_SIMS), allow_pickle=False)
         s.pending, s.settings, s.pick_settings = read_pending(ws)
         s.changes = int(params.get("changes_since_fit", 0))
+        s.facts = read_facts(ws, params.get("facts"), len(s.ids))
         if ws.path(PICKS).exists() and ws.path(PICK_SCORES).exists():
             s.picks = np.load(ws.path(PICKS), allow_pickle=False)
             s.pick_floor = np.load(ws.path(PICK_SCORES), allow_pickle=False)

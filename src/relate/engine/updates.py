@@ -29,7 +29,7 @@ def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str],
     s.index = build_index(vectors, config.index)
     s.lexicon = Lexicon.fit(texts)
     s.changes = 0
-    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = None
+    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = s.facts = None
 
 
 def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], texts: list[str], keys: list[str],

@@ -11,6 +11,7 @@ Layout (nothing pickled)::
     stats.json      corpus statistics frozen between refits (see relate.engine.stats)
     terms.json      the key terms of each row
     neighbours.npy  (n, depth) cosines of each row's nearest other rows (reciprocal evidence)
+    facts.npy       (n, 3) quality and provider percentiles and publish time of each row (rank table)
     windows.npy     (n, width) rows of each article's candidate window, window-sims.npy their cosines
     pending.json    articles whose lists changed but are not yet written in place
     picks.npy       each article's last ranked list (rows), pick-scores.npy its last pick's score
@@ -74,6 +75,7 @@ WINDOW_SIMS = "window-sims.npy"
 PENDING = "pending.json"
 PICKS = "picks.npy"
 PICK_SCORES = "pick-scores.npy"
+FACTS = "facts.npy"
 #: The folder name a corpus's own workspace has (inside the corpus folder, like ``.git``).
 FOLDER_NAME = ".relate"
 FORMAT_VERSION = 2
@@ -81,7 +83,7 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 #: Files that make up the built workspace (what :meth:`Workspace.clear` removes).
 BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING, PICKS,
-               PICK_SCORES)
+               PICK_SCORES, FACTS)
 
 #: Article fields kept in the workspace (all a related entry, a filter or the ranker needs).
 _KEPT = ("title", "web_url", "excerpt", "amp_web_url", "cdn_amp_web_url", "original_url", "type",
