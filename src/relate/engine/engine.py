@@ -116,7 +116,8 @@ class Engine:
         engine.update(corpus, progress=progress)
         return engine
 
-    def update(self, corpus: Any, progress: bool = False, refit: bool | None = None) -> dict[str, Any]:
+    def update(self, corpus: Any, progress: bool = False, refit: bool | None = None,
+               texts: Sequence[str] | None = None) -> dict[str, Any]:
         """Brings the workspace up to date: encodes only new or changed texts, drops removed records.
 
         Only what changed is redone (see :mod:`relate.engine.windows`): new rows are added to
@@ -130,6 +131,8 @@ class Engine:
             progress: show a progress bar while encoding.
             refit: ``True`` refits the statistics and rebuilds everything; ``False`` never
                 refits (unless nothing is built yet); ``None`` decides by ``batch.refit_after``.
+            texts: each record's text (:func:`relate.text.article_text` under ``config.embed``),
+                when the caller made them already (the batch job does, to encode them).
 
         Returns:
             Counts: ``records``, ``skipped``, ``encoded``, ``added``, ``removed``, ``changed``
@@ -145,7 +148,8 @@ class Engine:
         seconds["load"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        texts = [article_text(a.title, a.excerpt, self.config.embed) for a in articles]
+        if texts is None or len(texts) != len(articles):
+            texts = [article_text(a.title, a.excerpt, self.config.embed) for a in articles]
         keys = [text_key(s) for s in texts]
         ids = [a.id for a in articles]
         lines = article_lines(articles)
@@ -185,18 +189,15 @@ class Engine:
         seconds["save"] = time.perf_counter() - t
         new_ids = set(ids)
         return {"records": len(articles), "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
-                "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,
-                "seconds": seconds}
+                "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected, "seconds": seconds}
 
     list_settings = property(lambda self: self._s.settings,
                              doc="The digest of the settings the lists last written in place were made with.")
     pick_settings = property(lambda self: self._s.pick_settings,
                              doc="The digest of the settings of the lists last ranked (what updates compare with).")
 
-    @property
-    def picks_k(self) -> int | None:
-        """Length of the recorded lists (``None``: none recorded)."""
-        return None if self._s.picks is None else int(self._s.picks.shape[1])
+    picks_k = property(lambda self: None if self._s.picks is None else int(self._s.picks.shape[1]),
+                       doc="Length of the recorded lists (``None``: none recorded).")
 
     def forget_picks(self) -> None:
         """Drops the recorded lists (ranked elsewhere, e.g. on Ray workers): the next update prunes nothing."""
@@ -399,8 +400,7 @@ class Engine:
 
     def _index_rows(self) -> None:
         s = self._s
-        live = s.live.tolist()
-        self._row_of = {aid: i for i, (aid, ok) in enumerate(zip(s.ids, live)) if ok}
+        self._row_of = {aid: i for i, (aid, ok) in enumerate(zip(s.ids, s.live.tolist())) if ok}
         self.articles = store.ArticlesView(self._row_of, s.rows)
 
     def _save(self) -> None:
