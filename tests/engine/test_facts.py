@@ -99,3 +99,41 @@ def test_facts_not_of_these_rows_are_not_used(updated, hash_encoder, damage):
     assert engine._s.facts is None
     assert isinstance(engine._table.titles, list)                         # built from the lines
     assert engine.suggest_many() == updated.suggest_many()
+
+
+# ------------------------------------------------------------------ arrays saved with a tail
+def test_an_update_writes_only_the_rows_it_appended(updated, hash_encoder):
+    from relate.engine.store import tail_name
+    from relate.workspace import NEIGHBOURS, VECTORS, Workspace
+
+    folder = updated.folder
+    params = json.loads((folder / PARAMS).read_text())
+    assert params["format"] == 3 and params["facts"] == updated._s.facts_digest
+    base = np.load(folder / VECTORS)
+    assert params["bases"][VECTORS] == len(base) == len(updated.ids) - 4      # 3 new records, 1 re-titled
+    assert np.array_equal(np.load(folder / tail_name(VECTORS)), updated.vectors[len(base):])
+    assert np.array_equal(np.load(folder / tail_name(NEIGHBOURS)), updated._s.neighbours[len(base):])
+    again = relate.Engine(folder, encoder=hash_encoder)
+    assert np.array_equal(again.vectors, updated.vectors) and np.array_equal(again._s.neighbours,
+                                                                               updated._s.neighbours)
+    assert again.suggest_many() == updated.suggest_many()
+    again.update(list(again.articles.values()), refit=True)                        # a refit writes them whole
+    assert not (folder / tail_name(VECTORS)).exists() and len(np.load(folder / VECTORS)) == len(again.ids)
+    Workspace(folder).clear()
+    assert not list(folder.glob("*-tail.npy")) and not (folder / FACTS).exists()
+
+
+def test_a_tail_not_written_for_its_base_is_not_read(updated, hash_encoder):
+    from relate.engine.store import tail_name
+    from relate.workspace import VECTORS
+
+    folder = updated.folder
+    params = json.loads((folder / PARAMS).read_text())
+    np.save(folder / VECTORS, updated.vectors)           # e.g. a run stopped after writing a new base
+    relate.Engine(folder, encoder=hash_encoder)          # the stale tail is left out: the rows agree
+    params["bases"][VECTORS] -= 1                         # a tail of another base: left out, rows disagree
+    np.save(folder / VECTORS, updated.vectors[:params["bases"][VECTORS] + 1])
+    (folder / PARAMS).write_text(json.dumps(params))
+    with pytest.raises(relate.errors.WorkspaceError, match="damaged workspace"):
+        relate.Engine(folder, encoder=hash_encoder)
+    assert (folder / tail_name(VECTORS)).exists()

@@ -30,6 +30,7 @@ def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str],
     s.lexicon = Lexicon.fit(texts)
     s.changes = 0
     s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = s.facts = None
+    s.bases, s.stats_saved = {}, False             # every file is written whole again
 
 
 def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], texts: list[str], keys: list[str],
