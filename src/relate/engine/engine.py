@@ -131,8 +131,7 @@ class Engine:
             progress: show a progress bar while encoding.
             refit: ``True`` refits the statistics and rebuilds everything; ``False`` never
                 refits (unless nothing is built yet); ``None`` decides by ``batch.refit_after``.
-            texts: each record's text (:func:`relate.text.article_text` under ``config.embed``),
-                when the caller made them already (the batch job does, to encode them).
+            texts: each record's :func:`relate.text.article_text` text, when the caller has them.
 
         Returns:
             Counts: ``records``, ``skipped``, ``encoded``, ``added``, ``removed``, ``changed``
@@ -189,7 +188,8 @@ class Engine:
         seconds["save"] = time.perf_counter() - t
         new_ids = set(ids)
         return {"records": len(articles), "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
-                "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected, "seconds": seconds}
+                "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,
+                "seconds": seconds}
 
     list_settings = property(lambda self: self._s.settings,
                              doc="The digest of the settings the lists last written in place were made with.")
