@@ -170,9 +170,10 @@ def test_params_and_compatibility(tmp_path):
     ws.check_compatible(ws.read_params(), "m")
     with pytest.raises(WorkspaceError, match="built with model 'm'.*--rebuild"):
         ws.check_compatible(ws.read_params(), "other")
-    ws.check_compatible({"format": 2, "model": "m"}, "m")      # the current format
-    with pytest.raises(WorkspaceError, match="format 3 is not one this version reads"):
-        ws.check_compatible({"format": 3, "model": "m"}, "m")
+    ws.check_compatible({"format": 2, "model": "m"}, "m")      # the previous format
+    ws.check_compatible({"format": 3, "model": "m"}, "m")      # the current format
+    with pytest.raises(WorkspaceError, match="format 4 is not one this version reads"):
+        ws.check_compatible({"format": 4, "model": "m"}, "m")
     assert (ws.vector_cache, ws.models, ws.ledger) == (tmp_path / "vectors", tmp_path / "models",
                                                       tmp_path / "written.json")
 

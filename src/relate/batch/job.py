@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -223,10 +224,22 @@ def check_k(k: Any, name: str = "k") -> int:
 
 @contextmanager
 def _timed_run(summary: Summary) -> Iterator[None]:
+    """Times a run and stops it cleanly on :class:`BatchStopped`, with the cyclic garbage
+    collector paused (as it was again afterwards).
+
+    What a run loads lives all run (the records, the workspace's rows, the rank table's
+    facts) and holds no reference cycles: each full collection walked every one of those
+    objects again to free nothing, seconds each at a million records. Objects are still
+    freed as soon as they are no longer used.
+    """
     t0 = time.perf_counter()
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         yield
     except BatchStopped as exc:
         summary.stopped = str(exc)
     finally:
+        if collecting:
+            gc.enable()
         summary.seconds["total"] = time.perf_counter() - t0

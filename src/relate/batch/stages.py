@@ -157,7 +157,8 @@ def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Su
         workspace.clear()
     engine = Engine(workspace, config, encoder=encoder)
     try:
-        summary.encoded = encode(engine, corpus_obj.articles, runner, progress)
+        texts = [article_text(a.title, a.excerpt, engine.config.embed) for a in corpus_obj.articles]
+        summary.encoded = encode(engine, corpus_obj.articles, runner, progress, texts=texts)
     except OSError as exc:
         stop_if_disk_full(exc, folder)
         raise WorkspaceError(f"{folder}: cannot save encoded vectors: {exc.strerror or exc}") from exc
@@ -166,7 +167,7 @@ def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Su
     t = time.perf_counter()
     with progress.stage("index", total=len(corpus_obj.articles)) as bar:
         try:
-            stats = engine.update(corpus_obj, progress=False, refit=refit)
+            stats = engine.update(corpus_obj, progress=False, refit=refit, texts=texts)
         except OSError as exc:
             stop_if_disk_full(exc, folder)
             raise WorkspaceError(f"{folder}: cannot write the workspace: {exc.strerror or exc}") from exc
@@ -180,7 +181,7 @@ def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Su
 
 
 def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress: Progress = QUIET,
-           checkpoint: int = CHECKPOINT_TEXTS) -> int:
+           checkpoint: int = CHECKPOINT_TEXTS, texts: Sequence[str] | None = None) -> int:
     """Encodes the texts of ``articles`` that the workspace has no vector for, saving as it goes.
 
     Through :func:`relate.embed.encode_cached`, the one encode path: texts already indexed
@@ -188,6 +189,8 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
     runner in chunks of ``checkpoint`` texts (or the runner's ``encode_batch``), and the
     cache is saved after every ``checkpoint`` texts (or the runner's ``save_every``), so a
     run killed part-way loses at most that many.
+
+    ``texts``: the articles' texts (:func:`relate.text.article_text`), when already made.
 
     Returns:
         How many texts were encoded.
@@ -199,7 +202,8 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
     # results from many workers; each save rewrites the cache file). Locally: both ``checkpoint``.
     chunk = getattr(runner, "encode_batch", None) or checkpoint
     save_every = max(checkpoint, getattr(runner, "save_every", 0))
-    texts = [article_text(a.title, a.excerpt, cfg) for a in articles]
+    if texts is None:
+        texts = [article_text(a.title, a.excerpt, cfg) for a in articles]
     cache = VectorCache(engine.workspace.vector_cache, engine.encoder.id)
     with progress.stage("encode", unit="text") as bar:
         def start(n: int) -> None:

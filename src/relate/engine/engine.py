@@ -29,6 +29,7 @@ from ..text import article_text
 from ..workspace import Workspace, article_lines
 from . import store, updates
 from .changes import Changes, plan_changes
+from .facts import numbers_of, plain_table, stored_table
 from .queries import lexical_scores, queries_for
 from .state import EngineState, build_table, neighbour_sims
 
@@ -115,7 +116,8 @@ class Engine:
         engine.update(corpus, progress=progress)
         return engine
 
-    def update(self, corpus: Any, progress: bool = False, refit: bool | None = None) -> dict[str, Any]:
+    def update(self, corpus: Any, progress: bool = False, refit: bool | None = None,
+               texts: Sequence[str] | None = None) -> dict[str, Any]:
         """Brings the workspace up to date: encodes only new or changed texts, drops removed records.
 
         Only what changed is redone (see :mod:`relate.engine.windows`): new rows are added to
@@ -129,6 +131,7 @@ class Engine:
             progress: show a progress bar while encoding.
             refit: ``True`` refits the statistics and rebuilds everything; ``False`` never
                 refits (unless nothing is built yet); ``None`` decides by ``batch.refit_after``.
+            texts: each record's :func:`relate.text.article_text` text, when the caller has them.
 
         Returns:
             Counts: ``records``, ``skipped``, ``encoded``, ``added``, ``removed``, ``changed``
@@ -144,17 +147,16 @@ class Engine:
         seconds["load"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        texts = [article_text(a.title, a.excerpt, self.config.embed) for a in articles]
+        if texts is None or len(texts) != len(articles):
+            texts = [article_text(a.title, a.excerpt, self.config.embed) for a in articles]
         keys = [text_key(s) for s in texts]
         ids = [a.id for a in articles]
         lines = article_lines(articles)
         old_ids = set(self.articles)
         plan = plan_changes(ids, keys, lines, self._row_of, self.keys, self._lines)
-        built = self._s.updatable(self.config)
-        if refit is None:
-            limit = self.config.batch.refit_after * (self._s.stats.size if self._s.stats is not None else 0)
-            refit = not built or (self._s.changes + plan.count > limit and bool(plan))
-        refit = refit or not built
+        limit = self.config.batch.refit_after * (self._s.stats.size if self._s.stats is not None else 0)
+        refit = not self._s.updatable(self.config) or (refit if refit is not None else
+                                                       self._s.changes + plan.count > limit and bool(plan))
         if not refit and not plan:
             self.affected = set()
             seconds["encode"] = seconds["index"] = seconds["save"] = 0.0
@@ -192,10 +194,8 @@ class Engine:
     pick_settings = property(lambda self: self._s.pick_settings,
                              doc="The digest of the settings of the lists last ranked (what updates compare with).")
 
-    @property
-    def picks_k(self) -> int | None:
-        """Length of the recorded lists (``None``: none recorded)."""
-        return None if self._s.picks is None else int(self._s.picks.shape[1])
+    picks_k = property(lambda self: None if self._s.picks is None else int(self._s.picks.shape[1]),
+                       doc="Length of the recorded lists (``None``: none recorded).")
 
     def forget_picks(self) -> None:
         """Drops the recorded lists (ranked elsewhere, e.g. on Ray workers): the next update prunes nothing."""
@@ -250,7 +250,7 @@ class Engine:
         s = self._s
         return EngineState(
             config=dataclasses.asdict(self.config), folder=str(self.folder), ids=s.ids, keys=s.keys,
-            vectors=s.vectors, rows=s.lines, table=self._table, lexicon=s.lexicon,
+            vectors=s.vectors, rows=s.lines, table=plain_table(self._table), lexicon=s.lexicon,
             index=None if s.index is None else faiss.serialize_index(s.index), live=s.live, windows=s.windows,
             window_sims=s.window_sims)
 
@@ -378,10 +378,9 @@ class Engine:
 
     @property
     def _table(self) -> RankTable | None:
-        """The rank table, built from the stored rows on first use (a run with nothing to rank
-        never builds it)."""
+        """The rank table, from the stored facts on first use (a run with nothing to rank makes none)."""
         if self._built is None and self._s.index is not None:
-            self._set_rows(self._s.rows)
+            self._set_rows(self._s.rows, table=stored_table(self._s))
         return self._built
 
     @_table.setter
@@ -400,11 +399,12 @@ class Engine:
 
     def _index_rows(self) -> None:
         s = self._s
-        live = s.live.tolist()
-        self._row_of = {aid: i for i, (aid, ok) in enumerate(zip(s.ids, live)) if ok}
+        self._row_of = {aid: i for i, (aid, ok) in enumerate(zip(s.ids, s.live.tolist())) if ok}
         self.articles = store.ArticlesView(self._row_of, s.rows)
 
     def _save(self) -> None:
+        if self._built is not None:        # rows changed only with the table built: keep its numbers
+            self._s.facts = numbers_of(self._built)
         store.save(self.workspace, self._s)
         store.write_params(self.workspace, self._s, self.encoder.id, self.config, count=len(self.articles))
 

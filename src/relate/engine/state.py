@@ -86,13 +86,11 @@ def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig,
     table = RankTable(vectors=vectors, quality=quality_pct, provider=provider_pct, published=np.zeros(0),
                       provider_key=[], provider_name=[], topics=[], titles=[], url_keys=[], key_terms=key_terms)
     table.published = np.array([timestamp_of(a) for a in articles], dtype=np.float64)
-    table.provider_key = [provider_key(a) for a in articles]
-    table.provider_name = [(a.provider_name or "").lower() for a in articles]
-    table.topics = [frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)) for a in articles]
-    table.titles = [title_tokens(a.title) for a in articles]
-    table.url_keys = [url_keys_of(a) for a in articles]
+    words = [word_facts(a) for a in articles]
+    for j, name in enumerate(WORD_FACTS):
+        setattr(table, name, [w[j] for w in words])
     table.digest = stats.digests(articles)
-    table.removed = np.array([a.extra.get("removed") is True for a in articles], dtype=bool)
+    table.removed = removed_flags(articles)
     table.stats = stats
     return table
 
@@ -108,7 +106,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.published = np.concatenate([table.published, np.zeros(grow)])
         table.digest = np.concatenate([table.digest, np.zeros(grow, dtype=bool)])
         table.removed = np.concatenate([table.removed, np.zeros(grow, dtype=bool)])
-        for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
+        for name in WORD_FACTS:
             getattr(table, name).extend([None] * grow)
         table.key_terms.terms.extend([frozenset()] * grow)
         if table.neighbour_sims is not None:
@@ -121,7 +119,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.published[r] = part.published[i]
         table.digest[r] = part.digest[i]
         table.removed[r] = part.removed[i]
-        for name in ("provider_key", "provider_name", "topics", "titles", "url_keys"):
+        for name in WORD_FACTS:
             getattr(table, name)[r] = getattr(part, name)[i]
         table.key_terms.terms[r] = part.key_terms.terms[i]
     table.key_terms.refresh()
@@ -147,6 +145,22 @@ def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024, pa
             v = sims[i][keep][:depth]
             out[start + i, :len(v)] = v
     return out
+
+
+#: The rank table's word-set facts, in the order :func:`word_facts` gives them.
+WORD_FACTS = ("provider_key", "provider_name", "topics", "titles", "url_keys")
+
+
+def word_facts(a: Article) -> tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]:
+    """One article's word-set facts (see :data:`WORD_FACTS`)."""
+    return (provider_key(a), (a.provider_name or "").lower(),
+            frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)), title_tokens(a.title),
+            url_keys_of(a))
+
+
+def removed_flags(articles: list[Article]) -> np.ndarray:
+    """Whether each record says ``removed: true`` (taken down by the site: never suggested)."""
+    return np.array([a.extra.get("removed") is True for a in articles], dtype=bool)
 
 
 def timestamp_of(a: Article) -> float:

@@ -28,6 +28,7 @@ from ..index import load_index, save_index
 from ..lexical import Lexicon
 from ..records import Article
 from ..workspace import (
+    FACTS,
     FORMAT_VERSION,
     IDS,
     INDEX,
@@ -134,6 +135,10 @@ class Stored:
             (``rank.suggest_digests`` off), so no candidate window holds one.
         removed: whether each row's record says ``removed: true``: left out of every search
             (``None``: none does).
+        facts: ``(n, 3)`` numbers of the rank table (see :mod:`relate.engine.facts`; ``None``:
+            not known, the table is built from the lines), ``facts_digest`` their digest.
+        bases: rows in the base file of each array saved with a tail (see :func:`save_rows`).
+        stats_saved: whether ``stats.json`` holds :attr:`stats` already (it changes only at a refit).
     """
 
     ids: list[str]
@@ -157,6 +162,10 @@ class Stored:
     digests: np.ndarray | None = None
     hide_digests: bool = True
     removed: np.ndarray | None = None
+    facts: np.ndarray | None = None
+    facts_digest: str | None = None
+    bases: dict[str, int] = field(default_factory=dict)
+    stats_saved: bool = False
     _rows: LineRows | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -215,7 +224,7 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     save_picks(ws, s)
     if arrays or not ws.path(INDEX).exists():
-        atomic_save_npy(ws.path(VECTORS), s.vectors)
+        save_rows(ws, VECTORS, s.vectors, s.bases)
         save_index(s.index, ws.path(INDEX))
         s.lexicon.save(folder)
         dead = np.flatnonzero(~s.live).tolist()
@@ -223,16 +232,55 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
         removed = [] if s.removed is None else np.flatnonzero(s.removed).tolist()
         ws.write_json(IDS, {"ids": s.ids, "keys": s.keys, "dead": dead, "digests": digests,
                             "hide_digests": s.hide_digests, "removed": removed})
-        if s.stats is not None:
+        if s.stats is not None and not s.stats_saved:
             ws.write_json(STATS, s.stats.to_json())
+            s.stats_saved = True
         if s.terms is not None:
             ws.write_json(TERMS, [sorted(t) for t in s.terms])
         if s.neighbours is not None:
-            atomic_save_npy(ws.path(NEIGHBOURS), s.neighbours)
+            save_rows(ws, NEIGHBOURS, s.neighbours, s.bases)
         if s.windows is not None:
             atomic_save_npy(ws.path(WINDOWS), s.windows.astype(np.int32))
             atomic_save_npy(ws.path(WINDOW_SIMS), s.window_sims)
+        if s.facts is not None:
+            atomic_save_npy(ws.path(FACTS), s.facts)
+        s.facts_digest = None if s.facts is None else facts_digest(s.facts)
     ws.write_articles(s.lines)
+
+
+def tail_name(name: str) -> str:
+    """The file holding the rows appended to array file ``name`` since it was written whole."""
+    return name.removesuffix(".npy") + "-tail.npy"
+
+
+def save_rows(ws: Workspace, name: str, array: np.ndarray, bases: dict[str, int]) -> None:
+    """Writes an array whose rows are only ever appended to (until a refit starts it again).
+
+    While the rows appended since the base file ``name`` was written whole are at most a
+    quarter of it, only they are written (``<name>-tail.npy``); else the whole array is, as a
+    new base. ``bases`` holds each base file's rows (kept in ``params.json``): a tail counts
+    only with the base it was written for (see :func:`load_rows`).
+    """
+    base, tail = bases.get(name, 0), ws.path(tail_name(name))
+    if 0 < base <= len(array) and len(array) - base <= base // 4 and ws.path(name).exists():
+        if len(array) > base:
+            atomic_save_npy(tail, array[base:])
+        else:
+            tail.unlink(missing_ok=True)
+        return
+    atomic_save_npy(ws.path(name), array)
+    tail.unlink(missing_ok=True)
+    bases[name] = len(array)
+
+
+def load_rows(ws: Workspace, name: str, bases: dict[str, int], saved: dict[str, Any]) -> np.ndarray:
+    """Reads what :func:`save_rows` wrote: the base file, and its tail when ``saved`` (the
+    ``bases`` of ``params.json``) says it was written for this base; records the base's rows."""
+    array = np.load(ws.path(name), allow_pickle=False)
+    bases[name], tail = len(array), ws.path(tail_name(name))
+    if saved.get(name) == len(array) and tail.exists():
+        array = np.concatenate([array, np.load(tail, allow_pickle=False).astype(array.dtype, copy=False)])
+    return array
 
 
 def mark_written(s: Stored, every: set[str], ids: Iterable[str] | None, settings: str | None,
@@ -269,6 +317,8 @@ def write_params(ws: Workspace, s: Stored, model: str, config: Config, count: in
         "fingerprint": hashlib.sha1("\n".join(f"{i} {k}" for i, k, ok in zip(s.ids, s.keys, s.live) if ok)
                                     .encode()).hexdigest(),
         "changes_since_fit": s.changes,
+        "facts": s.facts_digest,
+        "bases": s.bases,
         "fitted_on": s.stats.size if s.stats is not None else None,
         "embed": dataclasses.asdict(config.embed),
         "index": dataclasses.asdict(config.index),
@@ -303,6 +353,25 @@ def read_pending(ws: Workspace) -> tuple[set[str] | None, str | None, str | None
         return None, None, None
 
 
+def facts_digest(numbers: np.ndarray) -> str:
+    """The digest ``params.json`` keeps of ``facts.npy`` (see :mod:`relate.engine.facts`)."""
+    numbers = np.ascontiguousarray(numbers, dtype=np.float64)
+    return hashlib.sha1(repr(numbers.shape).encode() + numbers.tobytes()).hexdigest()
+
+
+def read_facts(ws: Workspace, digest: str | None, rows: int) -> np.ndarray | None:
+    """``facts.npy`` when it is the one ``params.json`` describes (``None``: missing, stale or damaged)."""
+    if not digest or not ws.path(FACTS).exists():
+        return None
+    try:
+        facts = np.load(ws.path(FACTS), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if facts.dtype != np.float64 or facts.shape != (rows, 3) or facts_digest(facts) != digest:
+        return None
+    return facts
+
+
 def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Stored:
     """Reads a workspace's rows (format 1 workspaces have no statistics, terms, windows or dead rows).
 
@@ -310,10 +379,12 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
         OSError, ValueError, RuntimeError: a file is missing or damaged.
     """
     meta = json.loads(ws.path(IDS).read_text(encoding="utf-8"))
-    vectors = np.load(ws.path(VECTORS), allow_pickle=False)
+    bases: dict[str, int] = {}
+    saved = params.get("bases") or {}
+    vectors = load_rows(ws, VECTORS, bases, saved)
     index = load_index(ws.path(INDEX), index_cfg)
     s = Stored(ids=meta["ids"], keys=meta["keys"], live=np.ones(len(meta["ids"]), dtype=bool), vectors=vectors,
-               index=index, lines=ws.read_lines(), lexicon=Lexicon.load(ws.folder))
+               index=index, lines=ws.read_lines(), lexicon=Lexicon.load(ws.folder), bases=bases)
     s.live[np.asarray(meta.get("dead", []), dtype=np.int64)] = False
     if meta.get("digests") is not None:
         s.digests = np.zeros(len(s.ids), dtype=bool)
@@ -323,13 +394,15 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
         s.removed[np.asarray(meta.get("removed", []), dtype=np.int64)] = True
     if params.get("format", 1) >= 2:
         s.stats = CorpusStats.from_json(json.loads(ws.path(STATS).read_text(encoding="utf-8")))
+        s.stats_saved = True
         s.terms = [frozenset(t) for t in json.loads(ws.path(TERMS).read_text(encoding="utf-8"))]
         if ws.path(NEIGHBOURS).exists():
-            s.neighbours = np.load(ws.path(NEIGHBOURS), allow_pickle=False)
+            s.neighbours = load_rows(ws, NEIGHBOURS, bases, saved)
         s.windows = np.load(ws.path(WINDOWS), allow_pickle=False).astype(np.int64)
         s.window_sims = np.load(ws.path(WINDOW_SIMS), allow_pickle=False)
         s.pending, s.settings, s.pick_settings = read_pending(ws)
         s.changes = int(params.get("changes_since_fit", 0))
+        s.facts = read_facts(ws, params.get("facts"), len(s.ids))
         if ws.path(PICKS).exists() and ws.path(PICK_SCORES).exists():
             s.picks = np.load(ws.path(PICKS), allow_pickle=False)
             s.pick_floor = np.load(ws.path(PICK_SCORES), allow_pickle=False)

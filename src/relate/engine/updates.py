@@ -29,9 +29,10 @@ def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str],
     s.index = build_index(vectors, config.index)
     s.lexicon = Lexicon.fit(texts)
     s.changes = 0
-    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = None
+    s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = s.facts = None
     s.digests = s.removed = None
     s.hide_digests = not config.rank.suggest_digests
+    s.bases, s.stats_saved = {}, False             # every file is written whole again
 
 
 def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], texts: list[str], keys: list[str],
@@ -99,46 +100,75 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
         for q in live_rows[np.isin(s.windows[live_rows], touched).any(axis=1)].tolist():
             ins, lost = reached.get(q, ([], []))
             reached[q] = (sorted(set(ins) | (set(touched) & set(s.windows[q].tolist()))), lost)
-    changed |= {q for q, (ins, lost) in reached.items() if not unchanged_list(s, table, config, q, ins, lost)}
+    changed |= changed_lists(s, table, config, reached)
     s.changes += plan.count
     return {r for r in changed if s.live[r]}
 
 
-def unchanged_list(s: Stored, table: RankTable, config: Config, q: int, rows_in: list[int],
-                   rows_out: list[int]) -> bool:
-    """Whether the list last ranked for row ``q`` stays the same although ``rows_in`` entered
-    its window (or changed in it) and ``rows_out`` left it.
+def changed_lists(s: Stored, table: RankTable, config: Config,
+                  reached: dict[int, tuple[list[int], list[int]]]) -> set[int]:
+    """The rows of ``reached`` (row: rows that entered or changed in its window, rows that left
+    it) whose list last ranked may change.
 
-    It does when the list was full, lost none of its picks, and no row that entered or
+    A list stays the same when it was full, lost none of its picks, and no row that entered or
     changed scores as high as its last pick (scored exactly as the ranker does, with a small
-    margin): such a row sorts after every pick and is never reached. Anything else (an
-    unknown or short list, a pick gone or changed) counts as changed.
+    margin): such a row sorts after every pick and is never reached. Anything else (an unknown
+    or short list, a pick gone or changed) counts as changed. The lexical scores of every pair
+    are computed together (one sparse product a batch, not one a pair).
     """
-    if s.picks is None or not np.isfinite(s.pick_floor[q]) or q in rows_in:
-        return False
     cfg = config.rank
+    changed: set[int] = set()
+    todo: dict[int, list[tuple[int, float]]] = {}
+    for q, (rows_in, rows_out) in reached.items():
+        pairs = _to_score(s, cfg, q, rows_in, rows_out)
+        if pairs is None:
+            changed.add(q)
+        elif pairs:
+            todo[q] = pairs
+    lexical = _pair_lexical(s, [(q, c) for q, pairs in todo.items() for c, _ in pairs]) if cfg.w_lexical else {}
+    excluded = ({p.lower() for p in cfg.exclude_providers}, {t.lower() for t in cfg.exclude_topics})
+    for q, pairs in todo.items():
+        query = Query(vector=s.vectors[q], titles=table.titles[q], url_keys=table.url_keys[q],
+                      published=float(table.published[q]), row=q,
+                      terms=table.key_terms.terms[q] if table.key_terms is not None else None,
+                      provider=table.provider_key[q])
+        for c, sim in pairs:
+            recip = (float(reciprocals(table.neighbour_sims, np.array([c]), np.array([sim], np.float32))[0])
+                     if cfg.w_reciprocal and table.neighbour_sims is not None else None)
+            pick = score_candidate(query, c, sim, lexical.get((q, c), 0.0), recip, table, cfg, *excluded)
+            if pick is not None and pick.score >= s.pick_floor[q] - 1e-5:
+                changed.add(q)
+                break
+    return changed
+
+
+def _to_score(s: Stored, cfg, q: int, rows_in: list[int], rows_out: list[int]) -> list[tuple[int, float]] | None:
+    """The ``(row, cosine)`` of the rows in ``q``'s window that must score below its last pick
+    (``None``: its list counts as changed whatever they score)."""
+    if s.picks is None or not np.isfinite(s.pick_floor[q]) or q in rows_in:
+        return None
     picked = set(s.picks[q].tolist()) - {-1}
     if len(picked) < s.picks.shape[1] or picked & (set(rows_out) | set(rows_in)):
-        return False
+        return None
     window = s.windows[q].tolist()
-    query = Query(vector=s.vectors[q], titles=table.titles[q], url_keys=table.url_keys[q],
-                  published=float(table.published[q]), row=q,
-                  terms=table.key_terms.terms[q] if table.key_terms is not None else None,
-                  provider=table.provider_key[q])
-    excluded = ({p.lower() for p in cfg.exclude_providers}, {t.lower() for t in cfg.exclude_topics})
+    out = []
     for c in rows_in:
-        if c not in window:
-            continue
-        sim = float(s.window_sims[q][window.index(c)])
-        if sim < cfg.min_similarity:
-            continue
-        lex = float(s.lexicon.scores(s.lexicon.rows([q]), np.array([[c]]))[0, 0]) if cfg.w_lexical else 0.0
-        recip = (float(reciprocals(table.neighbour_sims, np.array([c]), np.array([sim], np.float32))[0])
-                 if cfg.w_reciprocal and table.neighbour_sims is not None else None)
-        pick = score_candidate(query, c, sim, lex, recip, table, cfg, *excluded)
-        if pick is not None and pick.score >= s.pick_floor[q] - 1e-5:
-            return False
-    return True
+        if c in window:
+            sim = float(s.window_sims[q][window.index(c)])
+            if sim >= cfg.min_similarity:
+                out.append((c, sim))
+    return out
+
+
+def _pair_lexical(s: Stored, pairs: list[tuple[int, int]], batch: int = 8192) -> dict[tuple[int, int], float]:
+    """The lexical score of each ``(query row, candidate row)`` pair, as :meth:`Lexicon.scores` gives it."""
+    out: dict[tuple[int, int], float] = {}
+    for start in range(0, len(pairs), batch):
+        chunk = pairs[start:start + batch]
+        queries = np.array([q for q, _ in chunk], dtype=np.int64)
+        candidates = np.array([[c] for _, c in chunk], dtype=np.int64)
+        out.update(zip(chunk, s.lexicon.scores(s.lexicon.rows(queries), candidates)[:, 0].tolist()))
+    return out
 
 
 def search_rows(s: Stored, rows: np.ndarray, config: Config) -> None:

@@ -7,6 +7,7 @@
 from .lock import LOCK_NAME, WorkspaceLock, WorkspaceLocked, is_stale, read_owner
 from .workspace import (
     ARTICLES,
+    FACTS,
     FOLDER_NAME,
     FORMAT_VERSION,
     IDS,
@@ -33,7 +34,7 @@ from .workspace import (
 )
 
 __all__ = [
-    "ARTICLES", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "NEIGHBOURS", "PARAMS",
+    "ARTICLES", "FACTS", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "NEIGHBOURS", "PARAMS",
     "PENDING", "PICK_SCORES", "PICKS", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
     "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
     "article_to_json", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",

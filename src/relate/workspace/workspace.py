@@ -4,13 +4,15 @@ Layout (nothing pickled)::
 
     params.json     relate version, model id, dimension, config, corpus fingerprint, counts
     ids.json        article id of each index row, and the text key it was encoded from
-    vectors.npy     (n, dim) float32 unit vectors, row-aligned with ids.json
+    vectors.npy     (n, dim) float32 unit vectors, row-aligned with ids.json (vectors-tail.npy: the rows
+                    appended since it was written whole; neighbours.npy likewise)
     index.faiss     the FAISS index over those rows
     articles.jsonl  the fields of each article needed to show it (no related lists)
     lexicon-*       the TF-IDF vocabulary, IDF weights and matrix (see relate.lexical)
     stats.json      corpus statistics frozen between refits (see relate.engine.stats)
     terms.json      the key terms of each row
     neighbours.npy  (n, depth) cosines of each row's nearest other rows (reciprocal evidence)
+    facts.npy       (n, 3) quality and provider percentiles and publish time of each row (rank table)
     windows.npy     (n, width) rows of each article's candidate window, window-sims.npy their cosines
     pending.json    articles whose lists changed but are not yet written in place
     picks.npy       each article's last ranked list (rows), pick-scores.npy its last pick's score
@@ -74,14 +76,15 @@ WINDOW_SIMS = "window-sims.npy"
 PENDING = "pending.json"
 PICKS = "picks.npy"
 PICK_SCORES = "pick-scores.npy"
+FACTS = "facts.npy"
 #: The folder name a corpus's own workspace has (inside the corpus folder, like ``.git``).
 FOLDER_NAME = ".relate"
-FORMAT_VERSION = 2
-#: Older formats a workspace may still be opened in (it is rebuilt by its next update).
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3
+#: Older formats a workspace may still be opened in (format 1 is rebuilt by its next update).
+READABLE_FORMATS = (1, 2, 3)
 #: Files that make up the built workspace (what :meth:`Workspace.clear` removes).
 BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING, PICKS,
-               PICK_SCORES)
+               PICK_SCORES, FACTS, "vectors-tail.npy", "neighbours-tail.npy")
 
 #: Article fields kept in the workspace (all a related entry, a filter or the ranker needs).
 _KEPT = ("title", "web_url", "excerpt", "amp_web_url", "cdn_amp_web_url", "original_url", "type",

@@ -1,0 +1,139 @@
+"""The rank table's facts kept in the workspace (facts.npy, and word sets read from the lines when
+asked) are exactly those build_table makes from every stored row, after updates too."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import relate
+from relate.engine import build_table
+from relate.engine.facts import FactColumn, numbers_of
+from relate.workspace import FACTS, PARAMS
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def _same_table(table, fresh, rows):
+    """Every fact of ``rows`` in ``table`` equals the one in ``fresh``."""
+    for f in dataclasses.fields(fresh):
+        a, b = getattr(table, f.name), getattr(fresh, f.name)
+        if f.name in ("vectors", "neighbour_sims", "stats"):
+            continue
+        if f.name == "key_terms":
+            assert [a.terms[r] for r in rows] == [b.terms[r] for r in rows]
+            assert (a.idf, a.names, a.lower) == (b.idf, b.names, b.lower)
+            assert [a.overlap(r, rows[0]) for r in rows] == [b.overlap(r, rows[0]) for r in rows]
+        elif isinstance(b, np.ndarray):
+            assert np.array_equal(np.asarray(a)[rows], b[rows], equal_nan=True), f.name
+        else:
+            assert [a[r] for r in rows] == [b[r] for r in rows], f.name
+
+
+def _fresh(engine):
+    """The table build_table makes from every stored line, under the engine's statistics and key terms
+    (as a workspace was opened before facts were kept)."""
+    s = engine._s
+    return build_table(engine._rows, s.vectors, engine.config.rank, engine.config.embed, stats=s.stats,
+                       terms=list(s.terms))
+
+
+@pytest.fixture()
+def updated(tmp_path, hash_encoder):
+    """A workspace over data/, then an update that removes, re-titles, re-rates and adds records."""
+    articles = list(relate.Engine.build(DATA, workspace=tmp_path / "first", encoder=hash_encoder).articles.values())
+    engine = relate.Engine.build(articles[:-3], workspace=tmp_path / "ws", encoder=hash_encoder)
+    changed = copy.deepcopy(articles[1:])                            # the first removed, the last three new
+    changed[0].title += " (updated)"                                   # a new vector
+    changed[1].quality = 0.99                                           # same text, another quality
+    changed[2].topics = ["Something else"]
+    stats = engine.update(changed, refit=False)
+    assert not stats["refit"] and stats["added"] == 3 and stats["removed"] == 1
+    return engine
+
+
+def test_updated_table_is_what_build_table_gives(updated):
+    live = sorted(updated._row_of.values())
+    _same_table(updated._table, _fresh(updated), live)
+    assert np.array_equal(updated._s.facts, numbers_of(updated._table), equal_nan=True)
+
+
+def test_reopened_workspace_reads_its_facts_instead_of_every_line(updated, hash_encoder):
+    engine = relate.Engine(updated.folder, encoder=hash_encoder)
+    assert engine._s.facts is not None and np.array_equal(engine._s.facts, updated._s.facts, equal_nan=True)
+    table = engine._table
+    assert isinstance(table.titles, FactColumn) and not table.titles._words.known      # nothing parsed yet
+    _same_table(table, _fresh(engine), sorted(engine._row_of.values()))
+    assert engine.suggest_many() == updated.suggest_many()
+    shipped = engine.state().table                                      # plain lists for other processes
+    assert isinstance(shipped.titles, list) and shipped.titles == list(table.titles)
+
+
+def test_reopened_then_updated_again_keeps_exact_facts(updated, hash_encoder):
+    engine = relate.Engine(updated.folder, encoder=hash_encoder)
+    articles = [engine.articles[i] for i in engine.articles][2:]
+    articles[0] = dataclasses.replace(articles[0], quality=0.01)
+    engine.update(articles, refit=False)
+    _same_table(engine._table, _fresh(engine), sorted(engine._row_of.values()))
+    again = relate.Engine(updated.folder, encoder=hash_encoder)
+    assert np.array_equal(again._s.facts, numbers_of(_fresh(engine)), equal_nan=True)
+    assert again.suggest_many() == engine.suggest_many()
+
+
+@pytest.mark.parametrize("damage", ["changed", "no digest"])
+def test_facts_not_of_these_rows_are_not_used(updated, hash_encoder, damage):
+    folder = updated.folder
+    if damage == "changed":                    # e.g. left by another version, or by a run stopped part-way
+        facts = np.load(folder / FACTS)
+        facts[:, 0] = 0.123
+        np.save(folder / FACTS, facts)
+    else:                                      # params written by a version that keeps no facts
+        params = json.loads((folder / PARAMS).read_text())
+        del params["facts"]
+        (folder / PARAMS).write_text(json.dumps(params))
+    engine = relate.Engine(folder, encoder=hash_encoder)
+    assert engine._s.facts is None
+    assert isinstance(engine._table.titles, list)                         # built from the lines
+    assert engine.suggest_many() == updated.suggest_many()
+
+
+# ------------------------------------------------------------------ arrays saved with a tail
+def test_an_update_writes_only_the_rows_it_appended(updated, hash_encoder):
+    from relate.engine.store import tail_name
+    from relate.workspace import NEIGHBOURS, VECTORS, Workspace
+
+    folder = updated.folder
+    params = json.loads((folder / PARAMS).read_text())
+    assert params["format"] == 3 and params["facts"] == updated._s.facts_digest
+    base = np.load(folder / VECTORS)
+    assert params["bases"][VECTORS] == len(base) == len(updated.ids) - 4      # 3 new records, 1 re-titled
+    assert np.array_equal(np.load(folder / tail_name(VECTORS)), updated.vectors[len(base):])
+    assert np.array_equal(np.load(folder / tail_name(NEIGHBOURS)), updated._s.neighbours[len(base):])
+    again = relate.Engine(folder, encoder=hash_encoder)
+    assert np.array_equal(again.vectors, updated.vectors) and np.array_equal(again._s.neighbours,
+                                                                               updated._s.neighbours)
+    assert again.suggest_many() == updated.suggest_many()
+    again.update(list(again.articles.values()), refit=True)                        # a refit writes them whole
+    assert not (folder / tail_name(VECTORS)).exists() and len(np.load(folder / VECTORS)) == len(again.ids)
+    Workspace(folder).clear()
+    assert not list(folder.glob("*-tail.npy")) and not (folder / FACTS).exists()
+
+
+def test_a_tail_not_written_for_its_base_is_not_read(updated, hash_encoder):
+    from relate.engine.store import tail_name
+    from relate.workspace import VECTORS
+
+    folder = updated.folder
+    params = json.loads((folder / PARAMS).read_text())
+    np.save(folder / VECTORS, updated.vectors)           # e.g. a run stopped after writing a new base
+    relate.Engine(folder, encoder=hash_encoder)          # the stale tail is left out: the rows agree
+    params["bases"][VECTORS] -= 1                         # a tail of another base: left out, rows disagree
+    np.save(folder / VECTORS, updated.vectors[:params["bases"][VECTORS] + 1])
+    (folder / PARAMS).write_text(json.dumps(params))
+    with pytest.raises(relate.errors.WorkspaceError, match="damaged workspace"):
+        relate.Engine(folder, encoder=hash_encoder)
+    assert (folder / tail_name(VECTORS)).exists()
