@@ -91,10 +91,21 @@ class KeyTerms:
         self.lower = lower
         self.refresh()
 
-    def refresh(self) -> None:
-        """Recomputes the per-text weights after :attr:`terms` changed."""
-        idf = self.idf
-        self._mass = np.array([math.sqrt(sum(idf.get(t, 0.0) for t in s)) for s in self.terms], dtype=np.float64)
+    def refresh(self, rows: Sequence[int] | None = None) -> None:
+        """Recomputes the per-text weights after :attr:`terms` changed (``rows``: only those rows
+        changed, or were appended; ``None``: every row).
+
+        A weight is an exactly rounded sum (:func:`math.fsum`), so it does not depend on the order
+        in which a set happens to hold its terms: an engine built afresh and one reopened from its
+        workspace weigh every row the same.
+        """
+        if rows is None or getattr(self, "_mass", None) is None:
+            self._mass = np.array([_mass(s, self.idf) for s in self.terms], dtype=np.float64)
+            return
+        if len(self._mass) < len(self.terms):
+            self._mass = np.concatenate([self._mass, np.zeros(len(self.terms) - len(self._mass))])
+        for r in rows:
+            self._mass[r] = _mass(self.terms[r], self.idf)
 
     def extract(self, text: str) -> frozenset[str]:
         """The key terms of a text (names as learnt by :meth:`fit`, and numbers)."""
@@ -169,8 +180,13 @@ def term_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float],
     shared = a & b
     if not shared:
         return 0.0
-    ma = mass_a if mass_a is not None else math.sqrt(sum(idf.get(t, 0.0) for t in a))
-    mb = mass_b if mass_b is not None else math.sqrt(sum(idf.get(t, 0.0) for t in b))
+    ma = mass_a if mass_a is not None else _mass(a, idf)
+    mb = mass_b if mass_b is not None else _mass(b, idf)
     if ma <= 0 or mb <= 0:
         return 0.0
-    return float(min(1.0, sum(idf.get(t, 0.0) for t in shared) / (ma * mb)))
+    return float(min(1.0, math.fsum(idf.get(t, 0.0) for t in shared) / (ma * mb)))
+
+
+def _mass(terms: frozenset[str], idf: dict[str, float]) -> float:
+    """``sqrt(sum idf)`` of a term set, the sum exactly rounded (independent of the set's order)."""
+    return math.sqrt(math.fsum(idf.get(t, 0.0) for t in terms))

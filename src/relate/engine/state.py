@@ -122,7 +122,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         for name in WORD_FACTS:
             getattr(table, name)[r] = getattr(part, name)[i]
         table.key_terms.terms[r] = part.key_terms.terms[i]
-    table.key_terms.refresh()
+    table.key_terms.refresh(rows)
 
 
 def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024, params=None) -> np.ndarray:
