@@ -177,11 +177,11 @@ def search_rows(s: Stored, rows: np.ndarray, config: Config) -> None:
     if s.windows is None or s.windows.shape != (len(s.ids), width):
         s.windows = np.full((len(s.ids), width), -1, dtype=np.int64)
         s.window_sims = np.full((len(s.ids), width), -np.inf, dtype=np.float32)
-    params = search_params(s.index, s.left_out())
+    params, searchable = search_params(s.index, s.left_out()), s.searchable()
     batch = config.batch.search_batch
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
-        r, w = search_windows(s.index, s.vectors, s.vectors[chunk], width, s.searchable(), params)
+        r, w = search_windows(s.index, s.vectors, s.vectors[chunk], width, searchable, params)
         s.windows[chunk], s.window_sims[chunk] = r, w
 
 
@@ -192,10 +192,10 @@ def neighbours_of(s: Stored, rows: np.ndarray, config: Config) -> np.ndarray | N
         return None
     if depth + 1 <= s.windows.shape[1]:
         return neighbour_table(s.windows[rows], s.window_sims[rows], rows, depth)
-    params = search_params(s.index, s.left_out())
+    params, searchable = search_params(s.index, s.left_out()), s.searchable()
     table = np.full((len(rows), depth), -np.inf, dtype=np.float32)
     for i, row in enumerate(rows.tolist()):
-        r, w = search_windows(s.index, s.vectors, s.vectors[[row]], depth + 1, s.searchable(), params)
+        r, w = search_windows(s.index, s.vectors, s.vectors[[row]], depth + 1, searchable, params)
         table[i] = neighbour_table(r, w, np.array([row]), depth)[0]
     return table
 
