@@ -89,12 +89,11 @@ class DigestTitles:
 
     def listed(self, title: str | None, excerpt: str | None) -> int:
         """How many titles of the corpus, other than its own, a record's excerpt lists."""
-        own = title_key(title)
-        items = np.array([k for k in segment_keys(excerpt) if k != own], dtype=np.int64)
-        return int(np.isin(items, self.keys).sum()) if len(items) and len(self.keys) else 0
+        return int(self.flags([(title, excerpt)], counts=True)[0])
 
-    def flags(self, records: Sequence[tuple[str | None, str | None]]) -> np.ndarray:
-        """Whether each ``(title, excerpt)`` is a digest (lists :data:`MIN_LISTED` or more titles)."""
+    def flags(self, records: Sequence[tuple[str | None, str | None]], counts: bool = False) -> np.ndarray:
+        """Whether each ``(title, excerpt)`` is a digest (lists :data:`MIN_LISTED` or more titles;
+        ``counts``: how many it lists instead)."""
         rows: list[int] = []
         items: list[int] = []
         for i, (title, excerpt) in enumerate(records):
@@ -105,11 +104,11 @@ class DigestTitles:
                 if k != own:
                     rows.append(i)
                     items.append(k)
-        counts = np.zeros(len(records), dtype=np.int64)
+        found = np.zeros(len(records), dtype=np.int64)
         if items and len(self.keys):
-            found = np.isin(np.array(items, dtype=np.int64), self.keys)
-            np.add.at(counts, np.array(rows)[found], 1)
-        return counts >= MIN_LISTED
+            hit = np.isin(np.array(items, dtype=np.int64), self.keys)
+            np.add.at(found, np.array(rows)[hit], 1)
+        return found if counts else found >= MIN_LISTED
 
     def to_json(self) -> list[int]:
         """The keys as a JSON list (``DigestTitles(list)`` reads them back)."""
