@@ -22,7 +22,10 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_million.py --records 100000     # a quicker look
 
 Prints a table (seconds per stage, peak RSS, lists ranked and written); ``--json FILE`` also
-writes the figures.
+writes the figures. ``--workers N`` runs the rank stage in N forked processes (``batch.workers``);
+their own peak RSS counts the pages they share with the run's process, so the table also gives
+the peak proportional set size (PSS) of all the processes together, sampled every 2 seconds:
+each shared page counted once.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ import random
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -55,7 +59,8 @@ t = time.perf_counter()
 s = regenerate({corpus!r}, workspace={ws!r}, jsonl={out!r}, encoder=HashEncoder(384), **options)
 wall = time.perf_counter() - t
 print(json.dumps({{"summary": s.to_dict(), "wall": wall,
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}}))
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "workers_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}}))
 """
 
 
@@ -65,16 +70,46 @@ def phase(name: str, corpus: Path, ws: Path, out: Path, **options) -> dict:
                          out=str(out))
     print(f"[{time.strftime('%H:%M:%S')}] {name} ...", file=sys.stderr, flush=True)
     t = time.perf_counter()
-    done = subprocess.run([PY, "-c", code], input=json.dumps(options), capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    if done.returncode != 0:
-        sys.exit(f"{name} failed:\n{done.stderr[-4000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen([PY, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    peak = [0]
+    watch = threading.Thread(target=_watch_pss, args=(proc, peak), daemon=True)
+    watch.start()
+    stdout, stderr = proc.communicate(json.dumps(options))
+    watch.join()
+    if proc.returncode != 0:
+        sys.exit(f"{name} failed:\n{stderr[-4000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
     result["process_wall"] = time.perf_counter() - t
+    result["pss"] = peak[0]
     s = result["summary"]
     print(f"[{time.strftime('%H:%M:%S')}] {name}: {result['wall']:.1f} s, peak RSS {result['rss'] / 2**30:.2f} GiB, "
           f"{s['selected']} lists ranked, {s['written']} written", file=sys.stderr, flush=True)
     return result
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size of a process and of every process under it, in bytes: pages shared
+    between them (a forked worker's, until it writes to them) are counted once, split."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("Pss:")) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, StopIteration, ValueError):
+            pass                                   # gone in the meantime
+    return total
+
+
+def _watch_pss(proc: subprocess.Popen, peak: list[int], every: float = 2.0) -> None:
+    """Keeps the largest :func:`_pss` of ``proc``'s tree in ``peak[0]`` until it ends."""
+    while proc.poll() is None:
+        peak[0] = max(peak[0], _pss(proc.pid))
+        time.sleep(every)
 
 
 def current_urls(corpus: Path, _seen: dict = {}) -> set[str]:  # noqa: B006 (a cache)
@@ -111,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="lists ranked again to check the nightly run (0: every list; default 20,000)")
     ap.add_argument("--no-verify", dest="verify", action="store_false", help="skip the check")
     ap.add_argument("--ef-search", type=int, help="index.ef_search (default: tuned to the recall target)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="batch.workers: processes of the rank stage (default 1; 0: one per core)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args(argv)
 
@@ -127,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     for old in (ws, twin):
         if old.exists():
             shutil.rmtree(old)
-    extra = {}
+    extra = {"config": {"batch": {"workers": args.workers}}}
     if args.ef_search:
-        extra["config"] = {"index": {"ef_search": args.ef_search}}
+        extra["config"]["index"] = {"ef_search": args.ef_search}
     rows = {"full": phase("full", corpus, ws, work / "full.jsonl", **extra)}
     subprocess.run([*synth, "--delta", str(original), "-n", str(args.records), "--add", str(args.add),
                     "--remove", str(args.remove), "--edit", "0", "-o", str(night)], check=True)
@@ -151,17 +188,18 @@ def main(argv: list[str] | None = None) -> int:
         identical = all(merged.get(url) == line for url, line in again.items())
         differing = sum(merged.get(url) != line for url, line in again.items())
     print(f"\nbench_million: {args.records:,} records, nightly +{args.add} -{args.remove}; hash encoder (384 dims); "
-          f"index.ef_search {args.ef_search or 'tuned'}; "
+          f"index.ef_search {args.ef_search or 'tuned'}; batch.workers {args.workers}; "
           f"{cpu()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; corpus generated in {generate:.0f} s")
-    head = ("phase", "wall s", "load", "encode", "index", "rank", "write", "peak RSS GiB", "ranked", "written",
-            "refit")
+    head = ("phase", "wall s", "load", "encode", "index", "rank", "write", "peak RSS GiB", "workers' peak RSS GiB",
+            "peak PSS, all processes GiB", "ranked", "written", "refit")
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(" --- " for _ in head) + "|")
     for name, r in rows.items():
         s, sec = r["summary"], r["summary"]["seconds"]
         cells = [name, f"{r['wall']:.1f}", *(f"{sec.get(k, 0):.1f}" for k in ("load", "encode", "index", "rank",
                                                                                "write")),
-                 f"{r['rss'] / 2**30:.2f}", f"{s['selected']:,}", f"{s['written']:,}", str(s["refit"])]
+                 f"{r['rss'] / 2**30:.2f}", f"{r.get('workers_rss', 0) / 2**30:.2f}", f"{r['pss'] / 2**30:.2f}",
+                 f"{s['selected']:,}", f"{s['written']:,}", str(s["refit"])]
         print("| " + " | ".join(cells) + " |")
     if identical is not None:
         print(f"\nnightly lists over the full run's = a full re-rank after the change: {identical} "

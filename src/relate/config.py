@@ -198,6 +198,9 @@ class BatchConfig:
     ray_concurrency: int | None = field(default=None, metadata=_help(
         "encoder actors (None: one per CPU the cluster has)."))
     search_batch: int = field(default=1024, metadata=_help("articles searched per FAISS call."))
+    workers: int = field(default=1, metadata=_help(
+        "processes the rank stage runs in on this machine (batch.engine local; forked, so POSIX only): "
+        "1 ranks in the run's own process, 0 one per CPU core."))
     refit_after: float = field(default=0.1, metadata=_help(
         "share of the corpus added, changed or removed since the corpus statistics were fitted after which "
         "a run refits them and rebuilds every list (0: every run that changes anything)."))

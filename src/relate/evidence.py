@@ -25,12 +25,15 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
 _WORD = re.compile(r"[^\W_][\w\-]*[^\W_]|[^\W_]", re.UNICODE)
+#: A word with the run of non-word characters before it (see :func:`_words`).
+_GAP_WORD = re.compile(r"([\W_]*)(" + _WORD.pattern + ")", re.UNICODE)
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 #: Characters that end a sentence (or a headline's part) when they close the text before a word.
 _ENDS = frozenset('.!?:;"“”')
@@ -59,19 +62,23 @@ def _words(text: str, skip: int = 0) -> list[tuple[str, bool]]:
     A word is mid-sentence when a word came before it and the text between the two does not
     end, spaces aside, with one of ``.!?:;"“”``. (Words never hold an apostrophe, so a
     possessive "'s" is never part of one.)
+
+    One ``findall`` of (gap, word) pairs: what lies between two words is exactly a run of the
+    characters no word starts with (``[\\W_]``), so the pairs tile the text up to its last word.
     """
     out = []
     append = out.append
-    end = -1
-    for m in _WORD.finditer(text):
-        start = m.start()
-        if end < 0 or start < skip:
-            mid = False
+    pos = 0
+    first = True
+    for gap, word in _GAP_WORD.findall(text):
+        start = pos + len(gap)
+        if first or start < skip:
+            mid = first = False
         else:
-            gap = text[end:start].rstrip()
+            gap = gap.rstrip()
             mid = not gap or gap[-1] not in _ENDS
-        append((m.group(), mid))
-        end = m.end()
+        append((word, mid))
+        pos = start + len(word)
     return out
 
 
@@ -109,7 +116,7 @@ class KeyTerms:
 
     def extract(self, text: str) -> frozenset[str]:
         """The key terms of a text (names as learnt by :meth:`fit`, and numbers)."""
-        return _extract(text, _words(text), self.names, self.lower)
+        return _extract(text, _WORD.findall(text), self.names, self.lower)
 
     @classmethod
     def fit(cls, texts: Sequence[str], titles: Sequence[str] | None = None) -> KeyTerms:
@@ -120,22 +127,26 @@ class KeyTerms:
             titles: the titles alone, when the texts start with them: words in titles are not
                 used to learn capitalisation (headlines capitalise every word).
         """
-        caps: dict[str, list[int]] = {}
-        for i, text in enumerate(texts):   # first pass: how the corpus writes each word mid-sentence
+        seen: Counter[str] = Counter()    # first pass: how often each word is written mid-sentence
+        for i, text in enumerate(texts):
             skip = len(titles[i]) if titles is not None and titles[i] and text.startswith(titles[i]) else 0
-            for word, mid in _words(text, skip):
-                if mid and word[:1].isalpha():
-                    c = caps.setdefault(_fold(word), [0, 0])
-                    c[0 if word[:1].isupper() else 1] += 1
+            seen.update([word for word, mid in _words(text, skip) if mid])
+        caps: dict[str, list[int]] = {}    # then per folded word: capitalised or not
+        for word, count in seen.items():
+            if word[:1].isalpha():
+                c = caps.setdefault(_fold(word), [0, 0])
+                c[0 if word[:1].isupper() else 1] += count
+        del seen
         names = frozenset(w for w, (up, low) in caps.items() if up > low)
         lower = frozenset(w for w, (up, low) in caps.items() if up <= low)
         del caps
         # second pass: each text's terms (its words read again rather than all kept from the first)
-        terms = [_extract(text, _words(text), names, lower) for text in texts]
-        df: dict[str, int] = {}
+        memo: dict[str, str | None] = {}
+        terms = [_extract(text, _WORD.findall(text), names, lower, memo) for text in texts]
+        del memo
+        df: Counter[str] = Counter()
         for s in terms:
-            for t in s:
-                df[t] = df.get(t, 0) + 1
+            df.update(s)
         n = max(len(terms), 1)
         idf = {t: math.log((n + 1) / (d + 1)) for t, d in df.items()}
         return cls(terms, idf, names, lower)
@@ -154,19 +165,32 @@ class KeyTerms:
                          for x, y in zip(np.ravel(a), np.ravel(b))], dtype=np.float64).reshape(np.shape(a))
 
 
-def _extract(text: str, words: list[tuple[str, bool]], names: frozenset[str], lower: frozenset[str]) -> frozenset[str]:
+def _extract(text: str, words: list[str], names: frozenset[str], lower: frozenset[str],
+             memo: dict[str, str | None] | None = None) -> frozenset[str]:
+    """The key terms of ``text`` (``words``: its words); ``memo`` keeps each word's answer
+    (its folded form, or ``None``: not a name) for the next texts, under the same names."""
     found = set()
-    for word, _ in words:
-        if len(word) < 2:
-            continue  # "I", initials
-        f = _fold(word)
-        if f in names or (_shape_is_name(word) and f not in lower):
+    memo = {} if memo is None else memo
+    for word in words:
+        if word in memo:
+            f = memo[word]
+        else:
+            f = memo[word] = _name_term(word, names, lower)
+        if f is not None:
             found.add(f)
     for num in _NUMBER.findall(text):
         num = num.replace(",", "")
         if len(num.replace(".", "")) >= 2:
             found.add("#" + num)
     return frozenset(found)
+
+
+def _name_term(word: str, names: frozenset[str], lower: frozenset[str]) -> str | None:
+    """``word`` folded when it is a name (learnt, or by its shape and not learnt lower-case), else ``None``."""
+    if len(word) < 2:
+        return None  # "I", initials
+    f = _fold(word)
+    return f if f in names or (_shape_is_name(word) and f not in lower) else None
 
 
 def term_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float],

@@ -6,7 +6,6 @@ renamed over the target; the folder entry is flushed too.
 """
 from __future__ import annotations
 
-import io
 import os
 
 try:  # POSIX: a temporary file being written is locked, so no sweep takes it away
@@ -98,9 +97,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = 
 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     """Saves one array in ``.npy`` form atomically (loadable with ``allow_pickle=False``)."""
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-    atomic_write_bytes(path, buf.getvalue())
+    with atomic_open(path, "wb") as fh:        # straight to the file: no copy of the array in memory
+        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def _hold(tmp: str) -> int | None:

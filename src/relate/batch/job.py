@@ -43,7 +43,7 @@ from ..workspace import Workspace
 from .lists import ListTarget
 from .outputs import check_out_dir, write_jsonl, write_records
 from .outputs import dry_run as dry_run_output
-from .runners import get_runner
+from .runners import get_runner, rank_workers
 from .stages import load, parse_since, rank, rank_stream, select, update
 from .summary import BatchStopped, Summary
 
@@ -144,7 +144,7 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
               else f"jsonl {jsonl}" if jsonl is not None else "in place")
     summary = Summary("regenerate", str(corpus), str(ws.folder), output=output)
     with _timed_run(summary), ws.locked("relate regenerate", wait, create=not dry_run):
-        get_runner(config)  # an engine this version cannot run is an error before any work
+        get_runner(config), rank_workers(config)  # settings this version cannot run: an error before any work
         if k == 0:
             summary.notes.append("k is 0: every selected list is emptied (its related: block removed)")
         corpus_obj = load(corpus, summary, progress, config)
@@ -154,9 +154,15 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
             changed = in_place and since_t is None and not paths
         changed = changed and not full
         settings = list_settings(config, k)
+        # Lists written as JSONL need no more of the records than their ids and addresses: the
+        # records are let go as soon as the workspace holds what it needs of them.
+        streamed = jsonl is not None and not dry_run
+        if streamed:
+            targets = [ListTarget.of(a) for a in targets]
         # A dry run works on a throwaway copy of the workspace, so the real one is not written.
         with ws.scratch() if dry_run else nullcontext(ws) as work:
-            engine = update(corpus_obj, config, work, summary, progress, encoder=encoder, refit=refit)
+            engine = update(corpus_obj, config, work, summary, progress, encoder=encoder, refit=refit,
+                            keep_records=not streamed)
             # in place: what this and earlier runs left unwritten; elsewhere: what this run's changes reach
             reach = (engine.pending if engine.list_settings == settings else None) if in_place else engine.affected
             if engine.pick_settings != settings or engine.picks_k not in (None, k):
@@ -166,9 +172,8 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
                 targets = [a for a in targets if a.id in reach]
                 summary.lists = "changed"
             summary.selected = len(targets)
-            if jsonl is not None and not dry_run:  # each line written as its list comes: never every list at once
-                targets = [ListTarget.of(a) for a in targets]
-                corpus_obj = None                   # the records' text is not needed any more
+            if streamed:                            # each line written as its list comes: never every list at once
+                corpus_obj = None
                 write_jsonl(Path(jsonl), targets, rank_stream(engine, targets, config, k, progress, summary),
                             summary, progress)
             else:

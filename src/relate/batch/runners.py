@@ -11,6 +11,9 @@ Example:
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -19,7 +22,7 @@ import numpy as np
 from ..config import Config, EmbedConfig
 from ..embed import Encoder
 from ..errors import ConfigError
-from .lists import cap_entry, strip_scores
+from .lists import ListTarget, cap_entry, strip_scores
 
 #: Texts encoded between two saves of the vector cache (what a killed run can lose at most).
 CHECKPOINT_TEXTS = 512
@@ -73,11 +76,75 @@ class RankBatch:
         self.keep_scores = keep_scores
 
     def __call__(self, articles: Sequence[Any]) -> dict[str, list[dict[str, Any]]]:
-        lists = self.engine.suggest_many(list(articles), k=self.k, batch_size=max(1, len(articles)))
+        # a ListTarget stands for an indexed article: the engine's own row is ranked
+        records = [self.engine.articles[a.id] if isinstance(a, ListTarget) else a for a in articles]
+        lists = self.engine.suggest_many(records, k=self.k, batch_size=max(1, len(records)))
         cfg = self.engine.config.corpus
         strip = (lambda e: e) if self.keep_scores else strip_scores
         return {aid: [cap_entry(strip(e), cfg.entry_title_chars, cfg.entry_excerpt_chars) for e in entries]
                 for aid, entries in lists.items()}
+
+
+class RankBatchWithPicks(RankBatch):
+    """:class:`RankBatch` in another process: ``(lists, picks)``, the second the lists as the
+    engine records them (:meth:`relate.engine.Engine.picks_of`), for the parent to keep."""
+
+    def __call__(self, articles: Sequence[Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+        lists = super().__call__(articles)
+        return lists, self.engine.picks_of(lists)
+
+
+class ForkRunner:
+    """Runs a stage function over batches in ``workers`` forked processes; results in order.
+
+    The function, and the open engine it holds, reach the workers by the fork itself (nothing
+    is pickled but the batches and the results), and the workers share the parent's memory
+    until they write to it. Each worker runs FAISS and BLAS on one thread. At most two
+    batches per worker are in flight, so results never pile up ahead of the consumer.
+    POSIX only (``fork``).
+    """
+
+    name = "fork"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, int(workers))
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """Yields ``fn(batch)`` for each batch, in order, computed in the worker processes."""
+        global _FORKED
+        _FORKED = fn
+        try:
+            with multiprocessing.get_context("fork").Pool(self.workers, initializer=_one_thread) as pool:
+                pending: deque = deque()
+                for batch in items:
+                    pending.append(pool.apply_async(_call_forked, (batch,)))
+                    if len(pending) >= 2 * self.workers:
+                        yield pending.popleft().get()
+                while pending:
+                    yield pending.popleft().get()
+        finally:
+            _FORKED = None
+
+
+#: The function a :class:`ForkRunner` maps, inherited by its workers when they are forked.
+_FORKED: Callable[[Any], Any] | None = None
+
+
+def _call_forked(batch: Any) -> Any:
+    return _FORKED(batch)
+
+
+def _one_thread() -> None:
+    """A worker's start: FAISS (OpenMP) and BLAS on one thread each (the workers fill the cores)."""
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    faiss.omp_set_num_threads(1)
+    global _LIMITS
+    _LIMITS = threadpool_limits(1)
+
+
+_LIMITS: Any = None
 
 
 class LocalRunner:
@@ -89,6 +156,26 @@ class LocalRunner:
         """Yields ``fn(batch)`` for each batch, in order."""
         for batch in items:
             yield fn(batch)
+
+
+def rank_workers(config: Config) -> int:
+    """How many processes the rank stage runs in: ``batch.workers``, 0 meaning one per CPU core
+    this process may use; always 1 with another ``batch.engine`` (it has workers of its own).
+
+    Raises:
+        ConfigError: ``batch.workers`` is negative, or above 1 where processes cannot be forked.
+    """
+    workers = config.batch.workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ConfigError(f"batch.workers must be 0 (one per CPU core) or a number of processes, not {workers!r}")
+    if config.batch.engine != "local":
+        return 1
+    if workers == 0:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        raise ConfigError("batch.workers above 1 forks the rank stage's processes, which this system cannot; "
+                          "use batch.workers: 1")
+    return workers
 
 
 def get_runner(config: Config) -> Any:

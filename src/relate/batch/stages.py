@@ -26,8 +26,17 @@ from ..errors import ConfigError, WorkspaceError
 from ..progress import QUIET, Progress
 from ..text import article_text
 from ..workspace import Workspace
-from .lists import ListTarget
-from .runners import CHECKPOINT_TEXTS, EncodeBatch, LocalRunner, RankBatch, batches, get_runner
+from .runners import (
+    CHECKPOINT_TEXTS,
+    EncodeBatch,
+    ForkRunner,
+    LocalRunner,
+    RankBatch,
+    RankBatchWithPicks,
+    batches,
+    get_runner,
+    rank_workers,
+)
 from .summary import BatchStopped, Summary, stop_if_disk_full
 
 # ====================================================================== selection
@@ -144,11 +153,14 @@ def load(corpus: Any, summary: Summary, progress: Progress, config: Config | Non
 
 
 def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Summary, progress: Progress,
-           rebuild: bool = False, encoder: Any = None, refit: bool | None = None) -> Engine:
+           rebuild: bool = False, encoder: Any = None, refit: bool | None = None,
+           keep_records: bool = True) -> Engine:
     """The encode and index stages: the workspace brought up to date with the corpus.
 
     Only what changed is redone unless the corpus statistics are refitted (``refit``; see
     :meth:`relate.engine.Engine.update`); ``summary.refit`` says which happened.
+    ``keep_records=False``: ``corpus_obj.articles`` is emptied as soon as the workspace holds
+    what it needs of the records (for a run that writes JSONL and needs only their ids).
     """
     runner = get_runner(config)
     folder = workspace.folder
@@ -164,14 +176,14 @@ def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Su
         raise WorkspaceError(f"{folder}: cannot save encoded vectors: {exc.strerror or exc}") from exc
     summary.seconds["encode"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    with progress.stage("index", total=len(corpus_obj.articles)) as bar:
+    t, n = time.perf_counter(), len(corpus_obj.articles)
+    with progress.stage("index", total=n) as bar:
         try:
-            stats = engine.update(corpus_obj, progress=False, refit=refit, texts=texts)
+            stats = engine.update(corpus_obj, progress=False, refit=refit, texts=texts, keep_records=keep_records)
         except OSError as exc:
             stop_if_disk_full(exc, folder)
             raise WorkspaceError(f"{folder}: cannot write the workspace: {exc.strerror or exc}") from exc
-        bar.update(len(corpus_obj.articles))
+        bar.update(n)
     summary.seconds["index"] = time.perf_counter() - t
     summary.encoded += int(stats.get("encoded", 0))
     summary.added = int(stats.get("added", 0))
@@ -233,16 +245,20 @@ def rank_stream(engine: Engine, targets: list[Any], config: Config, k: int | Non
     summary.seconds["rank"] = 0.0
     if not targets:
         return
-    runner = get_runner(config)
-    fn = RankBatch(engine, k=k)
+    runner, workers = get_runner(config), rank_workers(config)
+    if workers > 1:     # forked workers rank; the lists they record come back with their results
+        runner, fn = ForkRunner(workers), RankBatchWithPicks(engine, k=k)
+    else:
+        fn = RankBatch(engine, k=k)
     with progress.stage("rank", total=len(targets)) as bar:
         chunks = batches(targets, config.batch.search_batch)
-        # a ListTarget stands for an indexed article: the engine's own row is ranked
-        records = ([engine.articles[a.id] if isinstance(a, ListTarget) else a for a in c] for c in chunks)
-        results = iter(runner.map(fn, records))
+        results = iter(runner.map(fn, chunks))
         for chunk in chunks:
             t = time.perf_counter()
             result = next(results)
+            if workers > 1:
+                result, ranked = result
+                engine.keep_picks(ranked, k if k is not None else config.rank.k)
             summary.seconds["rank"] += time.perf_counter() - t
             bar.update(len(chunk))
             for a in chunk:

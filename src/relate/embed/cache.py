@@ -125,15 +125,19 @@ class VectorCache:
     def get(self, keys: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
         """Vectors for ``keys`` (rows of missing ones left zero) and the positions missing."""
         self._load()
-        vecs = self._vectors()
         missing = [i for i, k in enumerate(keys) if k not in self._row]
-        if vecs is None:
+        if not self._blocks:
             return None, missing
-        out = np.zeros((len(keys), vecs.shape[1]), dtype=np.float32)
+        out = np.zeros((len(keys), self._blocks[0].shape[1]), dtype=np.float32)
         have = [(i, self._row[k]) for i, k in enumerate(keys) if k in self._row]
         if have:
-            dst, src = zip(*have)
-            out[list(dst)] = vecs[list(src)]
+            dst, src = (np.array(x, dtype=np.int64) for x in zip(*have))
+            start = 0
+            for block in self._blocks:          # gathered block by block: the blocks are not joined first
+                part = (src >= start) & (src < start + len(block))
+                if part.any():
+                    out[dst[part]] = block[src[part] - start]
+                start += len(block)
         return out, missing
 
     def add(self, keys: Sequence[str], vecs: np.ndarray) -> None:

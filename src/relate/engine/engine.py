@@ -12,25 +12,25 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..config import Config, RankConfig, load_config
+from ..config import Config, load_config
 from ..corpus import as_articles, read_corpus
 from ..embed import Encoder, VectorCache, encode_cached, text_key
-from ..errors import ConfigError, WorkspaceError
-from ..index import search_params
+from ..errors import WorkspaceError
+from ..index import build_index, search_params
 from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
 from ..text import article_text
 from ..workspace import Workspace, article_lines
-from . import store, updates
+from . import picks, store, updates
 from .changes import Changes, plan_changes
 from .facts import numbers_of, plain_table, stored_table
-from .queries import lexical_scores, queries_for
+from .queries import lexical_scores, queries_for, rank_config
 from .state import EngineState, build_table, neighbour_sims
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class Engine:
         return engine
 
     def update(self, corpus: Any, progress: bool = False, refit: bool | None = None,
-               texts: Sequence[str] | None = None) -> dict[str, Any]:
+               texts: list[str] | None = None, keep_records: bool = True) -> dict[str, Any]:
         """Brings the workspace up to date: encodes only new or changed texts, drops removed records.
 
         Only what changed is redone (see :mod:`relate.engine.windows`): new rows are added to
@@ -132,6 +132,9 @@ class Engine:
             refit: ``True`` refits the statistics and rebuilds everything; ``False`` never
                 refits (unless nothing is built yet); ``None`` decides by ``batch.refit_after``.
             texts: each record's :func:`relate.text.article_text` text, when the caller has them.
+            keep_records: ``False``: ``corpus.articles`` and ``texts`` are emptied once the workspace
+                holds what it needs of them (at a refit, before the index is built), so that a run
+                needing only the ids it read (JSONL output) does not hold every record to the end.
 
         Returns:
             Counts: ``records``, ``skipped``, ``encoded``, ``added``, ``removed``, ``changed``
@@ -144,13 +147,15 @@ class Engine:
             corpus = read_corpus(corpus)
         skipped = len(getattr(corpus, "skipped", ()))
         articles = as_articles(corpus)
+        if not keep_records and isinstance(getattr(corpus, "articles", None), list):
+            corpus.articles.clear()            # this update's own list is the last one holding them
         seconds["load"] = time.perf_counter() - t
 
         t = time.perf_counter()
         if texts is None or len(texts) != len(articles):
             texts = [article_text(a.title, a.excerpt, self.config.embed) for a in articles]
         keys = [text_key(s) for s in texts]
-        ids = [a.id for a in articles]
+        ids, n = [a.id for a in articles], len(articles)
         lines = article_lines(articles)
         old_ids = set(self.articles)
         plan = plan_changes(ids, keys, lines, self._row_of, self.keys, self._lines)
@@ -160,7 +165,7 @@ class Engine:
         if not refit and not plan:
             self.affected = set()
             seconds["encode"] = seconds["index"] = seconds["save"] = 0.0
-            return {"records": len(articles), "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
+            return {"records": n, "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
                     "changed": False, "refit": False, "affected": set(), "seconds": seconds}
         cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
         todo = list(range(len(texts))) if refit else plan.added
@@ -172,20 +177,22 @@ class Engine:
         seconds["encode"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        release = None if keep_records else (articles.clear, texts.clear)
         if refit:
-            self._refit(articles, texts, keys, lines, vectors)
+            self._refit(articles, texts, keys, lines, vectors, release)
             affected = None
         else:
             affected = self._apply(plan, articles, texts, keys, lines, vectors)
+        for done in release or ():
+            done()
         self._s.pending = None if affected is None or self._s.pending is None else self._s.pending | affected
         self.affected = affected
         seconds["index"] = time.perf_counter() - t
 
-        t = time.perf_counter()
+        t, new_ids = time.perf_counter(), set(ids)
         self._save()
         seconds["save"] = time.perf_counter() - t
-        new_ids = set(ids)
-        return {"records": len(articles), "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
+        return {"records": n, "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
                 "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,
                 "seconds": seconds}
 
@@ -196,6 +203,14 @@ class Engine:
 
     picks_k = property(lambda self: None if self._s.picks is None else int(self._s.picks.shape[1]),
                        doc="Length of the recorded lists (``None``: none recorded).")
+
+    def picks_of(self, ids: Iterable[str]) -> dict[str, picks.Ranked]:
+        """The lists last ranked for ``ids`` as plain data (see :mod:`relate.engine.picks`)."""
+        return picks.picks_of(self._s, self._row_of, ids)
+
+    def keep_picks(self, ranked: Mapping[str, picks.Ranked], k: int) -> None:
+        """Records lists ranked in another process (its :meth:`picks_of`) as if ranked here."""
+        picks.keep_picks(self._s, self._row_of, ranked, k)
 
     def forget_picks(self) -> None:
         """Drops the recorded lists (ranked elsewhere, e.g. on Ray workers): the next update prunes nothing."""
@@ -219,14 +234,17 @@ class Engine:
             store.save_picks(self.workspace, self._s)
 
     def _refit(self, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
-               vectors: np.ndarray) -> None:
-        """Rebuilds everything from the corpus: index, TF-IDF, statistics, windows (rows in corpus order)."""
+               vectors: np.ndarray, release: Sequence[Callable[[], None]] | None = None) -> None:
+        """Rebuilds everything from the corpus (rows in corpus order); ``release`` runs before the index is built."""
         s = self._s
         updates.reset(s, articles, texts, keys, lines, vectors, self.config)
         self._set_rows(articles)
         s.stats, s.digests, s.removed = self._table.stats, self._table.digest, self._table.removed
-        updates.search_rows(s, np.arange(len(articles)), self.config)
-        self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(articles)), self.config)
+        for done in release or ():
+            done()
+        s.index = build_index(vectors, self.config.index)
+        updates.search_rows(s, np.arange(len(s.ids)), self.config)
+        self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(s.ids)), self.config)
 
     def _apply(self, plan: Changes, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
                vectors: np.ndarray) -> set[str]:
@@ -311,14 +329,14 @@ class Engine:
             **options: ``rank`` settings for these calls.
         """
         out: dict[str, list[dict[str, Any]]] = {}
-        for aid, picks in self.rank_many(articles, k=k, batch_size=batch_size, **options):
-            out[aid] = [self._entry(p) for p in picks]
+        for aid, chosen in self.rank_many(articles, k=k, batch_size=batch_size, **options):
+            out[aid] = [self._entry(p) for p in chosen]
         return out
 
     def rank_many(self, articles: Iterable[Any] | None = None, k: int | None = None,
                   batch_size: int | None = None, **options: Any):
         """Yields ``(article_id, picks)`` with raw :class:`~relate.rank.Pick` rows, batch by batch."""
-        cfg = self._rank_config(k, options)
+        cfg = rank_config(self.config, k, options)
         record = not options          # the configured ranking: kept, for the next update to compare with
         if self.index is None or not self.ids:
             raise WorkspaceError(f"{self.folder}: the workspace is empty; build it first with "
@@ -333,10 +351,10 @@ class Engine:
             rows, sims = updates.windows_of(self._s, [q.row for q in queries], vecs, cfg.candidates + 1)
             lexical = lexical_scores(self._s.lexicon, queries, texts, rows) if cfg.w_lexical else [None] * len(chunk)
             for a, q, r, w, lx in zip(chunk, queries, rows, sims, lexical):
-                picks = rank_candidates(q, r, w, self._table, cfg, lx)
+                chosen = rank_candidates(q, r, w, self._table, cfg, lx)
                 if record and q.row is not None:
-                    self._s.record(q.row, [p.row for p in picks], picks[-1].score if picks else -np.inf, cfg.k)
-                yield a.id, picks
+                    self._s.record(q.row, [p.row for p in chosen], chosen[-1].score if chosen else -np.inf, cfg.k)
+                yield a.id, chosen
 
     def _neighbour_sims(self, depth: int) -> np.ndarray:
         """Cosines of every indexed row's ``depth`` nearest other rows (computed once, kept on the table)."""
@@ -355,26 +373,11 @@ class Engine:
         return self.articles[article_id]
 
     # ------------------------------------------------------------------ internals
-    def _rank_config(self, k: int | None, options: Mapping[str, Any]) -> RankConfig:
-        if k is None and not options:
-            return self.config.rank
-        data = dataclasses.asdict(self.config.rank)
-        unknown = sorted(set(options) - set(data))
-        if unknown:
-            raise ConfigError(f"unknown ranking option {unknown[0]!r}; known: {', '.join(sorted(data))}")
-        data.update(options)
-        if k is not None:
-            data["k"] = k
-        return Config.from_dict({"rank": data}, source="suggest options").rank
-
     def _queries(self, articles: list[Article]) -> tuple[list[Query], np.ndarray, list[str]]:
         return queries_for(articles, self._s, self._row_of, self._table, self.encoder, self.config.embed)
 
     def _entry(self, pick) -> dict[str, Any]:
-        entry = self._rows[pick.row].related_entry()
-        entry["score"] = pick.score
-        entry["score_parts"] = dict(pick.parts)
-        return entry
+        return {**self._rows[pick.row].related_entry(), "score": pick.score, "score_parts": dict(pick.parts)}
 
     @property
     def _table(self) -> RankTable | None:
@@ -382,10 +385,6 @@ class Engine:
         if self._built is None and self._s.index is not None:
             self._set_rows(self._s.rows, table=stored_table(self._s))
         return self._built
-
-    @_table.setter
-    def _table(self, table: RankTable | None) -> None:
-        self._built = table
 
     def _set_rows(self, articles: Sequence[Article] | None, table: RankTable | None = None) -> None:
         """Indexes the live rows and builds the rank table from ``articles`` (the rows' own, in order)."""
@@ -395,7 +394,7 @@ class Engine:
             table = build_table(articles, s.vectors, self.config.rank, self.config.embed, stats=s.stats, terms=s.terms)
             s.terms = table.key_terms.terms
         table.neighbour_sims = s.neighbours if s.neighbours is not None else table.neighbour_sims
-        self._table = table
+        self._built = table
 
     def _index_rows(self) -> None:
         s = self._s

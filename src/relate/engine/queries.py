@@ -1,16 +1,20 @@
-"""The articles a list is asked for, as the ranker's queries: stored ones reused, others encoded now.
+"""The articles a list is asked for, as the ranker's queries (stored ones reused, others encoded now), and the
+rank settings of one call.
 
 Example:
     >>> queries, vectors, texts = queries_for([article], stored, row_of, table, encoder, EmbedConfig())  # doctest: +SKIP
 """
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ..config import EmbedConfig
+from ..config import Config, EmbedConfig, RankConfig
 from ..embed import text_key
+from ..errors import ConfigError
 from ..lexical import Lexicon
 from ..rank import Query, RankTable, title_tokens
 from ..records import Article
@@ -64,3 +68,21 @@ def lexical_scores(lexicon: Lexicon, queries: list[Query], texts: list[str], row
         q = sp.vstack([lexicon.rows([r]) if r is not None else lexicon.transform([t])
                        for r, t in zip(stored, texts)]).tocsr()
     return lexicon.scores(q, rows)
+
+
+def rank_config(config: Config, k: int | None, options: Mapping[str, Any]) -> RankConfig:
+    """``config.rank`` with ``k`` and the ``rank`` settings of one call (``options``) in place.
+
+    Raises:
+        ConfigError: an option that is not a ``rank`` setting, or a value it cannot take.
+    """
+    if k is None and not options:
+        return config.rank
+    data = dataclasses.asdict(config.rank)
+    unknown = sorted(set(options) - set(data))
+    if unknown:
+        raise ConfigError(f"unknown ranking option {unknown[0]!r}; known: {', '.join(sorted(data))}")
+    data.update(options)
+    if k is not None:
+        data["k"] = k
+    return Config.from_dict({"rank": data}, source="suggest options").rank

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Config
-from ..index import build_index, search_params
+from ..index import search_params
 from ..lexical import Lexicon
 from ..rank import Query, RankTable, reciprocals, score_candidate
 from ..records import Article
@@ -22,11 +22,12 @@ from .windows import entering, floors, merge, neighbour_table, pair_cosines, sea
 
 def reset(s: Stored, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
           vectors: np.ndarray, config: Config) -> None:
-    """Starts the rows again from the corpus: new index and TF-IDF, no statistics or windows yet."""
+    """Starts the rows again from the corpus: new TF-IDF; no index (the caller builds it), statistics
+    or windows yet."""
     s.ids, s.keys, s.lines = [a.id for a in articles], keys, lines
     s.vectors = vectors
     s.live = np.ones(len(articles), dtype=bool)
-    s.index = build_index(vectors, config.index)
+    s.index = None
     s.lexicon = Lexicon.fit(texts)
     s.changes = 0
     s.stats = s.terms = s.neighbours = s.windows = s.window_sims = s.picks = s.pick_floor = s.facts = None
@@ -190,8 +191,12 @@ def neighbours_of(s: Stored, rows: np.ndarray, config: Config) -> np.ndarray | N
     depth = config.rank.reciprocal_depth
     if not config.rank.w_reciprocal:
         return None
-    if depth + 1 <= s.windows.shape[1]:
-        return neighbour_table(s.windows[rows], s.window_sims[rows], rows, depth)
+    if depth + 1 <= s.windows.shape[1]:    # in blocks: the table's temporaries stay small at any size
+        out = np.empty((len(rows), depth), dtype=np.float32)
+        for start in range(0, len(rows), 65_536):
+            part = rows[start:start + 65_536]
+            out[start:start + len(part)] = neighbour_table(s.windows[part], s.window_sims[part], part, depth)
+        return out
     params, searchable = search_params(s.index, s.left_out()), s.searchable()
     table = np.full((len(rows), depth), -np.inf, dtype=np.float32)
     for i, row in enumerate(rows.tolist()):

@@ -54,7 +54,7 @@ from typing import Any
 from ..config import ENV_WORKSPACE, Config
 from ..corpus import JSON_SUFFIXES
 from ..errors import WorkspaceError
-from ..fileio import atomic_write_bytes, temp_in_use
+from ..fileio import atomic_open, atomic_write_bytes, temp_in_use
 from ..records import Article
 from .lock import LOCK_NAME, WorkspaceLock
 
@@ -225,7 +225,9 @@ class Workspace:
 
     def write_articles(self, lines: list[str]) -> None:
         """Writes ``articles.jsonl`` (lines from :func:`article_lines`), atomically."""
-        atomic_write_bytes(self.folder / ARTICLES, ("\n".join(lines) + "\n").encode("utf-8"))
+        with atomic_open(self.folder / ARTICLES, "w") as fh:    # a block of lines at a time, not one copy of all
+            for i in range(0, max(len(lines), 1), 8192):
+                fh.write("\n".join(lines[i:i + 8192]) + "\n")
 
     def read_lines(self) -> list[str]:
         """The lines of ``articles.jsonl`` (one JSON object a row)."""
