@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .fileio import atomic_save_npy, atomic_write_bytes
+from .fileio import atomic_open, atomic_save_npy, atomic_write_bytes
 
 VOCAB = "lexicon-vocab.json"
 IDF = "lexicon-idf.npy"
@@ -128,8 +128,6 @@ class Lexicon:
 
     def save(self, folder: str | os.PathLike) -> None:
         """Writes the vocabulary, IDF weights and matrix into ``folder`` (atomically each)."""
-        import io
-
         import scipy.sparse as sp
 
         folder = Path(folder)
@@ -137,9 +135,8 @@ class Lexicon:
         atomic_write_bytes(folder / VOCAB, json.dumps(vocab, ensure_ascii=False).encode("utf-8"))
         idf = np.zeros(0, np.float32) if self.vectorizer is None else self.vectorizer.idf_.astype(np.float32)
         atomic_save_npy(folder / IDF, idf)
-        buf = io.BytesIO()
-        sp.save_npz(buf, self.matrix.astype(np.float32), compressed=False)
-        atomic_write_bytes(folder / MATRIX, buf.getvalue())
+        with atomic_open(folder / MATRIX, "wb") as fh:       # straight to the file, no copy in memory
+            sp.save_npz(fh, self.matrix.astype(np.float32, copy=False), compressed=False)
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Lexicon:

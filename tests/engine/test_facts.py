@@ -137,3 +137,15 @@ def test_a_tail_not_written_for_its_base_is_not_read(updated, hash_encoder):
     with pytest.raises(relate.errors.WorkspaceError, match="damaged workspace"):
         relate.Engine(folder, encoder=hash_encoder)
     assert (folder / tail_name(VECTORS)).exists()
+
+
+def test_rows_share_one_copy_of_each_word(azure_dir):
+    """Word facts are interned: a word many records hold is one object, not one per record."""
+    from relate.corpus import read_corpus
+    from relate.engine.state import word_facts
+
+    articles = read_corpus(azure_dir).articles[:400]
+    titles = [w for a in articles for w in word_facts(a)[3] if w == "azure"]
+    providers = [word_facts(a)[0] for a in articles if word_facts(a)[0] == "microsoft.com"]
+    assert len(titles) > 50 and len({id(w) for w in titles}) == 1
+    assert len(providers) > 50 and len({id(p) for p in providers}) == 1

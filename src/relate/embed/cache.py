@@ -51,7 +51,10 @@ class VectorCache:
     has been written about ``5 n`` rows' worth in all. Nothing is
     pickled; every file is written atomically, vectors before the keys that describe them, and
     a key read twice (a merge interrupted before its segments were removed) counts once. The
-    files are read on first use, so a cache nobody asks anything of costs nothing.
+    files are read on first use, so a cache nobody asks anything of costs nothing, and their
+    vectors are memory-mapped: asking whether a text is known reads only the keys, and
+    :meth:`get` reads only the rows it returns (a nightly run asking for a thousand new texts
+    of a million-text cache reads those, not 1.5 GB).
 
     Args:
         folder: where the files are (created by :meth:`save`).
@@ -79,7 +82,7 @@ class VectorCache:
         if not (key_path.exists() and vec_path.exists()):
             return None
         meta = json.loads(key_path.read_text(encoding="utf-8"))
-        vecs = np.load(vec_path, allow_pickle=False)
+        vecs = np.load(vec_path, mmap_mode="r", allow_pickle=False)   # rows read when used
         if meta.get("model") != self.model or len(meta.get("keys", [])) != len(vecs):
             logger.warning("vector cache %s does not match its keys; starting it again", vec_path)
             return None
