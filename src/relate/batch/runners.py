@@ -128,6 +128,8 @@ class ForkRunner:
 
 #: The function a :class:`ForkRunner` maps, inherited by its workers when they are forked.
 _FORKED: Callable[[Any], Any] | None = None
+#: A worker's BLAS thread limit (kept for the worker's life).
+_LIMITS: Any = None
 
 
 def _call_forked(batch: Any) -> Any:
@@ -142,9 +144,6 @@ def _one_thread() -> None:
     faiss.omp_set_num_threads(1)
     global _LIMITS
     _LIMITS = threadpool_limits(1)
-
-
-_LIMITS: Any = None
 
 
 class LocalRunner:
