@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import pytest
@@ -54,6 +55,17 @@ def test_fork_runner_keeps_the_order_and_raises_what_a_worker_raised():
                                                                          for i in range(0, 100, 7)]
     with pytest.raises(ZeroDivisionError):
         list(ForkRunner(2).map(lambda b: 1 // (b[0] - 50), batches(list(range(100)), 10)))
+
+
+@pytest.mark.process
+def test_a_worker_that_dies_fails_the_run_instead_of_leaving_it_waiting():
+    def dies_on_fifty(batch):
+        if 50 in batch:
+            os._exit(9)                  # as the kernel's out-of-memory killer would end it
+        return sum(batch)
+
+    with pytest.raises(BrokenProcessPool):
+        list(ForkRunner(2).map(dies_on_fifty, batches(list(range(100)), 10)))
 
 
 def test_rank_workers():

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -100,8 +101,9 @@ class ForkRunner:
     The function, and the open engine it holds, reach the workers by the fork itself (nothing
     is pickled but the batches and the results), and the workers share the parent's memory
     until they write to it. Each worker runs FAISS and BLAS on one thread. At most two
-    batches per worker are in flight, so results never pile up ahead of the consumer.
-    POSIX only (``fork``).
+    batches per worker are in flight, so results never pile up ahead of the consumer. A
+    worker that dies (killed for memory, say) fails the run with ``BrokenProcessPool``
+    rather than leaving it waiting. POSIX only (``fork``).
     """
 
     name = "fork"
@@ -114,14 +116,15 @@ class ForkRunner:
         global _FORKED
         _FORKED = fn
         try:
-            with multiprocessing.get_context("fork").Pool(self.workers, initializer=_one_thread) as pool:
+            with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=_one_thread) as pool:
                 pending: deque = deque()
                 for batch in items:
-                    pending.append(pool.apply_async(_call_forked, (batch,)))
+                    pending.append(pool.submit(_call_forked, batch))
                     if len(pending) >= 2 * self.workers:
-                        yield pending.popleft().get()
+                        yield pending.popleft().result()
                 while pending:
-                    yield pending.popleft().get()
+                    yield pending.popleft().result()
         finally:
             _FORKED = None
 
