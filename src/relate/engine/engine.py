@@ -183,8 +183,8 @@ class Engine:
             affected = None
         else:
             affected = self._apply(plan, articles, texts, keys, lines, vectors)
-        for done in release or ():
-            done()
+            for done in release or ():  # (a refit lets them go itself, before the index is built)
+                done()
         self._s.pending = None if affected is None or self._s.pending is None else self._s.pending | affected
         self.affected = affected
         seconds["index"] = time.perf_counter() - t
