@@ -77,7 +77,8 @@ class DigestTitles:
     """
 
     def __init__(self, keys: Iterable[int] = ()) -> None:
-        self.keys = np.unique(np.asarray(list(keys) if not isinstance(keys, np.ndarray) else keys, dtype=np.int64))
+        keys = np.asarray(list(keys) if not isinstance(keys, np.ndarray) else keys, dtype=np.int64)
+        self.keys = keys if (keys[1:] > keys[:-1]).all() else np.unique(keys)   # (saved keys: sorted already)
 
     @classmethod
     def fit(cls, titles: Iterable[str | None]) -> DigestTitles:
@@ -106,7 +107,9 @@ class DigestTitles:
                     items.append(k)
         found = np.zeros(len(records), dtype=np.int64)
         if items and len(self.keys):
-            hit = np.isin(np.array(items, dtype=np.int64), self.keys)
+            items_a = np.array(items, dtype=np.int64)
+            at = np.minimum(np.searchsorted(self.keys, items_a), len(self.keys) - 1)
+            hit = self.keys[at] == items_a                 # (the keys are sorted: no sort of them again)
             np.add.at(found, np.array(rows)[hit], 1)
         return found if counts else found >= MIN_LISTED
 

@@ -34,3 +34,48 @@ def test_json_corpus_and_single_json_record(tmp_path):
     with pytest.raises(RecordError, match="holds 2 records"):
         C.read_article(many)
     assert C.read_corpus(write(tmp_path / "e.json", "")).skipped[0].code == "empty-file"
+
+
+def test_jsonl_lines_end_at_newlines_only_and_a_bad_line_is_skipped_alone(tmp_path):
+    a = json.dumps({"title": "A\u2028B", "webUrl": "https://a.com/1"}, ensure_ascii=False).encode()
+    data = b"\xef\xbb\xbf" + a + b"\r\n" + b'{"title": "caf\xe9", "webUrl": "https://a.com/2"}\n' + \
+        json.dumps({"title": "C", "webUrl": "https://a.com/3"}).encode()
+    corpus = C.read_corpus(write(tmp_path / "c.jsonl", data))
+    assert [a.title for a in corpus] == ["A\u2028B", "C"]           # a line separator inside a string is text
+    (bad,) = corpus.skipped
+    assert (bad.code, bad.line) == ("not-utf8", 2) and f"offset {3 + len(a) + 2 + 14}" in bad.reason
+
+
+def _lines_known(path):
+    """What a workspace would know after reading ``path``: each kept record's line digest."""
+    first = C.read_corpus(path)
+    rows = {d: (i, aid) for i, (aid, d) in enumerate(first.sources.items())}
+    return first, rows.get
+
+
+def test_lines_a_caller_holds_are_not_parsed_and_read_again_when_asked(tmp_path):
+    lines = [json.dumps({"title": f"T{i}", "webUrl": f"https://a.com/{i}", "quality": i}) for i in range(6)]
+    path = write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
+    first, known = _lines_known(path)
+    assert sorted(first.sources) == sorted(a.id for a in first) and first.stats["parsed"] == 6
+    lines[2] = json.dumps({"title": "T2", "webUrl": "https://a.com/2", "quality": 99})      # changed
+    lines.append(json.dumps({"title": "new", "webUrl": "https://a.com/new"}))              # added
+    lines.append(lines[4])                                        # the same line twice: a duplicate
+    lines.append(json.dumps({"title": "T5 again", "webUrl": "https://a.com/5"}))         # another copy of 5
+    write(path, "\n".join(lines) + "\n")
+    again = C.read_corpus(path, known=known)
+    plain = C.read_corpus(path)
+    assert again.stats["unchanged"] == 3 and again.stats["parsed"] == 6      # 0, 1, 3 left unparsed
+    assert [type(a).__name__ for a in again] == ["Unchanged", "Unchanged", "Article", "Unchanged", "Article",
+                                                 "Article", "Article"]
+    # the same records kept and skipped, with the same reasons, as reading every line
+    assert [a.id for a in again] == [a.id for a in plain]
+    assert [(e.code, e.reason) for e in again.skipped] == [(e.code, e.reason) for e in plain.skipped]
+    assert again.sources == plain.sources
+    parsed = list(again.parsed(again.articles))
+    assert parsed == plain.articles
+    # a line read again must still be the line that was read
+    write(path, "\n".join(["{}"] + lines[1:]) + "\n")
+    with pytest.raises(RecordError, match="changed while relate read it") as exc:
+        list(again.parsed(again.articles[:1]))
+    assert exc.value.code == "changed-while-read" and exc.value.line == 1

@@ -149,3 +149,18 @@ def test_rows_share_one_copy_of_each_word(azure_dir):
     providers = [word_facts(a)[0] for a in articles if word_facts(a)[0] == "microsoft.com"]
     assert len(titles) > 50 and len({id(w) for w in titles}) == 1
     assert len(providers) > 50 and len({id(p) for p in providers}) == 1
+
+
+@pytest.mark.parametrize("name", ["azure", "powerapps"])
+def test_word_facts_read_from_a_line_are_those_of_its_article(azure_dir, name):
+    """What a night computes for a candidate row from its stored line (without making the article)
+    is what a refit computes from the record, for every record of both real corpora."""
+    from relate.corpus import read_corpus
+    from relate.engine.state import line_word_facts, word_facts
+    from relate.workspace import article_lines
+
+    articles = read_corpus(azure_dir.parent / name).articles
+    lines = article_lines(articles)
+    assert len(lines) > 1900
+    assert [line_word_facts(line) for line in lines] == [word_facts(a) for a in articles]
+    assert sum(bool(f[4]) for f in map(line_word_facts, lines)) > 1900       # addresses read, not left out

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, load_config
+from ..corpus.jsonl import Unchanged
 from ..errors import ConfigError
 from ..progress import QUIET, Progress
 from ..workspace import Workspace
@@ -44,7 +45,7 @@ from .lists import ListTarget
 from .outputs import check_out_dir, write_jsonl, write_records
 from .outputs import dry_run as dry_run_output
 from .runners import get_runner, rank_workers
-from .stages import load, parse_since, rank, rank_stream, select, update
+from .stages import load, open_for_lines, parse_since, rank, rank_stream, select, update
 from .summary import BatchStopped, Summary
 
 
@@ -147,22 +148,27 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         get_runner(config), rank_workers(config)  # settings this version cannot run: an error before any work
         if k == 0:
             summary.notes.append("k is 0: every selected list is emptied (its related: block removed)")
-        corpus_obj = load(corpus, summary, progress, config)
+        # Lists written as JSONL need no more of the records than their ids and addresses: the
+        # records are let go as soon as the workspace holds what it needs of them, and the lines
+        # of a .jsonl corpus that the workspace holds already are not even parsed.
+        streamed = jsonl is not None and not dry_run
+        t = time.perf_counter()
+        opened = open_for_lines(corpus_path, config, ws, encoder) if streamed and since_t is None and not paths else None
+        opening = time.perf_counter() - t
+        corpus_obj = load(corpus, summary, progress, config, known=opened.known_lines() if opened else None)
         targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
         in_place = out is None and jsonl is None
         if changed is None:
             changed = in_place and since_t is None and not paths
         changed = changed and not full
         settings = list_settings(config, k)
-        # Lists written as JSONL need no more of the records than their ids and addresses: the
-        # records are let go as soon as the workspace holds what it needs of them.
-        streamed = jsonl is not None and not dry_run
         if streamed:
-            targets = [ListTarget.of(a) for a in targets]
+            targets = [a if type(a) is Unchanged else ListTarget.of(a) for a in targets]
         # A dry run works on a throwaway copy of the workspace, so the real one is not written.
         with ws.scratch() if dry_run else nullcontext(ws) as work:
             engine = update(corpus_obj, config, work, summary, progress, encoder=encoder, refit=refit,
-                            keep_records=not streamed)
+                            keep_records=not streamed, engine=opened)
+            summary.seconds["encode"] += opening if opened else 0.0
             # in place: what this and earlier runs left unwritten; elsewhere: what this run's changes reach
             reach = (engine.pending if engine.list_settings == settings else None) if in_place else engine.affected
             if engine.pick_settings != settings or engine.picks_k not in (None, k):
@@ -173,6 +179,7 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
                 summary.lists = "changed"
             summary.selected = len(targets)
             if streamed:                            # each line written as its list comes: never every list at once
+                targets = [a if isinstance(a, ListTarget) else ListTarget.of(a) for a in corpus_obj.parsed(targets)]
                 corpus_obj = None
                 write_jsonl(Path(jsonl), targets, rank_stream(engine, targets, config, k, progress, summary),
                             summary, progress)

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..config import Config
 from ..corpus import Corpus, read_corpus
+from ..corpus.jsonl import Known, Unchanged
 from ..embed import VectorCache, encode_cached
 from ..engine import Engine
 from ..errors import ConfigError, WorkspaceError
@@ -128,8 +129,10 @@ def _path_key(p: str | os.PathLike) -> str:
 
 
 # ====================================================================== stages
-def load(corpus: Any, summary: Summary, progress: Progress, config: Config | None = None) -> Corpus:
-    """The load stage: the corpus's good records and the skipped ones.
+def load(corpus: Any, summary: Summary, progress: Progress, config: Config | None = None,
+         known: Known | None = None) -> Corpus:
+    """The load stage: the corpus's good records and the skipped ones (``known``: the lines of a
+    ``.jsonl`` corpus the workspace holds, left unparsed: :meth:`relate.engine.Engine.known_lines`).
 
     Raises:
         BatchStopped: there is no good record at all (an empty folder, only bad records):
@@ -137,7 +140,7 @@ def load(corpus: Any, summary: Summary, progress: Progress, config: Config | Non
     """
     t = time.perf_counter()
     with progress.stage("load", unit="file") as bar:
-        corpus_obj = read_corpus(corpus, config=None if config is None else config.corpus)
+        corpus_obj = read_corpus(corpus, config=None if config is None else config.corpus, known=known)
         bar.set_total(len(corpus_obj.articles) + len(corpus_obj.skipped))
         bar.update(len(corpus_obj.articles) + len(corpus_obj.skipped))
     summary.seconds["load"] = time.perf_counter() - t
@@ -152,24 +155,33 @@ def load(corpus: Any, summary: Summary, progress: Progress, config: Config | Non
     return corpus_obj
 
 
+def open_for_lines(corpus: Path, config: Config, workspace: Workspace, encoder: Any = None) -> Engine | None:
+    """The workspace opened before a ``.jsonl`` corpus is read, so that the lines it holds need
+    not be parsed (see :meth:`relate.engine.Engine.known_lines`); ``None`` for other corpora."""
+    if corpus.suffix.lower() != ".jsonl" or not corpus.is_file():
+        return None
+    return Engine(workspace, config, encoder=encoder)
+
+
 def update(corpus_obj: Corpus, config: Config, workspace: Workspace, summary: Summary, progress: Progress,
            rebuild: bool = False, encoder: Any = None, refit: bool | None = None,
-           keep_records: bool = True) -> Engine:
+           keep_records: bool = True, engine: Engine | None = None) -> Engine:
     """The encode and index stages: the workspace brought up to date with the corpus.
 
     Only what changed is redone unless the corpus statistics are refitted (``refit``; see
     :meth:`relate.engine.Engine.update`); ``summary.refit`` says which happened.
     ``keep_records=False``: ``corpus_obj.articles`` is emptied as soon as the workspace holds
     what it needs of the records (for a run that writes JSONL and needs only their ids).
+    ``engine``: the workspace already opened (else it is opened here).
     """
     runner = get_runner(config)
     folder = workspace.folder
     t = time.perf_counter()
     if rebuild:
         workspace.clear()
-    engine = Engine(workspace, config, encoder=encoder)
+    engine = engine if engine is not None else Engine(workspace, config, encoder=encoder)
     try:
-        texts = [article_text(a.title, a.excerpt, engine.config.embed) for a in corpus_obj.articles]
+        texts = texts_of(corpus_obj.articles, engine.config.embed)
         summary.encoded = encode(engine, corpus_obj.articles, runner, progress, texts=texts)
     except OSError as exc:
         stop_if_disk_full(exc, folder)
@@ -214,8 +226,7 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
     # results from many workers; each save rewrites the cache file). Locally: both ``checkpoint``.
     chunk = getattr(runner, "encode_batch", None) or checkpoint
     save_every = max(checkpoint, getattr(runner, "save_every", 0))
-    if texts is None:
-        texts = [article_text(a.title, a.excerpt, cfg) for a in articles]
+    texts = [t for t in (texts_of(articles, cfg) if texts is None else texts) if t is not None]
     cache = VectorCache(engine.workspace.vector_cache, engine.encoder.id)
     with progress.stage("encode", unit="text") as bar:
         def start(n: int) -> None:
@@ -227,6 +238,12 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
                                    save_every=save_every, encode_chunks=lambda chunks: runner.map(fn, chunks),
                                    on_start=start, on_chunk=bar.update)
     return encoded
+
+
+def texts_of(articles: Sequence[Any], cfg: Any) -> list[str | None]:
+    """Each record's :func:`relate.text.article_text` (``None`` for an unchanged ``.jsonl`` line:
+    the workspace has its vector)."""
+    return [None if type(a) is Unchanged else article_text(a.title, a.excerpt, cfg) for a in articles]
 
 
 def rank(engine: Engine, targets: list[Any], config: Config, k: int | None, progress: Progress,

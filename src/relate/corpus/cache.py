@@ -63,7 +63,7 @@ def _dec(d: dict) -> Any:
 
 
 @functools.cache
-def _code_version() -> str:
+def code_version() -> str:
     """A hash of the code that reads records: a cache written by other code is not used."""
     h = hashlib.sha1(str(_CACHE_FORMAT).encode())
     relate_dir = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ class RecordCache:
     def __init__(self, root: Path, cache: Any) -> None:
         self.root = os.path.abspath(root)
         self.file = default_cache_file(root) if cache is True else Path(cache)
-        self.version = _code_version()
+        self.version = code_version()
         self.files: dict[str, list] = {}
         self.urls: list[str] = []
         self.dirty = False

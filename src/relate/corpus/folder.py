@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import time
@@ -20,9 +21,9 @@ from typing import Any
 from ..config import CorpusConfig
 from ..errors import RecordError
 from ..records import Article, record_error
-from .cache import RecordCache
+from .cache import RecordCache, code_version
 from .files import FileRules, LinkInfo, address_from_path, walk
-from .jsonl import JSON_SUFFIXES, json_records
+from .jsonl import JSON_SUFFIXES, Known, Unchanged, json_records, jsonl_items, parse_line, reread
 from .read import article_from_bytes, as_article, read_bytes
 
 __all__ = ["RECORD_SUFFIXES", "Corpus", "as_articles", "read_corpus"]
@@ -48,6 +49,11 @@ class Corpus:
         root: the folder or file the corpus came from.
         stats: how the load went: ``files``, ``parsed``, ``cached``, ``seconds``, ``cache``.
         links: the record files reached through symbolic links, inside or outside the folder.
+        sources: for a ``.jsonl`` file, the digest of the line each record was read from, by
+            article id (:func:`relate.corpus.jsonl.line_digest`, salted by :func:`line_salt`).
+            With ``known`` (see :func:`read_corpus`), ``articles`` holds an
+            :class:`~relate.corpus.jsonl.Unchanged` for each line the caller already holds;
+            :meth:`parsed` reads them when they are needed.
 
     Example:
         >>> corpus = read_corpus("../shared/corpora/azure")
@@ -60,6 +66,24 @@ class Corpus:
     root: str | None = None
     stats: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     links: LinkInfo = field(default_factory=LinkInfo, repr=False, compare=False)
+    sources: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def parsed(self, items: Iterable[Any]) -> Iterator[Any]:
+        """``items`` (from :attr:`articles`) one by one, each :class:`Unchanged` line read and parsed now.
+
+        Raises:
+            RecordError: an unchanged line no longer reads the same (the file changed since),
+                or no longer gives a good record.
+        """
+        items = list(items)
+        lines = [x for x in items if isinstance(x, Unchanged)]
+        read = reread(self.root, lines, line_salt(self.root)) if lines else iter(())
+        for x in items:
+            if isinstance(x, Unchanged):
+                x = next(read)
+                if isinstance(x, RecordError):
+                    raise x
+            yield x
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -101,6 +125,9 @@ def _assemble(items: Iterable[Article | RecordError], root: str | None,
         groups.setdefault(item.id, []).append(item)
     kept: set[int] = set()
     for copies in groups.values():
+        if len(copies) == 1:
+            kept.add(id(copies[0]))
+            continue
         best = min(copies, key=lambda a: keep_rank(a, links))  # min is stable: path order breaks ties
         kept.add(id(best))
         for other in copies:
@@ -128,7 +155,7 @@ def _why_kept(best: Article, other: Article, links: LinkInfo | None) -> str:
 
 
 def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
-                full_related: bool = False, config: CorpusConfig | None = None) -> Corpus:
+                full_related: bool = False, config: CorpusConfig | None = None, known: Known | None = None) -> Corpus:
     """Loads a whole corpus; bad records are skipped and reported, never fatal.
 
     Args:
@@ -145,6 +172,11 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
             the URLs; the related block is still checked.
         config: the ``corpus`` settings: which files are records, and the address of a
             record with no URL (``None``: the defaults; see :class:`relate.config.CorpusConfig`).
+        known: for a ``.jsonl`` file: the ``(row, id)`` a caller holds for a line's digest
+            (:attr:`Corpus.sources`), or ``None``; such lines are not parsed (an
+            :class:`~relate.corpus.jsonl.Unchanged` stands for each, unless another record has
+            its id: then both are parsed for the duplicate rule). A workspace's
+            :meth:`relate.engine.Engine.known_lines` is one.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -173,6 +205,13 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
         if p.is_dir():
             items = _read_folder(p, cache, full_related, stats, config, links)
         elif p.exists():
+            if p.suffix.lower() == ".jsonl":
+                items, sources = _read_lines(p, None if full_related else known, stats)
+                stats["seconds"] = time.perf_counter() - start
+                corpus = _assemble(items, root, stats, links)
+                kept = {id(a) for a in corpus.articles}
+                corpus.sources = {x.id: d for x, d in zip(items, sources) if id(x) in kept}
+                return corpus
             if p.suffix.lower() in JSON_SUFFIXES:
                 items = list(json_records(read_bytes(p), p))
             else:
@@ -186,6 +225,29 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
                                     "a .json or a .jsonl file)", root)
     stats["seconds"] = time.perf_counter() - start
     return _assemble(items, root, stats, links)
+
+
+def line_salt(path: str | os.PathLike) -> bytes:
+    """The key of the line digests of a ``.jsonl`` file: its absolute path and the code that parses it."""
+    return hashlib.sha1(f"{code_version()}\0{os.path.abspath(path)}".encode("utf-8", "surrogateescape")).digest()
+
+
+def _read_lines(p: Path, known: Known | None, stats: dict[str, Any]) -> tuple[list[Any], list[int]]:
+    """The items of a ``.jsonl`` file and their lines' digests; an unchanged line whose id
+    another record also has is parsed after all, so that the duplicate rule sees both."""
+    data = read_bytes(p)
+    items, sources = [], []
+    for item, digest in jsonl_items(data, p, known, line_salt(p)):
+        items.append(item)
+        sources.append(digest)
+    if known is not None:
+        ids = Counter(x.id for x in items if not isinstance(x, RecordError))
+        for i, x in enumerate(items):
+            if isinstance(x, Unchanged) and ids[x.id] > 1:
+                items[i] = parse_line(data[x.start:x.end], p, x.line, x.start)
+    unchanged = sum(isinstance(x, Unchanged) for x in items)
+    stats.update(files=1, parsed=len(items) - unchanged, unchanged=unchanged)
+    return items, sources
 
 
 def _read_folder(root: Path, cache: Any, full_related: bool, stats: dict[str, Any],

@@ -3,6 +3,11 @@
 Bad records never stop the reading: each becomes a :class:`~relate.errors.RecordError` in
 its place, with the line (``.jsonl``) or the record number (``.json``) at fault.
 
+A ``.jsonl`` file is read a line at a time (:func:`jsonl_items`), with a digest of each line
+(:func:`line_digest`): a caller that knows the digests of lines it already holds (a workspace
+knows those of its rows) gets an :class:`Unchanged` for each of them instead of parsing it
+again, and reads those it needs later with :func:`reread`.
+
 Example:
     >>> items = list(json_records(b'{"title": "A", "webUrl": "a"}\\n{"title": "B"}\\n', "c.jsonl"))
     >>> items[0].title, items[1].code, items[1].line
@@ -10,15 +15,18 @@ Example:
 """
 from __future__ import annotations
 
+import codecs
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import RecordError
 from ..records import Article, article_from_dict, kind_of, record_error
 
-__all__ = ["JSON_SUFFIXES", "json_records"]
+__all__ = ["JSON_SUFFIXES", "Unchanged", "json_records", "jsonl_items", "line_digest", "reread"]
 
 #: File name endings read as JSON records.
 JSON_SUFFIXES = (".json", ".jsonl")
@@ -76,23 +84,15 @@ def json_records(data: bytes, path: Any) -> Iterator[Article | RecordError]:
     Yields:
         An :class:`~relate.records.Article` or a :class:`~relate.errors.RecordError` per record.
     """
+    if Path(path).suffix.lower() == ".jsonl":
+        for item, _ in jsonl_items(data, path):
+            yield item
+        return
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         yield record_error("not-utf8", f"bytes are not UTF-8 (byte 0x{data[exc.start]:02x} at "
                            f"offset {exc.start})", path, None, data.count(b"\n", 0, exc.start) + 1)
-        return
-    if Path(path).suffix.lower() == ".jsonl":
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                value = _json_load(line)
-                yield _from_json_value(value, path, n)
-            except RecordError as exc:
-                yield exc
-            except ValueError as exc:
-                yield _json_error(exc, path, n)
         return
     if not text.strip():
         yield record_error("empty-file", "the file is empty; a .json corpus holds one record "
@@ -114,3 +114,98 @@ def json_records(data: bytes, path: Any) -> Iterator[Article | RecordError]:
             yield _from_json_value(value, path, None)
         except RecordError as exc:
             yield exc
+
+
+# ---------------------------------------------------------------------- .jsonl, a line at a time
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A ``.jsonl`` record whose line is, byte for byte, one the caller already holds: not parsed.
+
+    Attributes:
+        id: the article id the caller gave for that line.
+        row: the number the caller gave for it (a workspace: the row made from it).
+        line: the line number (from 1).
+        start, end: the line's bytes in the file (``end`` excludes the newline).
+        digest: the line's :func:`line_digest`.
+    """
+
+    id: str
+    row: int
+    line: int
+    start: int
+    end: int
+    digest: int
+
+
+#: What a caller knows: the ``(row, id)`` of a line's digest, or ``None``.
+Known = Callable[[int], "tuple[int, str] | None"]
+
+
+def line_digest(line: bytes | memoryview, salt: bytes) -> int:
+    """A 64-bit digest of one line's bytes, keyed by ``salt`` (never 0).
+
+    ``salt`` stands for everything else that shapes the record read from the line: the file,
+    the code that parses it, the corpus settings (see :func:`relate.corpus.read_corpus`).
+    """
+    return int.from_bytes(hashlib.blake2b(line, digest_size=8, key=salt).digest(), "little") or 1
+
+
+def jsonl_items(data: bytes, path: Any, known: Known | None = None,
+                salt: bytes = b"") -> Iterator[tuple[Article | RecordError | Unchanged, int]]:
+    """``(record, digest of its line)`` for each non-blank line of a ``.jsonl`` file.
+
+    Lines end at ``\n`` (a ``\r`` before it is the line's own); a UTF-8 byte-order mark at
+    the start is skipped. A line whose digest ``known`` knows is not parsed: an
+    :class:`Unchanged` stands for it (the first such line only: a repeated line is parsed, so
+    that the duplicate is found). A line that is not UTF-8 is a ``not-utf8`` error of its own;
+    the others are read.
+    """
+    view = memoryview(data)
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    used: set[int] = set()
+    n, size = 0, len(data)
+    while start < size:
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = size
+        n += 1
+        digest = line_digest(view[start:end], salt)
+        hit = known(digest) if known is not None and digest not in used else None
+        if hit is not None:
+            used.add(digest)
+            yield Unchanged(hit[1], hit[0], n, start, end, digest), digest
+        else:
+            raw = data[start:end]
+            if raw.strip():
+                yield parse_line(raw, path, n, start), digest
+        start = end + 1
+
+
+def parse_line(raw: bytes, path: Any, n: int, offset: int) -> Article | RecordError:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return record_error("not-utf8", f"bytes are not UTF-8 (byte 0x{raw[exc.start]:02x} at offset "
+                            f"{offset + exc.start})", path, None, n)
+    try:
+        return _from_json_value(_json_load(line), path, n)
+    except RecordError as exc:
+        return exc
+    except ValueError as exc:
+        return _json_error(exc, path, n)
+
+
+def reread(path: Any, items: Sequence[Unchanged], salt: bytes) -> Iterator[Article | RecordError]:
+    """The records of :class:`Unchanged` lines, parsed now from the file, one by one (in the order given).
+
+    Raises:
+        RecordError: a line is no longer the one that was read (the file changed since).
+    """
+    with open(path, "rb") as fh:
+        for u in items:
+            fh.seek(u.start)
+            raw = fh.read(u.end - u.start)
+            if line_digest(raw, salt) != u.digest:
+                raise record_error("changed-while-read", "the file changed while relate read it; run again",
+                                   path, None, u.line)
+            yield parse_line(raw, path, u.line, u.start)

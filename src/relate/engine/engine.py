@@ -19,18 +19,20 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, load_config
-from ..corpus import as_articles, read_corpus
-from ..embed import Encoder, VectorCache, encode_cached, text_key
+from ..corpus import Corpus, as_articles, read_corpus
+from ..corpus.jsonl import Known
+from ..embed import Encoder, VectorCache, encode_cached
 from ..errors import WorkspaceError
 from ..index import build_index, search_params
 from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
-from ..text import article_text
-from ..workspace import Workspace, article_lines
-from . import picks, store, updates
+from ..workspace import Workspace
+from . import picks, plain, store, updates
 from .changes import Changes, plan_changes
 from .facts import numbers_of, plain_table, stored_table
 from .queries import lexical_scores, queries_for, rank_config
+from .rows import ArticlesView
+from .sources import corpus_rows, keep_sources, known_lines, parse_unchanged
 from .state import EngineState, build_table, neighbour_sims
 
 logger = logging.getLogger(__name__)
@@ -127,46 +129,48 @@ class Engine:
         last fit reaching ``batch.refit_after`` of its size) rebuilds everything instead.
 
         Args:
-            corpus: a folder or corpus file, a ``Corpus``, or a list of records.
+            corpus: a folder or corpus file, a ``Corpus`` (its :class:`~relate.corpus.jsonl.Unchanged`
+                records stand for their rows: :meth:`known_lines`), or a list of records.
             progress: show a progress bar while encoding.
             refit: ``True`` refits the statistics and rebuilds everything; ``False`` never
                 refits (unless nothing is built yet); ``None`` decides by ``batch.refit_after``.
-            texts: each record's :func:`relate.text.article_text` text, when the caller has them.
-            keep_records: ``False``: ``corpus.articles`` and ``texts`` are emptied once the workspace
-                holds what it needs of them (at a refit, before the index is built), so that a run
-                needing only the ids it read (JSONL output) does not hold every record to the end.
+            texts: each record's :func:`relate.text.article_text` text (``None`` for an unchanged one).
+            keep_records: ``False``: ``corpus.articles`` and ``texts`` are emptied once the workspace holds
+                what it needs of them (at a refit, before the index is built), so that a run needing only
+                the ids it read (JSONL output) does not hold every record to the end.
 
         Returns:
-            Counts: ``records``, ``skipped``, ``encoded``, ``added``, ``removed``, ``changed``
-            (the workspace), ``refit``, ``affected`` (ids whose lists may have changed;
-            ``None``: every one), ``seconds`` (``load``, ``encode``, ``index``, ``save``).
+            Counts: ``records``, ``skipped``, ``encoded``, ``added``, ``removed``, ``changed`` (the workspace),
+            ``refit``, ``affected`` (ids whose lists may have changed; ``None``: every one), ``seconds``.
         """
         seconds: dict[str, float] = {}
         t = time.perf_counter()
         if isinstance(corpus, (str, os.PathLike)):
             corpus = read_corpus(corpus)
         skipped = len(getattr(corpus, "skipped", ()))
-        articles = as_articles(corpus)
+        sources = dict(getattr(corpus, "sources", None) or {})    # line digests (a .jsonl corpus)
+        articles = list(corpus.articles) if isinstance(corpus, Corpus) else as_articles(corpus)
         if not keep_records and isinstance(getattr(corpus, "articles", None), list):
             corpus.articles.clear()            # this update's own list is the last one holding them
+            corpus.sources = {}
         seconds["load"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        if texts is None or len(texts) != len(articles):
-            texts = [article_text(a.title, a.excerpt, self.config.embed) for a in articles]
-        keys = [text_key(s) for s in texts]
-        ids, n = [a.id for a in articles], len(articles)
-        lines = article_lines(articles)
+        ids, keys, lines, texts = corpus_rows(self._s, articles, texts, self.config.embed)
+        n = len(articles)
         old_ids = set(self.articles)
         plan = plan_changes(ids, keys, lines, self._row_of, self.keys, self._lines)
         limit = self.config.batch.refit_after * (self._s.stats.size if self._s.stats is not None else 0)
         refit = not self._s.updatable(self.config) or (refit if refit is not None else
                                                        self._s.changes + plan.count > limit and bool(plan))
         if not refit and not plan:
+            keep_sources(self.workspace, self._s, self._row_of, sources, refit=False, save=True)
             self.affected = set()
             seconds["encode"] = seconds["index"] = seconds["save"] = 0.0
             return {"records": n, "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
                     "changed": False, "refit": False, "affected": set(), "seconds": seconds}
+        if refit:                      # rows in corpus order, every one built again: every article needed
+            parse_unchanged(self._s, articles, texts, self.config.embed)
         cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
         todo = list(range(len(texts))) if refit else plan.added
         vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress)
@@ -187,6 +191,7 @@ class Engine:
                 done()
         self._s.pending = None if affected is None or self._s.pending is None else self._s.pending | affected
         self.affected = affected
+        keep_sources(self.workspace, self._s, self._row_of, sources, refit=refit)
         seconds["index"] = time.perf_counter() - t
 
         t, new_ids = time.perf_counter(), set(ids)
@@ -195,6 +200,12 @@ class Engine:
         return {"records": n, "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
                 "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,
                 "seconds": seconds}
+
+    def known_lines(self) -> Known | None:
+        """The corpus lines the rows were read from, as :func:`relate.corpus.read_corpus` takes them (``known``;
+        see :mod:`relate.engine.sources`); ``None``: none, or made with other text settings."""
+        same = (self.workspace.read_params() or {}).get("embed") == dataclasses.asdict(self.config.embed)
+        return known_lines(self._s) if same else None
 
     list_settings = property(lambda self: self._s.settings,
                              doc="The digest of the settings the lists last written in place were made with.")
@@ -261,16 +272,9 @@ class Engine:
         table of ``w_reciprocal`` is computed first, so that workers do not each search the
         whole index for it again.
         """
-        import faiss
-
         if self.config.rank.w_reciprocal and self.index is not None and self.ids:
             self._neighbour_sims(self.config.rank.reciprocal_depth)
-        s = self._s
-        return EngineState(
-            config=dataclasses.asdict(self.config), folder=str(self.folder), ids=s.ids, keys=s.keys,
-            vectors=s.vectors, rows=s.lines, table=plain_table(self._table), lexicon=s.lexicon,
-            index=None if s.index is None else faiss.serialize_index(s.index), live=s.live, windows=s.windows,
-            window_sims=s.window_sims)
+        return plain.engine_state(self._s, plain_table(self._table), self.config, str(self.folder))
 
     @classmethod
     def from_state(cls, state: EngineState, encoder: Any = None) -> Engine:
@@ -280,18 +284,10 @@ class Engine:
             state: from :meth:`state`.
             encoder: the encoder (``None``: the configured one, loaded only if it is needed).
         """
-        import faiss
-
         engine = cls.__new__(cls)
         config = Config.from_dict(state.config, source="engine state")
         engine._setup(Workspace(state.folder, "state"), config, encoder)
-        live = state.live if state.live is not None else np.ones(len(state.ids), dtype=bool)
-        engine._s = store.Stored(
-            ids=list(state.ids), keys=list(state.keys), live=live, vectors=state.vectors,
-            index=None if state.index is None else faiss.deserialize_index(state.index), lines=list(state.rows),
-            lexicon=state.lexicon, stats=getattr(state.table, "stats", None), windows=state.windows,
-            window_sims=state.window_sims, digests=getattr(state.table, "digest", None),
-            removed=getattr(state.table, "removed", None), hide_digests=not config.rank.suggest_digests)
+        engine._s = plain.stored_of(state, config)
         engine._set_rows(None, table=state.table)
         return engine
 
@@ -399,7 +395,7 @@ class Engine:
     def _index_rows(self) -> None:
         s = self._s
         self._row_of = {aid: i for i, (aid, ok) in enumerate(zip(s.ids, s.live.tolist())) if ok}
-        self.articles = store.ArticlesView(self._row_of, s.rows)
+        self.articles = ArticlesView(self._row_of, s.rows)
 
     def _save(self) -> None:
         if self._built is not None:        # rows changed only with the table built: keep its numbers

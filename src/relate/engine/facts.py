@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 
 from ..rank import RankTable
-from .state import WORD_FACTS, word_facts
-from .store import LineRows, Stored
+from .rows import LineRows
+from .state import WORD_FACTS, line_word_facts
+from .store import Stored
 
 #: The columns of ``facts.npy``, in order (attributes of :class:`~relate.rank.RankTable`).
 NUMBERS = ("quality", "provider", "published")
@@ -49,7 +50,7 @@ class RowWords:
     def get(self, row: int) -> tuple:
         found = self.known.get(row)
         if found is None:
-            found = self.known[row] = word_facts(self.rows[row])
+            found = self.known[row] = line_word_facts(self.rows.lines[row])
         return found
 
 

@@ -11,6 +11,7 @@ Example:
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from sys import intern
@@ -23,7 +24,7 @@ from ..index import search
 from ..rank import RankTable, title_tokens
 from ..records import Article, url_variants
 from ..text import article_text
-from .stats import CorpusStats, provider_key
+from .stats import CorpusStats
 
 
 @dataclass
@@ -158,9 +159,26 @@ def word_facts(a: Article) -> tuple[str, str, frozenset[str], frozenset[str], fr
     Words are interned (:func:`sys.intern`): the rows of a large corpus share one copy of each
     provider, topic and title word instead of holding their own (a third of these facts' memory).
     """
-    return (intern(provider_key(a)), intern((a.provider_name or "").lower()),
-            frozenset(intern(t.lower()) for t in (a.topics or []) if isinstance(t, str)),
-            frozenset(map(intern, title_tokens(a.title))), url_keys_of(a))
+    return _word_facts(a.provider_domain, a.provider_name, a.topics, a.title, a.urls)
+
+
+def line_word_facts(line: str) -> tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]:
+    """:func:`word_facts` of the article of an ``articles.jsonl`` line, read from the line's
+    fields without making the article (a nightly run asks it of every candidate row)."""
+    d = json.loads(line)
+    get = d.get
+    urls = [u for u in (get("web_url"), get("original_url"), get("amp_web_url"), get("cdn_amp_web_url")) if u]
+    return _word_facts(get("provider_domain"), get("provider_name"), get("topics"), get("title", ""), urls)
+
+
+def _word_facts(domain: str | None, name: str | None, topics: list[str] | None, title: str,
+                urls: list[str]) -> tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]:
+    keys: set[str] = set()
+    for u in urls:
+        keys |= url_variants(u)
+    return (intern((domain or name or "").lower()), intern((name or "").lower()),
+            frozenset(intern(t.lower()) for t in (topics or []) if isinstance(t, str)),
+            frozenset(map(intern, title_tokens(title))), frozenset(keys))
 
 
 def removed_flags(articles: list[Article]) -> np.ndarray:

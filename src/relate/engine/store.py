@@ -14,8 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +25,6 @@ from ..config import Config, IndexConfig
 from ..fileio import atomic_save_npy
 from ..index import load_index, save_index
 from ..lexical import Lexicon
-from ..records import Article
 from ..workspace import (
     FACTS,
     FORMAT_VERSION,
@@ -37,73 +35,16 @@ from ..workspace import (
     PENDING,
     PICK_SCORES,
     PICKS,
+    SOURCES,
     STATS,
     TERMS,
     VECTORS,
     WINDOW_SIMS,
     WINDOWS,
     Workspace,
-    article_from_line,
 )
+from .rows import LineRows
 from .stats import CorpusStats
-
-
-class LineRows(Sequence):
-    """The article of each row, parsed from its ``articles.jsonl`` line when asked.
-
-    Only the lines are held (a few hundred bytes a row), and the last :data:`KEEP_PARSED`
-    articles parsed; so a million-row workspace holds no million ``Article`` objects.
-    """
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self._parsed: OrderedDict[int, Article] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def __getitem__(self, row):
-        if isinstance(row, slice):
-            return [self[i] for i in range(*row.indices(len(self)))]
-        row = int(row)
-        if row < 0:
-            row += len(self.lines)
-        found = self._parsed.get(row)
-        if found is None:
-            found = self._parsed[row] = article_from_line(self.lines[row])
-            if len(self._parsed) > KEEP_PARSED:
-                self._parsed.popitem(last=False)
-        else:
-            self._parsed.move_to_end(row)
-        return found
-
-    def forget(self, row: int) -> None:
-        """Drops the parsed article of a row whose line changed."""
-        self._parsed.pop(row, None)
-
-
-class ArticlesView(Mapping):
-    """Live articles by id (a view over the rows; nothing is copied)."""
-
-    def __init__(self, row_of: dict[str, int], rows: LineRows) -> None:
-        self._row_of = row_of
-        self._rows = rows
-
-    def __getitem__(self, article_id: str) -> Article:
-        return self._rows[self._row_of[article_id]]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._row_of)
-
-    def __len__(self) -> int:
-        return len(self._row_of)
-
-    def __contains__(self, article_id: object) -> bool:
-        return article_id in self._row_of
-
-
-#: Parsed articles a :class:`LineRows` keeps.
-KEEP_PARSED = 65_536
 
 
 @dataclass
@@ -137,6 +78,8 @@ class Stored:
             (``None``: none does).
         facts: ``(n, 3)`` numbers of the rank table (see :mod:`relate.engine.facts`; ``None``:
             not known, the table is built from the lines), ``facts_digest`` their digest.
+        sources: the digest of the corpus line each row was read from (0: not known; see
+            :mod:`relate.engine.sources`), ``None`` when none is kept.
         bases: rows in the base file of each array saved with a tail (see :func:`save_rows`).
         stats_saved: whether ``stats.json`` holds :attr:`stats` already (it changes only at a refit).
     """
@@ -164,6 +107,7 @@ class Stored:
     removed: np.ndarray | None = None
     facts: np.ndarray | None = None
     facts_digest: str | None = None
+    sources: np.ndarray | None = None
     bases: dict[str, int] = field(default_factory=dict)
     stats_saved: bool = False
     _rows: LineRows | None = field(default=None, repr=False, compare=False)
@@ -244,8 +188,17 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
             atomic_save_npy(ws.path(WINDOW_SIMS), s.window_sims)
         if s.facts is not None:
             atomic_save_npy(ws.path(FACTS), s.facts)
+        save_sources(ws, s)
         s.facts_digest = None if s.facts is None else facts_digest(s.facts)
     ws.write_articles(s.lines)
+
+
+def save_sources(ws: Workspace, s: Stored) -> None:
+    """Writes the rows' line digests (``sources.npy``), or removes a stale file when none are kept."""
+    if s.sources is not None:
+        atomic_save_npy(ws.path(SOURCES), s.sources)
+    else:
+        ws.path(SOURCES).unlink(missing_ok=True)
 
 
 def tail_name(name: str) -> str:
@@ -276,11 +229,11 @@ def save_rows(ws: Workspace, name: str, array: np.ndarray, bases: dict[str, int]
 def load_rows(ws: Workspace, name: str, bases: dict[str, int], saved: dict[str, Any]) -> np.ndarray:
     """Reads what :func:`save_rows` wrote: the base file, and its tail when ``saved`` (the
     ``bases`` of ``params.json``) says it was written for this base; records the base's rows."""
-    array = np.load(ws.path(name), allow_pickle=False)
-    bases[name], tail = len(array), ws.path(tail_name(name))
-    if saved.get(name) == len(array) and tail.exists():
-        array = np.concatenate([array, np.load(tail, allow_pickle=False).astype(array.dtype, copy=False)])
-    return array
+    base = np.load(ws.path(name), allow_pickle=False, mmap_mode="r")   # read once, into the joined array
+    bases[name], tail = len(base), ws.path(tail_name(name))
+    if saved.get(name) == len(base) and tail.exists():
+        return np.concatenate([base, np.load(tail, allow_pickle=False).astype(base.dtype, copy=False)])
+    return np.array(base)
 
 
 def mark_written(s: Stored, every: set[str], ids: Iterable[str] | None, settings: str | None,
@@ -403,6 +356,10 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
         s.pending, s.settings, s.pick_settings = read_pending(ws)
         s.changes = int(params.get("changes_since_fit", 0))
         s.facts = read_facts(ws, params.get("facts"), len(s.ids))
+        if ws.path(SOURCES).exists():
+            s.sources = np.load(ws.path(SOURCES), allow_pickle=False)
+            if s.sources.dtype != np.uint64 or s.sources.shape != (len(s.ids),):
+                s.sources = None
         if ws.path(PICKS).exists() and ws.path(PICK_SCORES).exists():
             s.picks = np.load(ws.path(PICKS), allow_pickle=False)
             s.pick_floor = np.load(ws.path(PICK_SCORES), allow_pickle=False)

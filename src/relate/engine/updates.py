@@ -73,7 +73,9 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
     old = np.flatnonzero(s.live[:start])
     holds_dead = old[np.isin(s.windows[old], gone).any(axis=1)] if len(gone) else old[:0]
     changed = set(holds_dead.tolist()) | set(new.tolist()) | set(turned.tolist()) | set(back.tolist())
-    keep = np.setdiff1d(old, np.array(sorted(changed), dtype=np.int64))
+    keeping = s.live[:start].copy()                  # (a mask: no sort of every row)
+    keeping[[r for r in changed if r < start]] = False
+    keep = np.flatnonzero(keeping)
     by_target: dict[int, list[int]] = {}
     incoming = np.concatenate([back, np.setdiff1d(new, hidden)]).astype(np.int64)
     for x, targets in entering(s.vectors, incoming, floors(s.window_sims, s.windows), keep).items():

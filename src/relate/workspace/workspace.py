@@ -77,6 +77,7 @@ PENDING = "pending.json"
 PICKS = "picks.npy"
 PICK_SCORES = "pick-scores.npy"
 FACTS = "facts.npy"
+SOURCES = "sources.npy"
 #: The folder name a corpus's own workspace has (inside the corpus folder, like ``.git``).
 FOLDER_NAME = ".relate"
 FORMAT_VERSION = 3
@@ -84,7 +85,7 @@ FORMAT_VERSION = 3
 READABLE_FORMATS = (1, 2, 3)
 #: Files that make up the built workspace (what :meth:`Workspace.clear` removes).
 BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING, PICKS,
-               PICK_SCORES, FACTS, "vectors-tail.npy", "neighbours-tail.npy")
+               PICK_SCORES, FACTS, SOURCES, "vectors-tail.npy", "neighbours-tail.npy")
 
 #: Article fields kept in the workspace (all a related entry, a filter or the ranker needs).
 _KEPT = ("title", "web_url", "excerpt", "amp_web_url", "cdn_amp_web_url", "original_url", "type",

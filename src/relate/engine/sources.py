@@ -1,0 +1,101 @@
+"""Which lines of a ``.jsonl`` corpus a workspace already holds, so that a run need not parse them.
+
+Each row keeps the digest of the corpus line it was read from (``sources.npy``; 0 when it was
+not read from a ``.jsonl`` line). :func:`known_lines` gives :func:`relate.corpus.read_corpus`
+what it needs to leave those lines unparsed: the corpus then holds an
+:class:`~relate.corpus.jsonl.Unchanged` for each, standing for the row's own article.
+:func:`corpus_rows` gives an update the id, text key and line of every record either way,
+:func:`parse_unchanged` the articles themselves (a refit needs them all), and
+:func:`updated_sources` the digests after an update.
+
+Example:
+    >>> s = Stored(ids=["a", "b"], keys=["ka", "kb"], live=np.array([True, True]),
+    ...            vectors=np.zeros((2, 1), np.float32), index=None, lines=["la", "lb"], lexicon=None,
+    ...            sources=np.array([7, 0], np.uint64))
+    >>> known_lines(s)(7), known_lines(s)(8)
+    ((0, 'a'), None)
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import EmbedConfig
+from ..corpus.jsonl import Known, Unchanged
+from ..embed import text_key
+from ..text import article_text
+from ..workspace import Workspace, article_from_line, article_lines
+from .store import Stored, save_sources
+
+
+def known_lines(s: Stored) -> Known | None:
+    """``(row, id)`` of each live row's line digest, as :func:`relate.corpus.read_corpus` takes it
+    (``None``: no row has one)."""
+    if s.sources is None or not len(s.sources):
+        return None
+    rows = np.flatnonzero(s.live[:len(s.sources)] & (s.sources != 0))
+    if not len(rows):
+        return None
+    row_of = dict(zip(s.sources[rows].tolist(), rows.tolist()))
+    ids = s.ids
+
+    def known(digest: int) -> tuple[int, str] | None:
+        row = row_of.get(digest)
+        return None if row is None else (row, ids[row])
+
+    return known
+
+
+def corpus_rows(s: Stored, articles: Sequence[Any], texts: Sequence[str | None] | None,
+                embed: EmbedConfig) -> tuple[list[str], list[str], list[str], list[str | None]]:
+    """Ids, text keys, ``articles.jsonl`` lines and texts of the records (``texts``: each
+    record's text when the caller has them, ``None`` for an :class:`Unchanged` one).
+
+    An :class:`Unchanged` record's key and line are its row's; its text is ``None``.
+    """
+    if texts is None or len(texts) != len(articles):
+        texts = [None if type(a) is Unchanged else article_text(a.title, a.excerpt, embed) for a in articles]
+    parsed = [i for i, a in enumerate(articles) if type(a) is not Unchanged]
+    lines: list[Any] = [s.lines[a.row] if type(a) is Unchanged else None for a in articles]
+    for i, line in zip(parsed, article_lines([articles[i] for i in parsed])):
+        lines[i] = line
+    keys = [s.keys[a.row] if type(a) is Unchanged else text_key(t) for a, t in zip(articles, texts)]
+    return [a.id for a in articles], keys, lines, texts if isinstance(texts, list) else list(texts)
+
+
+def parse_unchanged(s: Stored, articles: list[Any], texts: list[str | None], embed: EmbedConfig) -> None:
+    """Replaces each :class:`Unchanged` record (in place) by its row's article, and gives it its text.
+
+    The row's line holds every field relate uses, as it was read from the very same corpus line.
+    """
+    for i, a in enumerate(articles):
+        if type(a) is Unchanged:
+            articles[i] = article = article_from_line(s.lines[a.row])
+            texts[i] = article_text(article.title, article.excerpt, embed)
+
+
+def updated_sources(s: Stored, row_of: Mapping[str, int], sources: Mapping[str, int], refit: bool) -> np.ndarray:
+    """Each row's line digest after an update: kept for rows not read again (none after a
+    refit, whose rows are all new), else that of the line each record was read from now."""
+    out = np.zeros(len(s.ids), dtype=np.uint64)
+    if not refit and s.sources is not None:
+        n = min(len(out), len(s.sources))
+        out[:n] = s.sources[:n]
+    for aid, digest in sources.items():
+        row = row_of.get(aid)
+        if row is not None:
+            out[row] = digest
+    return out
+
+
+def keep_sources(ws: Workspace, s: Stored, row_of: Mapping[str, int], sources: Mapping[str, int], refit: bool,
+                 save: bool = False) -> None:
+    """Keeps the line digests of the records just read in ``s`` (:func:`updated_sources`);
+    ``save``: writes them now if they changed (an update that changed nothing else)."""
+    new = updated_sources(s, row_of, sources, refit)
+    changed = s.sources is None or not np.array_equal(new, s.sources)
+    s.sources = new
+    if save and changed and ws.read_params() is not None:
+        save_sources(ws, s)
