@@ -16,6 +16,7 @@ from relate.index import (
     choose_kind,
     drop_self,
     index_description,
+    index_vectors,
     ivf_lists,
     load_index,
     save_index,
@@ -194,3 +195,26 @@ def test_hnsw_tunes_ef_search_when_unset():
     assert 10 <= ef <= 512
     assert recall10(index, vecs) >= 0.93
     assert f"efSearch {ef}" in index_description(index)
+
+
+@pytest.mark.parametrize("kind, sq8, holds", [("flat", False, True), ("hnsw", False, True), ("ivf", False, False),
+                                             ("flat", True, False), ("hnsw", True, False)])
+def test_index_vectors_are_the_index_memory_not_a_copy(kind, sq8, holds, tmp_path):
+    import gc
+
+    vecs = clustered(3000, 16)
+    index = build_index(vecs, IndexConfig(kind=kind, scalar_8bit=sq8))
+    held = index_vectors(index)
+    if not holds:                          # quantised or bucketed: not the vectors as they were given
+        assert held is None
+        return
+    assert np.array_equal(held, vecs) and not held.flags.writeable and not held.flags.owndata
+    more = clustered(500, 16, seed=1)
+    index.add(more)                        # the index grows (its memory may move): take the array again
+    held = index_vectors(index)
+    assert np.array_equal(held, np.concatenate([vecs, more]))
+    save_index(index, tmp_path / "i.faiss")
+    del index
+    gc.collect()
+    assert np.array_equal(held, np.concatenate([vecs, more]))          # the array keeps the index alive
+    assert np.array_equal(index_vectors(load_index(tmp_path / "i.faiss")), held)

@@ -314,6 +314,40 @@ def load_index(path: str | os.PathLike, cfg: IndexConfig | None = None):
     return index
 
 
+def index_vectors(index) -> np.ndarray | None:
+    """The vectors a flat or HNSW-flat index holds, as a read-only ``(n, d)`` float32 array over
+    the index's own memory (no copy), or ``None`` for an index that does not hold them as they
+    are (IVF, scalar-quantised). The array keeps the index alive; adding to the index may move
+    its memory, so take the array again after every ``add``.
+
+    Example:
+        >>> import faiss
+        >>> index = faiss.IndexFlatIP(2)
+        >>> index.add(np.array([[1, 0], [0, 1]], dtype="float32"))
+        >>> index_vectors(index).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    import faiss
+
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSWFlat) else index
+    if type(flat) not in (faiss.IndexFlatIP, faiss.IndexFlatL2, faiss.IndexFlat):
+        return None
+    n, d = int(flat.ntotal), int(flat.d)
+    if n == 0:
+        return np.zeros((0, d), dtype=np.float32)
+    address = faiss.rev_swig_ptr(flat.get_xb(), n * d).__array_interface__["data"][0]
+    return np.asarray(_IndexMemory(index, address, (n, d)))
+
+
+class _IndexMemory:
+    """What :func:`index_vectors` makes its array from: the index's memory, and the index itself,
+    so the array keeps it alive."""
+
+    def __init__(self, index, address: int, shape: tuple[int, int]) -> None:
+        self.index = index
+        self.__array_interface__ = {"data": (address, True), "shape": shape, "typestr": "<f4", "version": 3}
+
+
 def blocks(vectors: np.ndarray, size: int = EXACT_CHUNK) -> Iterator[np.ndarray]:
     """``vectors`` as contiguous float32 blocks of ``size`` rows, for a pass that reads them in chunks.
 

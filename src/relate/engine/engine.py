@@ -23,7 +23,7 @@ from ..corpus import Corpus, as_articles, read_corpus
 from ..corpus.jsonl import Known
 from ..embed import Encoder, VectorCache, encode_cached
 from ..errors import WorkspaceError
-from ..index import build_index, search_params
+from ..index import build_index, index_vectors, search_params
 from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
 from ..workspace import Workspace
@@ -78,7 +78,8 @@ class Engine:
     # The stored rows, by name (a removed record's row stays, dead, until the next refit).
     ids = property(lambda self: self._s.ids, doc="The article id of each row.")
     keys = property(lambda self: self._s.keys, doc="The text key each row was encoded from.")
-    vectors = property(lambda self: self._s.vectors, doc="``(rows, dim)`` unit vectors.")
+    vectors = property(lambda self: self._s.vectors, doc="``(rows, dim)`` unit vectors, read-only (a flat or HNSW "
+                       "index's own memory: take them again after an update).")
     index = property(lambda self: self._s.index, doc="The FAISS index over every row.")
     lexicon = property(lambda self: self._s.lexicon, doc="The TF-IDF model and rows.")
     live = property(lambda self: self._s.live, doc="Whether each row is a current article.")
@@ -182,11 +183,12 @@ class Engine:
 
         t = time.perf_counter()
         release = None if keep_records else (articles.clear, texts.clear)
+        handed, vectors = [vectors], None       # (a refit keeps only the index's copy: none held here)
         if refit:
-            self._refit(articles, texts, keys, lines, vectors, release)
+            self._refit(articles, texts, keys, lines, handed, release)
             affected = None
         else:
-            affected = self._apply(plan, articles, texts, keys, lines, vectors)
+            affected = self._apply(plan, articles, texts, keys, lines, handed.pop())
             for done in release or ():  # (a refit lets them go itself, before the index is built)
                 done()
         self._s.pending = None if affected is None or self._s.pending is None else self._s.pending | affected
@@ -245,15 +247,19 @@ class Engine:
             store.save_picks(self.workspace, self._s)
 
     def _refit(self, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
-               vectors: np.ndarray, release: Sequence[Callable[[], None]] | None = None) -> None:
-        """Rebuilds everything from the corpus (rows in corpus order); ``release`` runs before the index is built."""
-        s = self._s
+               handed: list[np.ndarray], release: Sequence[Callable[[], None]] | None = None) -> None:
+        """Rebuilds everything from the corpus (rows in corpus order; ``handed``: their vectors, taken
+        out of the list); ``release`` runs before the index is built."""
+        s, vectors = self._s, handed.pop()
         updates.reset(s, articles, texts, keys, lines, vectors, self.config)
         self._set_rows(articles)
         s.stats, s.digests, s.removed = self._table.stats, self._table.digest, self._table.removed
         for done in release or ():
             done()
         s.index = build_index(vectors, self.config.index)
+        held, vectors = index_vectors(s.index), None
+        if held is not None:                # the index holds them: one copy of the vectors, not two
+            s.vectors = self._table.vectors = held
         updates.search_rows(s, np.arange(len(s.ids)), self.config)
         self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(s.ids)), self.config)
 

@@ -23,7 +23,7 @@ import numpy as np
 from .. import __version__
 from ..config import Config, IndexConfig
 from ..fileio import atomic_save_npy
-from ..index import load_index, save_index
+from ..index import index_vectors, load_index, save_index
 from ..lexical import Lexicon
 from ..workspace import (
     FACTS,
@@ -226,12 +226,22 @@ def save_rows(ws: Workspace, name: str, array: np.ndarray, bases: dict[str, int]
     bases[name] = len(array)
 
 
-def load_rows(ws: Workspace, name: str, bases: dict[str, int], saved: dict[str, Any]) -> np.ndarray:
+def load_rows(ws: Workspace, name: str, bases: dict[str, int], saved: dict[str, Any],
+              held: np.ndarray | None = None) -> np.ndarray:
     """Reads what :func:`save_rows` wrote: the base file, and its tail when ``saved`` (the
-    ``bases`` of ``params.json``) says it was written for this base; records the base's rows."""
+    ``bases`` of ``params.json``) says it was written for this base; records the base's rows.
+
+    ``held``: the same rows already in memory (the vectors an index holds): returned instead
+    of reading the files, when it has as many rows as they do.
+    """
     base = np.load(ws.path(name), allow_pickle=False, mmap_mode="r")   # read once, into the joined array
     bases[name], tail = len(base), ws.path(tail_name(name))
-    if saved.get(name) == len(base) and tail.exists():
+    joined = saved.get(name) == len(base) and tail.exists()
+    if held is not None:
+        rows = len(base) + (len(np.load(tail, allow_pickle=False, mmap_mode="r")) if joined else 0)
+        if held.shape == (rows, *base.shape[1:]):
+            return held
+    if joined:
         return np.concatenate([base, np.load(tail, allow_pickle=False).astype(base.dtype, copy=False)])
     return np.array(base)
 
@@ -334,8 +344,8 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
     meta = json.loads(ws.path(IDS).read_text(encoding="utf-8"))
     bases: dict[str, int] = {}
     saved = params.get("bases") or {}
-    vectors = load_rows(ws, VECTORS, bases, saved)
     index = load_index(ws.path(INDEX), index_cfg)
+    vectors = load_rows(ws, VECTORS, bases, saved, held=index_vectors(index))   # held by the index: not read twice
     s = Stored(ids=meta["ids"], keys=meta["keys"], live=np.ones(len(meta["ids"]), dtype=bool), vectors=vectors,
                index=index, lines=ws.read_lines(), lexicon=Lexicon.load(ws.folder), bases=bases)
     s.live[np.asarray(meta.get("dead", []), dtype=np.int64)] = False

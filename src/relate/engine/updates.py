@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Config
-from ..index import search_params
+from ..index import index_vectors, search_params
 from ..lexical import Lexicon
 from ..rank import Query, RankTable, reciprocals, score_candidate
 from ..records import Article
@@ -54,8 +54,10 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
     s.lines.extend(lines[i] for i in plan.added)
     s.live = np.concatenate([s.live, np.ones(len(new), dtype=bool)])
     if len(new):
-        s.vectors = np.concatenate([s.vectors, vectors]) if s.vectors.size else vectors
+        table.vectors = None                 # (the index's own memory may move as it grows)
         s.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        held = index_vectors(s.index)
+        s.vectors = held if held is not None else np.concatenate([s.vectors, vectors]) if s.vectors.size else vectors
         s.lexicon.append(s.lexicon.transform([texts[i] for i in plan.added]))
     table.vectors = s.vectors
     changed_rows = touched + new.tolist()
