@@ -27,7 +27,7 @@ from ..index import build_index, index_vectors, search_params
 from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
 from ..workspace import Workspace
-from . import picks, plain, store, updates
+from . import memory, picks, plain, store, updates
 from .changes import Changes, plan_changes
 from .facts import numbers_of, plain_table, stored_table
 from .queries import lexical_scores, queries_for, rank_config
@@ -78,8 +78,7 @@ class Engine:
     # The stored rows, by name (a removed record's row stays, dead, until the next refit).
     ids = property(lambda self: self._s.ids, doc="The article id of each row.")
     keys = property(lambda self: self._s.keys, doc="The text key each row was encoded from.")
-    vectors = property(lambda self: self._s.vectors, doc="``(rows, dim)`` unit vectors, read-only (a flat or HNSW "
-                       "index's own memory: take them again after an update).")
+    vectors = property(lambda self: self._s.vectors, doc="``(rows, dim)`` unit vectors (read-only; take again after updates).")
     index = property(lambda self: self._s.index, doc="The FAISS index over every row.")
     lexicon = property(lambda self: self._s.lexicon, doc="The TF-IDF model and rows.")
     live = property(lambda self: self._s.live, doc="Whether each row is a current article.")
@@ -256,6 +255,7 @@ class Engine:
         s.stats, s.digests, s.removed = self._table.stats, self._table.digest, self._table.removed
         for done in release or ():
             done()
+        memory.give_back()                  # (what the records held, before the index takes memory)
         s.index = build_index(vectors, self.config.index)
         held, vectors = index_vectors(s.index), None
         if held is not None:                # the index holds them: one copy of the vectors, not two
