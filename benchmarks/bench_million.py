@@ -21,6 +21,10 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_million.py --ef-search 64       # HNSW search breadth fixed, not tuned
     .venv/bin/python benchmarks/bench_million.py --records 100000     # a quicker look
 
+Before each phase the files written so far are flushed to disk (``os.sync``): a full run
+leaves gigabytes of written files (its JSONL, the workspace) that the kernel would otherwise
+still be writing out during the next phase, as a nightly job started hours later never sees.
+
 Prints a table (seconds per stage, peak RSS, lists ranked and written); ``--json FILE`` also
 writes the figures. ``--workers N`` runs the rank stage in N forked processes (``batch.workers``);
 their own peak RSS counts the pages they share with the run's process, so the table also gives
@@ -68,6 +72,7 @@ def phase(name: str, corpus: Path, ws: Path, out: Path, **options) -> dict:
     """Runs one regenerate in a fresh process; returns its summary, wall seconds and peak RSS."""
     code = _PHASE.format(src=str(ROOT / "src"), tests=str(ROOT / "tests"), corpus=str(corpus), ws=str(ws),
                          out=str(out))
+    os.sync()       # the files the last phase wrote go to disk first, as a nightly job finds them
     print(f"[{time.strftime('%H:%M:%S')}] {name} ...", file=sys.stderr, flush=True)
     t = time.perf_counter()
     proc = subprocess.Popen([PY, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
