@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from relate.batch import regenerate
+from relate.config import Config
 from relate.corpus import read_corpus
 from relate.engine import Engine
 from relate.frontmatter import split_front_matter
@@ -97,3 +98,18 @@ def test_a_night_parses_only_new_and_changed_lines_and_writes_what_parsing_every
         for f in FILES:
             assert (ws / f).read_bytes() == (twin / f).read_bytes(), (name, f)
     assert a.refit and a.written == a.records
+
+
+def test_lines_are_parsed_again_when_the_rows_were_made_otherwise(tmp_path, azure_dir, hash_encoder):
+    """Another relate version, or other text settings, may read a line into another row: none is trusted."""
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(_line(p) for p in sorted(azure_dir.glob("*.md"))[:60]) + "\n", encoding="utf-8")
+    ws = tmp_path / "ws"
+    regenerate(corpus, workspace=ws, jsonl=tmp_path / "a.jsonl", encoder=hash_encoder)
+    assert read_corpus(corpus, known=Engine(ws, encoder=hash_encoder).known_lines()).stats["parsed"] < 5
+    params = json.loads((ws / "params.json").read_text(encoding="utf-8"))
+    (ws / "params.json").write_text(json.dumps({**params, "relate_version": "0.0.1"}), encoding="utf-8")
+    assert Engine(ws, encoder=hash_encoder).known_lines() is None
+    (ws / "params.json").write_text(json.dumps(params), encoding="utf-8")
+    other = Config.from_dict({"embed": {"excerpt_chars": 200}})
+    assert Engine(ws, config=other, encoder=hash_encoder).known_lines() is None

@@ -144,8 +144,8 @@ Known = Callable[[int], "tuple[int, str] | None"]
 def line_digest(line: bytes | memoryview, salt: bytes) -> int:
     """A 64-bit digest of one line's bytes, keyed by ``salt`` (never 0).
 
-    ``salt`` stands for everything else that shapes the record read from the line: the file,
-    the code that parses it, the corpus settings (see :func:`relate.corpus.read_corpus`).
+    ``salt`` stands for everything else that shapes the record read from the line: the file
+    and the code that parses it (:func:`relate.corpus.folder.line_salt`).
     """
     return int.from_bytes(hashlib.blake2b(line, digest_size=8, key=salt).digest(), "little") or 1
 

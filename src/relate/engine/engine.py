@@ -8,7 +8,6 @@ Example:
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
@@ -204,9 +203,8 @@ class Engine:
 
     def known_lines(self) -> Known | None:
         """The corpus lines the rows were read from, as :func:`relate.corpus.read_corpus` takes them (``known``;
-        see :mod:`relate.engine.sources`); ``None``: none, or made with other text settings."""
-        same = (self.workspace.read_params() or {}).get("embed") == dataclasses.asdict(self.config.embed)
-        return known_lines(self._s) if same else None
+        see :mod:`relate.engine.sources`); ``None``: none, or the rows were made otherwise."""
+        return known_lines(self._s, self.workspace.read_params() or {}, self.config.embed)
 
     list_settings = property(lambda self: self._s.settings,
                              doc="The digest of the settings the lists last written in place were made with.")

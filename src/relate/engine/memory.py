@@ -12,16 +12,16 @@ Example:
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 
 @functools.cache
 def _trim():
-    name = ctypes.util.find_library("c")
+    """glibc's ``malloc_trim`` among the symbols the process already has (no search for the
+    library: ``ctypes.util.find_library`` runs a program, a fork of a process gigabytes large)."""
     try:
-        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except OSError:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except (OSError, TypeError):
         return None
 
 

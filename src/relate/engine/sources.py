@@ -17,22 +17,31 @@ Example:
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .. import __version__
 from ..config import EmbedConfig
 from ..corpus.jsonl import Known, Unchanged
 from ..embed import text_key
 from ..text import article_text
-from ..workspace import Workspace, article_from_line, article_lines
+from ..workspace import FORMAT_VERSION, Workspace, article_from_line, article_lines
 from .store import Stored, save_sources
 
 
-def known_lines(s: Stored) -> Known | None:
-    """``(row, id)`` of each live row's line digest, as :func:`relate.corpus.read_corpus` takes it
-    (``None``: no row has one)."""
+def known_lines(s: Stored, params: Mapping[str, Any] | None = None, embed: EmbedConfig | None = None) -> Known | None:
+    """``(row, id)`` of each live row's line digest, as :func:`relate.corpus.read_corpus` takes it.
+
+    ``None`` when no row has one, or when the rows were made otherwise than this run would make
+    them (``params``, the workspace's ``params.json``: another relate version or workspace
+    format, other ``embed`` settings than ``embed``): then every line is parsed again.
+    """
+    if params is not None and (params.get("relate_version") != __version__ or params.get("format") != FORMAT_VERSION
+                               or (embed is not None and params.get("embed") != dataclasses.asdict(embed))):
+        return None
     if s.sources is None or not len(s.sources):
         return None
     rows = np.flatnonzero(s.live[:len(s.sources)] & (s.sources != 0))
