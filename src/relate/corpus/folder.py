@@ -190,6 +190,7 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
     config = config or CorpusConfig()
     links = LinkInfo()
     stats: dict[str, Any] = {"files": 0, "parsed": 0, "cached": 0, "cache": None}
+    sources: list[int] = []
     if not isinstance(path, (str, os.PathLike)):
         items: list[Article | RecordError] = []
         for x in path:
@@ -207,24 +208,24 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
         elif p.exists():
             if p.suffix.lower() == ".jsonl":
                 items, sources = _read_lines(p, None if full_related else known, stats)
-                stats["seconds"] = time.perf_counter() - start
-                corpus = _assemble(items, root, stats, links)
-                kept = {id(a) for a in corpus.articles}
-                corpus.sources = {x.id: d for x, d in zip(items, sources) if id(x) in kept}
-                return corpus
-            if p.suffix.lower() in JSON_SUFFIXES:
-                items = list(json_records(read_bytes(p), p))
             else:
-                try:
-                    items = [article_from_bytes(read_bytes(p), root, full_related)]
-                except RecordError as exc:
-                    items = [exc]
-            stats["files"], stats["parsed"] = 1, len(items)
+                if p.suffix.lower() in JSON_SUFFIXES:
+                    items = list(json_records(read_bytes(p), p))
+                else:
+                    try:
+                        items = [article_from_bytes(read_bytes(p), root, full_related)]
+                    except RecordError as exc:
+                        items = [exc]
+                stats["files"], stats["parsed"] = 1, len(items)
         else:
             raise FileNotFoundError(errno.ENOENT, "corpus not found (give a folder of .md files, "
                                     "a .json or a .jsonl file)", root)
     stats["seconds"] = time.perf_counter() - start
-    return _assemble(items, root, stats, links)
+    corpus = _assemble(items, root, stats, links)
+    if sources:                        # the kept records' line digests, by id
+        kept = {id(a) for a in corpus.articles}
+        corpus.sources = {x.id: d for x, d in zip(items, sources) if id(x) in kept}
+    return corpus
 
 
 def line_salt(path: str | os.PathLike) -> bytes:
