@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 import relate  # noqa: E402
 from relate.evidence import KeyTerms  # noqa: E402
-from relate.rank import jaccard  # noqa: E402
+from relate.rank import jaccard, meet  # noqa: E402
 from relate.story import same_figures  # noqa: E402
 from relate.text import article_text, clean_text  # noqa: E402
 
@@ -146,7 +146,7 @@ class Site:
         f["q"] = self.table.quality[b].astype(np.float64)
         f["qraw"] = self.quality_raw[b]
         f["shared_nn"] = np.asarray(self.A[a].multiply(self.A[b]).sum(1)).ravel() / self.knn
-        f["url_same"] = np.array([1.0 if self.table.url_keys[x] & self.table.url_keys[y] else 0.0
+        f["url_same"] = np.array([1.0 if meet(self.table.url_keys[x], self.table.url_keys[y]) else 0.0
                                   for x, y in zip(a, b)])
         if bm25:
             f["bm25"] = np.array([self.bm25_row(int(x))[y] for x, y in zip(a, b)])

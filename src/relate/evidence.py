@@ -26,7 +26,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from sys import intern
 
@@ -87,13 +87,14 @@ class KeyTerms:
     """The key terms of every corpus text and their IDF weights.
 
     Args:
-        terms: one set of folded key terms per text.
+        terms: one set of folded key terms per text; :attr:`terms` holds each as a sorted tuple
+            (a tenth of a set's memory: a million texts hold about ten terms each).
         idf: weight per term.
     """
 
-    def __init__(self, terms: list[frozenset[str]], idf: dict[str, float], names: frozenset[str] = frozenset(),
-                 lower: frozenset[str] = frozenset()) -> None:
-        self.terms = terms
+    def __init__(self, terms: Sequence[frozenset[str] | tuple[str, ...]], idf: dict[str, float],
+                 names: frozenset[str] = frozenset(), lower: frozenset[str] = frozenset()) -> None:
+        self.terms: list[tuple[str, ...]] = [t if type(t) is tuple else tuple(sorted(t)) for t in terms]
         self.idf = idf
         self.names = names
         self.lower = lower
@@ -143,7 +144,7 @@ class KeyTerms:
         del caps
         # second pass: each text's terms (its words read again rather than all kept from the first)
         memo: dict[str, str | None] = {}
-        terms = [_extract(text, _WORD.findall(text), names, lower, memo) for text in texts]
+        terms = [tuple(sorted(_extract(text, _WORD.findall(text), names, lower, memo))) for text in texts]
         del memo
         df: Counter[str] = Counter()
         for s in terms:
@@ -154,7 +155,7 @@ class KeyTerms:
 
     def of(self, row: int) -> frozenset[str]:
         """The key terms of one text."""
-        return self.terms[row]
+        return frozenset(self.terms[row])
 
     def overlap(self, a: int, b: int) -> float:
         """IDF-weighted cosine of the key-term sets of texts ``a`` and ``b`` (0..1)."""
@@ -194,15 +195,16 @@ def _name_term(word: str, names: frozenset[str], lower: frozenset[str]) -> str |
     return intern(f) if f in names or (_shape_is_name(word) and f not in lower) else None
 
 
-def term_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float],
+def term_overlap(a: Collection[str], b: Collection[str], idf: dict[str, float],
                  mass_a: float | None = None, mass_b: float | None = None) -> float:
-    """IDF-weighted cosine of two term sets: ``sum idf(shared) / sqrt(sum idf(a) * sum idf(b))``.
+    """IDF-weighted cosine of two term sets: ``sum idf(shared) / sqrt(sum idf(a) * sum idf(b))``
+    (each a set or a tuple of distinct terms).
 
     Example:
         >>> term_overlap(frozenset("xy"), frozenset("xz"), {"x": 2.0, "y": 2.0, "z": 2.0})
         0.5
     """
-    shared = a & b
+    shared = (a if isinstance(a, (set, frozenset)) else frozenset(a)).intersection(b)
     if not shared:
         return 0.0
     ma = mass_a if mass_a is not None else _mass(a, idf)
@@ -212,6 +214,6 @@ def term_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float],
     return float(min(1.0, math.fsum(idf.get(t, 0.0) for t in shared) / (ma * mb)))
 
 
-def _mass(terms: frozenset[str], idf: dict[str, float]) -> float:
+def _mass(terms: Collection[str], idf: dict[str, float]) -> float:
     """``sqrt(sum idf)`` of a term set, the sum exactly rounded (independent of the set's order)."""
     return math.sqrt(math.fsum(idf.get(t, 0.0) for t in terms))

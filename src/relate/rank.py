@@ -25,14 +25,18 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
 from .config import RankConfig
 from .evidence import KeyTerms, term_overlap
 from .story import same_figures, same_story
+
+#: A row's words: a set, or a (sorted) tuple of distinct words.
+Words = Union[frozenset[str], tuple[str, ...]]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: Words too common in headlines to tell two stories apart.
@@ -51,11 +55,28 @@ def title_tokens(title: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
 
 
-def jaccard(a: frozenset, b: frozenset) -> float:
-    """Share of words two sets have in common (0 when both are empty)."""
+def jaccard(a: Words, b: Words) -> float:
+    """Share of words two sets have in common (0 when either is empty); each a set or a tuple
+    of distinct words (what a :class:`RankTable` holds per row).
+
+    Example:
+        >>> jaccard(frozenset({"azure", "outage"}), ("azure", "east", "outage"))
+        0.6666666666666666
+    """
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len((a if isinstance(a, (set, frozenset)) else frozenset(a)).intersection(b))
+    return shared / (len(a) + len(b) - shared)
+
+
+def meet(a: Words, b: Words) -> bool:
+    """Whether two sets (or tuples) of words share one.
+
+    Example:
+        >>> meet(("e.com/a",), frozenset({"e.com/b", "e.com/a"})), meet((), ("x",))
+        (True, False)
+    """
+    return not (a if isinstance(a, (set, frozenset)) else frozenset(a)).isdisjoint(b)
 
 
 def percentiles(values: np.ndarray) -> np.ndarray:
@@ -118,6 +139,9 @@ class RankTable:
         topics: lower-cased topics per row.
         titles: content words of each title.
         url_keys: every URL key (see :func:`relate.records.url_variants`) per row.
+
+    Each row's words are a sorted tuple of distinct words (a tenth of a set's memory; a million
+    rows hold several of them), or a set; :func:`jaccard` and :func:`meet` take either.
         key_terms: the corpus's key terms per row (``None``: no key-term evidence).
         neighbour_sims: ``(n, depth)`` cosines of each row's nearest other rows, best first
             (``None``: no reciprocal evidence).
@@ -135,9 +159,9 @@ class RankTable:
     published: np.ndarray
     provider_key: list[str]
     provider_name: list[str]
-    topics: list[frozenset[str]]
-    titles: list[frozenset[str]]
-    url_keys: list[frozenset[str]]
+    topics: Sequence[Words]
+    titles: Sequence[Words]
+    url_keys: Sequence[Words]
     key_terms: KeyTerms | None = None
     neighbour_sims: np.ndarray | None = None
     stats: Any = None
@@ -251,12 +275,12 @@ def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: f
            cfg: RankConfig, excluded_providers: set[str], excluded_topics: set[str]) -> Pick | None:
     """One candidate's exact score and parts, or ``None`` when a rule drops it (``recip``: its
     reciprocal evidence, ``None`` when not used)."""
-    if query.url_keys & table.url_keys[row]:
+    if meet(query.url_keys, table.url_keys[row]):
         return None
     if excluded_providers and (table.provider_key[row] in excluded_providers
                                or table.provider_name[row] in excluded_providers):
         return None
-    if excluded_topics and table.topics[row] & excluded_topics:
+    if excluded_topics and not excluded_topics.isdisjoint(table.topics[row]):
         return None
     if (cfg.only_older or cfg.window_days is not None) and not _window_ok(cfg, query.published,
                                                                            float(table.published[row])):
@@ -359,7 +383,7 @@ def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, c
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
-    if table.url_keys[a] & table.url_keys[b]:
+    if meet(table.url_keys[a], table.url_keys[b]):
         return True  # one item under two addresses
     sim = float(table.vectors[a] @ table.vectors[b])
     terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0

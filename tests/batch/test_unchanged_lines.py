@@ -113,3 +113,34 @@ def test_lines_are_parsed_again_when_the_rows_were_made_otherwise(tmp_path, azur
     (ws / "params.json").write_text(json.dumps(params), encoding="utf-8")
     other = Config.from_dict({"embed": {"excerpt_chars": 200}})
     assert Engine(ws, config=other, encoder=hash_encoder).known_lines() is None
+
+
+def test_a_night_reads_from_the_workspace_only_the_lines_of_the_rows_it_needs(tmp_path, azure_dir, hash_encoder,
+                                                                               monkeypatch):
+    """The workspace's lines stay in its file (FileLines): a night that changes one record reads the
+    lines of the rows near it, not every row's, and leaves every line in the file when it is saved."""
+    from relate.workspace import FileLines
+
+    config = Config.from_dict({"rank": {"candidates": 10}})
+    lines = [_line(p) for p in sorted(azure_dir.glob("*.md"))[:400]]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(lines[:-2]) + "\n", encoding="utf-8")
+    ws = tmp_path / "ws"
+    regenerate(corpus, config, workspace=ws, jsonl=tmp_path / "full.jsonl", encoder=hash_encoder)
+    record = json.loads(lines[0])
+    record["quality"] = 1
+    corpus.write_text("\n".join([json.dumps(record, ensure_ascii=False), *lines[1:]]) + "\n", encoding="utf-8")
+
+    read: list[int] = []                                    # the rows read one at a time
+    item = FileLines.__getitem__
+    monkeypatch.setattr(FileLines, "__getitem__",
+                        lambda self, row: (isinstance(row, int) and read.append(row), item(self, row))[1])
+    engine = Engine(ws, config=config, encoder=hash_encoder)
+    rows = len(engine._s.lines)
+    assert isinstance(engine._s.lines, FileLines) and rows > 380
+    night = read_corpus(corpus, known=engine.known_lines())
+    assert night.stats["unchanged"] > rows - 10           # the changed line and each copy of a duplicated id parsed
+    engine.update(night, keep_records=False)
+    assert 0 < len(set(read)) < rows / 4, len(set(read))   # the changed row's neighbours' facts, not every row's
+    assert len(engine._s.lines) == rows + 2 and not engine._s.lines._set      # saved: read from the file again
+    assert (ws / "articles.jsonl").read_text(encoding="utf-8").splitlines() == list(engine._s.lines)

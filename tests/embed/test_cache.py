@@ -175,3 +175,28 @@ def test_saves_append_segments_and_merge_them(tmp_path):
         got, missing = again.get(keys)
         assert missing == [] and np.array_equal(got, np.concatenate(vecs))
     assert merged[:4] == [False] * 4 and merged[4]       # 25 new rows = a quarter of the base: merged
+
+
+def test_a_large_read_from_the_cache_file_gives_the_rows_asked_for_in_any_order(tmp_path, monkeypatch):
+    """Reading many rows of a saved cache goes through its file a slice at a time (each slice's
+    pages let go once read); the rows are those asked for, in the order asked, missing ones zero."""
+    import relate.embed.cache as cache_module
+
+    rng = np.random.default_rng(0)
+    keys = [text_key(f"text {i}") for i in range(5000)]
+    vecs = rng.standard_normal((5000, 8)).astype(np.float32)
+    cache = VectorCache(tmp_path, "model")
+    cache.add(keys, vecs)
+    cache.save()
+    monkeypatch.setattr(cache_module, "GATHER_ROWS", 300)
+    seen = []
+    gather = cache_module._gather
+    monkeypatch.setattr(cache_module, "_gather", lambda out, dst, block, src: (
+        seen.append(type(block).__name__), gather(out, dst, block, src))[1])
+    order = rng.permutation(5000)[:4000].tolist()
+    asked = [keys[i] for i in order] + [text_key("unknown")] + [keys[order[0]]]
+    got, missing = VectorCache(tmp_path, "model").get(asked)
+    assert seen == ["memmap"]                              # read from the file, not from memory
+    np.testing.assert_array_equal(got[:4000], vecs[order])
+    assert missing == [4000] and not got[4000].any()
+    np.testing.assert_array_equal(got[4001], vecs[order[0]])

@@ -18,7 +18,7 @@ from ..progress import Progress
 from ..records import article_id, url_key
 from ..workspace import Workspace, sweep_record_folders, sweep_temp_files
 from .ledger import WriteLedger
-from .lists import json_default, same_list, same_urls, stored_urls
+from .lists import json_default, list_changed, same_list, stored_urls
 from .summary import Summary, disk_full, stop_if_disk_full
 from .writes import each_in_threads, is_json_file, record_failure, relative
 
@@ -182,7 +182,7 @@ def write_jsonl(path: Path, targets: list[Any], lists: dict[str, list[dict]] | I
         with atomic_open(path, "w") as fh, progress.stage("write", total=len(targets), unit="list") as bar:
             for a, entries in items:
                 fh.write(encode({"webUrl": a.url, "related": entries}) + "\n")
-                changed += not same_urls(stored_urls(a), entries)
+                changed += list_changed(a, entries)
                 written += 1
                 bar.update(1)
         summary.written, summary.changed = written, changed
@@ -278,7 +278,7 @@ def dry_run(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict]], s
                     bar.update(1)
                     continue
             else:
-                changed = not same_urls(stored_urls(a), entries)
+                changed = list_changed(a, entries)
             if changed:
                 summary.changed += 1
                 if len(summary.examples) < examples:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -139,7 +140,7 @@ class VectorCache:
             for block in self._blocks:          # gathered block by block: the blocks are not joined first
                 part = (src >= start) & (src < start + len(block))
                 if part.any():
-                    out[dst[part]] = block[src[part] - start]
+                    _gather(out, dst[part], block, src[part] - start)
                 start += len(block)
         return out, missing
 
@@ -186,6 +187,30 @@ class VectorCache:
             self._segments += 1
         self._saved = len(self._keys)
 
+
+def _gather(out: np.ndarray, dst: np.ndarray, block: np.ndarray, src: np.ndarray) -> None:
+    """``out[dst] = block[src]``; from a memory-mapped file a slice of :data:`GATHER_ROWS` rows at
+    a time, each slice's pages let go once read (what a full run reads of a million-row cache is
+    then not held by the process twice: in the map and in ``out``)."""
+    mapped = getattr(block, "_mmap", None)
+    if mapped is None or not hasattr(mmap, "MADV_DONTNEED") or len(src) < GATHER_ROWS:
+        out[dst] = block[src]
+        return
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
+    row_bytes = block.strides[0]
+    for first in range(0, len(block), GATHER_ROWS):
+        lo, hi = np.searchsorted(src, [first, first + GATHER_ROWS])
+        if lo == hi:
+            continue
+        out[dst[lo:hi]] = block[src[lo:hi]]
+        begin = (block.offset + first * row_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
+        end = min(block.offset + (first + GATHER_ROWS) * row_bytes, len(mapped))
+        mapped.madvise(mmap.MADV_DONTNEED, begin, end - begin)
+
+
+#: Rows of a memory-mapped cache file read between two releases of its pages (:func:`_gather`).
+GATHER_ROWS = 65_536
 
 #: ``encode_chunks``: lists of texts in, one ``(len(chunk), dim)`` array per chunk out, in order.
 EncodeChunks = Callable[[Iterable[list[str]]], Iterable[np.ndarray]]

@@ -54,7 +54,7 @@ def plan_changes(ids: Sequence[str], keys: Sequence[str], lines: Sequence[str], 
     Args:
         ids: article id per corpus record.
         keys: text key per corpus record.
-        lines: ``articles.jsonl`` line per corpus record.
+        lines: ``articles.jsonl`` line per corpus record (``None``: the row's own line, unchanged).
         row_of: live row of each indexed id.
         keys_before: text key per row.
         lines_before: article line per row.
@@ -69,7 +69,7 @@ def plan_changes(ids: Sequence[str], keys: Sequence[str], lines: Sequence[str], 
         elif keys_before[row] != key:
             c.added.append(i)
             c.reencoded.append((i, row))
-        elif lines_before[row] != line:
+        elif line is not None and lines_before[row] != line:
             c.touched.append((i, row))
     c.removed = sorted(row for aid, row in row_of.items() if aid not in seen)
     return c

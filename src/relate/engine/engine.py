@@ -169,7 +169,7 @@ class Engine:
             return {"records": n, "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
                     "changed": False, "refit": False, "affected": set(), "seconds": seconds}
         if refit:                      # rows in corpus order, every one built again: every article needed
-            parse_unchanged(self._s, articles, texts, self.config.embed)
+            parse_unchanged(self._s, articles, texts, self.config.embed, lines)
         cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
         todo = list(range(len(texts))) if refit else plan.added
         vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress)
@@ -249,6 +249,7 @@ class Engine:
         out of the list); ``release`` runs before the index is built."""
         s, vectors = self._s, handed.pop()
         updates.reset(s, articles, texts, keys, lines, vectors, self.config)
+        s.lines = memory.spilled(lines, self.folder)     # held in a file until saved
         self._set_rows(articles)
         s.stats, s.digests, s.removed = self._table.stats, self._table.digest, self._table.removed
         for done in release or ():
@@ -377,7 +378,7 @@ class Engine:
         return queries_for(articles, self._s, self._row_of, self._table, self.encoder, self.config.embed)
 
     def _entry(self, pick) -> dict[str, Any]:
-        return {**self._rows[pick.row].related_entry(), "score": pick.score, "score_parts": dict(pick.parts)}
+        return {**self._rows.entry(pick.row), "score": pick.score, "score_parts": dict(pick.parts)}
 
     @property
     def _table(self) -> RankTable | None:

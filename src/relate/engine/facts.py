@@ -21,7 +21,7 @@ depend on that row alone, so facts kept or computed row by row equal those
 Example:
     >>> table = stored_table(store.load(ws, IndexConfig(), params))     # doctest: +SKIP
     >>> table.titles[7]                                   # row 7's line is parsed now  # doctest: +SKIP
-    frozenset({'azure', 'outage'})
+    ('azure', 'outage')
 """
 from __future__ import annotations
 

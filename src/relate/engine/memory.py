@@ -1,9 +1,10 @@
-"""Giving freed memory back to the operating system, where the C library keeps it otherwise.
+"""Giving memory back: freed memory to the operating system, rows' lines to a file.
 
 Python frees a run's records as soon as nothing holds them, but glibc's allocator keeps the
 pages of freed blocks (the records' longer strings) for its own later use; an index built
 afterwards takes new memory instead. :func:`give_back` asks glibc to return them
-(``malloc_trim``); elsewhere it does nothing.
+(``malloc_trim``); elsewhere it does nothing. :func:`spilled` moves a refit's article lines
+(a gigabyte at a million rows) to a file until the workspace is saved.
 
 Example:
     >>> give_back() in (True, False)
@@ -13,6 +14,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..workspace import FileLines
 
 
 @functools.cache
@@ -30,3 +36,15 @@ def give_back() -> bool:
     also where there is no ``malloc_trim``)."""
     trim = _trim()
     return bool(trim(0)) if trim is not None else False
+
+
+def spilled(lines: list[str], folder: Path) -> Sequence[str]:
+    """``lines`` written to a nameless file in ``folder`` and read from there when asked
+    (:meth:`relate.workspace.FileLines.spill`); the list is emptied. Where ``os.pread`` is
+    missing, the list itself."""
+    if not hasattr(os, "pread"):
+        return lines
+    folder.mkdir(parents=True, exist_ok=True)
+    out = FileLines.spill(lines, folder)
+    lines.clear()
+    return out

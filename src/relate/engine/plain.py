@@ -19,7 +19,7 @@ def engine_state(s: Stored, table: Any, config: Config, folder: str) -> EngineSt
     import faiss
 
     return EngineState(
-        config=dataclasses.asdict(config), folder=folder, ids=s.ids, keys=s.keys, vectors=s.vectors, rows=s.lines,
+        config=dataclasses.asdict(config), folder=folder, ids=s.ids, keys=s.keys, vectors=s.vectors, rows=list(s.lines),
         table=table, lexicon=s.lexicon, index=None if s.index is None else faiss.serialize_index(s.index),
         live=s.live, windows=s.windows, window_sims=s.window_sims)
 

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
 from ..records import Article
-from ..workspace import article_from_line
+from ..workspace import article_from_line, entry_from_line
 
 
 class LineRows(Sequence):
@@ -42,6 +42,12 @@ class LineRows(Sequence):
         else:
             self._parsed.move_to_end(row)
         return found
+
+    def entry(self, row: int) -> dict:
+        """The row's article as a related entry (:meth:`relate.records.Article.related_entry`),
+        made from its line when the article is not parsed already (the line is not kept parsed)."""
+        found = self._parsed.get(row)
+        return found.related_entry() if found is not None else entry_from_line(self.lines[row])
 
     def forget(self, row: int) -> None:
         """Drops the parsed article of a row whose line changed."""

@@ -62,26 +62,30 @@ def corpus_rows(s: Stored, articles: Sequence[Any], texts: Sequence[str | None] 
     """Ids, text keys, ``articles.jsonl`` lines and texts of the records (``texts``: each
     record's text when the caller has them, ``None`` for an :class:`Unchanged` one).
 
-    An :class:`Unchanged` record's key and line are its row's; its text is ``None``.
+    An :class:`Unchanged` record's key is its row's; its line and text are ``None`` (its row's
+    line, not read: see :func:`parse_unchanged`).
     """
     if texts is None or len(texts) != len(articles):
         texts = [None if type(a) is Unchanged else article_text(a.title, a.excerpt, embed) for a in articles]
     parsed = [i for i, a in enumerate(articles) if type(a) is not Unchanged]
-    lines: list[Any] = [s.lines[a.row] if type(a) is Unchanged else None for a in articles]
+    lines: list[Any] = [None] * len(articles)
     for i, line in zip(parsed, article_lines([articles[i] for i in parsed])):
         lines[i] = line
     keys = [s.keys[a.row] if type(a) is Unchanged else text_key(t) for a, t in zip(articles, texts)]
     return [a.id for a in articles], keys, lines, texts if isinstance(texts, list) else list(texts)
 
 
-def parse_unchanged(s: Stored, articles: list[Any], texts: list[str | None], embed: EmbedConfig) -> None:
-    """Replaces each :class:`Unchanged` record (in place) by its row's article, and gives it its text.
+def parse_unchanged(s: Stored, articles: list[Any], texts: list[str | None], embed: EmbedConfig,
+                    lines: list[str | None]) -> None:
+    """Replaces each :class:`Unchanged` record (in place) by its row's article, and gives it its
+    text and its line (``lines``, as :func:`corpus_rows` gave them).
 
     The row's line holds every field relate uses, as it was read from the very same corpus line.
     """
     for i, a in enumerate(articles):
         if type(a) is Unchanged:
-            articles[i] = article = article_from_line(s.lines[a.row])
+            lines[i] = line = s.lines[a.row]
+            articles[i] = article = article_from_line(line)
             texts[i] = article_text(article.title, article.excerpt, embed)
 
 

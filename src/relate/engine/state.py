@@ -21,7 +21,7 @@ import numpy as np
 
 from ..config import EmbedConfig, RankConfig
 from ..index import search
-from ..rank import RankTable, title_tokens
+from ..rank import RankTable, Words, title_tokens
 from ..records import Article, url_variants
 from ..text import article_text
 from .stats import CorpusStats
@@ -110,7 +110,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.removed = np.concatenate([table.removed, np.zeros(grow, dtype=bool)])
         for name in WORD_FACTS:
             getattr(table, name).extend([None] * grow)
-        table.key_terms.terms.extend([frozenset()] * grow)
+        table.key_terms.terms.extend([()] * grow)
         if table.neighbour_sims is not None:
             depth = table.neighbour_sims.shape[1]
             table.neighbour_sims = np.concatenate([table.neighbour_sims,
@@ -153,16 +153,17 @@ def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024, pa
 WORD_FACTS = ("provider_key", "provider_name", "topics", "titles", "url_keys")
 
 
-def word_facts(a: Article) -> tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]:
+def word_facts(a: Article) -> tuple[str, str, Words, Words, Words]:
     """One article's word-set facts (see :data:`WORD_FACTS`).
 
-    Words are interned (:func:`sys.intern`): the rows of a large corpus share one copy of each
-    provider, topic and title word instead of holding their own (a third of these facts' memory).
+    Each set is a sorted tuple of distinct words (:data:`relate.rank.Words`: a tenth of a
+    frozenset's memory), the words interned (:func:`sys.intern`): the rows of a large corpus
+    share one copy of each provider, topic and title word, and of each list of topics.
     """
     return _word_facts(a.provider_domain, a.provider_name, a.topics, a.title, a.urls)
 
 
-def line_word_facts(line: str) -> tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]:
+def line_word_facts(line: str) -> tuple[str, str, Words, Words, Words]:
     """:func:`word_facts` of the article of an ``articles.jsonl`` line, read from the line's
     fields without making the article (a nightly run asks it of every candidate row)."""
     d = json.loads(line)
@@ -172,13 +173,22 @@ def line_word_facts(line: str) -> tuple[str, str, frozenset[str], frozenset[str]
 
 
 def _word_facts(domain: str | None, name: str | None, topics: list[str] | None, title: str,
-                urls: list[str]) -> tuple[str, str, frozenset[str], frozenset[str], frozenset[str]]:
+                urls: list[str]) -> tuple[str, str, Words, Words, Words]:
     keys: set[str] = set()
     for u in urls:
         keys |= url_variants(u)
-    return (intern((domain or name or "").lower()), intern((name or "").lower()),
-            frozenset(intern(t.lower()) for t in (topics or []) if isinstance(t, str)),
-            frozenset(map(intern, title_tokens(title))), frozenset(keys))
+    topic_words = tuple(sorted({t.lower() for t in (topics or []) if isinstance(t, str)}))
+    shared = _TOPICS.get(topic_words)
+    if shared is None:
+        shared = tuple(map(intern, topic_words))
+        if len(_TOPICS) < 100_000:
+            _TOPICS[shared] = shared
+    return (intern((domain or name or "").lower()), intern((name or "").lower()), shared,
+            tuple(sorted(set(map(intern, title_tokens(title))))), tuple(sorted(keys)))
+
+
+#: One copy of each list of topics (a corpus repeats a few thousand of them at most).
+_TOPICS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def removed_flags(articles: list[Article]) -> np.ndarray:

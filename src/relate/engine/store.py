@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from ..fileio import atomic_save_npy
 from ..index import index_vectors, load_index, save_index
 from ..lexical import Lexicon
 from ..workspace import (
+    ARTICLES,
     FACTS,
     FORMAT_VERSION,
     IDS,
@@ -41,6 +43,7 @@ from ..workspace import (
     VECTORS,
     WINDOW_SIMS,
     WINDOWS,
+    FileLines,
     Workspace,
 )
 from .rows import LineRows
@@ -63,7 +66,7 @@ class Stored:
         stats: the corpus statistics (``None`` in a workspace of format 1).
         terms: key terms per row (``None`` when not saved).
         neighbours: ``(n, depth)`` reciprocal-evidence table (``None`` when not saved).
-        windows: ``(n, width)`` candidate rows per row, ``window_sims`` their cosines.
+        windows: ``(n, width)`` candidate rows per row (``int32``), ``window_sims`` their cosines.
         pending: ids whose lists changed but were not yet written; ``None`` means every list.
         settings: digest of the settings the written lists were made with (see
             :meth:`relate.engine.Engine.written`).
@@ -92,7 +95,7 @@ class Stored:
     lines: list[str]
     lexicon: Lexicon
     stats: CorpusStats | None = None
-    terms: list[frozenset[str]] | None = None
+    terms: list[tuple[str, ...]] | None = None
     neighbours: np.ndarray | None = None
     windows: np.ndarray | None = None
     window_sims: np.ndarray | None = None
@@ -184,13 +187,15 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
         if s.neighbours is not None:
             save_rows(ws, NEIGHBOURS, s.neighbours, s.bases)
         if s.windows is not None:
-            atomic_save_npy(ws.path(WINDOWS), s.windows.astype(np.int32))
+            atomic_save_npy(ws.path(WINDOWS), s.windows.astype(np.int32, copy=False))
             atomic_save_npy(ws.path(WINDOW_SIMS), s.window_sims)
         if s.facts is not None:
             atomic_save_npy(ws.path(FACTS), s.facts)
         save_sources(ws, s)
         s.facts_digest = None if s.facts is None else facts_digest(s.facts)
     ws.write_articles(s.lines)
+    if isinstance(s.lines, FileLines):
+        s.lines.reread(ws.path(ARTICLES))        # what was set or appended is now in the file
 
 
 def save_sources(ws: Workspace, s: Stored) -> None:
@@ -347,7 +352,7 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
     index = load_index(ws.path(INDEX), index_cfg)
     vectors = load_rows(ws, VECTORS, bases, saved, held=index_vectors(index))   # held by the index: not read twice
     s = Stored(ids=meta["ids"], keys=meta["keys"], live=np.ones(len(meta["ids"]), dtype=bool), vectors=vectors,
-               index=index, lines=ws.read_lines(), lexicon=Lexicon.load(ws.folder), bases=bases)
+               index=index, lines=ws.stored_lines(), lexicon=Lexicon.load(ws.folder), bases=bases)
     s.live[np.asarray(meta.get("dead", []), dtype=np.int64)] = False
     if meta.get("digests") is not None:
         s.digests = np.zeros(len(s.ids), dtype=bool)
@@ -358,10 +363,10 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
     if params.get("format", 1) >= 2:
         s.stats = CorpusStats.from_json(json.loads(ws.path(STATS).read_text(encoding="utf-8")))
         s.stats_saved = True
-        s.terms = [frozenset(t) for t in json.loads(ws.path(TERMS).read_text(encoding="utf-8"))]
+        s.terms = [tuple(map(intern, t)) for t in json.loads(ws.path(TERMS).read_text(encoding="utf-8"))]  # sorted
         if ws.path(NEIGHBOURS).exists():
             s.neighbours = load_rows(ws, NEIGHBOURS, bases, saved)
-        s.windows = np.load(ws.path(WINDOWS), allow_pickle=False).astype(np.int64)
+        s.windows = np.load(ws.path(WINDOWS), allow_pickle=False).astype(np.int32, copy=False)   # as saved
         s.window_sims = np.load(ws.path(WINDOW_SIMS), allow_pickle=False)
         s.pending, s.settings, s.pick_settings = read_pending(ws)
         s.changes = int(params.get("changes_since_fit", 0))

@@ -84,7 +84,7 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
         for q in targets:
             by_target.setdefault(q, []).append(x)
     width = s.windows.shape[1]
-    s.windows = np.concatenate([s.windows, np.full((len(new), width), -1, np.int64)])
+    s.windows = np.concatenate([s.windows, np.full((len(new), width), -1, np.int32)])
     s.window_sims = np.concatenate([s.window_sims, np.full((len(new), width), -np.inf, np.float32)])
     s.grow(len(s.ids))
     reached: dict[int, tuple[list[int], list[int]]] = {}       # row: (rows in, rows out) of its window
@@ -133,7 +133,7 @@ def changed_lists(s: Stored, table: RankTable, config: Config,
     lexical = _pair_lexical(s, [(q, c) for q, pairs in todo.items() for c, _ in pairs]) if cfg.w_lexical else {}
     excluded = ({p.lower() for p in cfg.exclude_providers}, {t.lower() for t in cfg.exclude_topics})
     for q, pairs in todo.items():
-        query = Query(vector=s.vectors[q], titles=table.titles[q], url_keys=table.url_keys[q],
+        query = Query(vector=s.vectors[q], titles=frozenset(table.titles[q]), url_keys=frozenset(table.url_keys[q]),
                       published=float(table.published[q]), row=q,
                       terms=table.key_terms.terms[q] if table.key_terms is not None else None,
                       provider=table.provider_key[q])
@@ -180,7 +180,7 @@ def search_rows(s: Stored, rows: np.ndarray, config: Config) -> None:
     """Searches the candidate windows of ``rows`` afresh (stored rows only)."""
     width = config.rank.candidates + 1
     if s.windows is None or s.windows.shape != (len(s.ids), width):
-        s.windows = np.full((len(s.ids), width), -1, dtype=np.int64)
+        s.windows = np.full((len(s.ids), width), -1, dtype=np.int32)     # (row numbers < 2**31)
         s.window_sims = np.full((len(s.ids), width), -np.inf, dtype=np.float32)
     params, searchable = search_params(s.index, s.left_out()), s.searchable()
     batch = config.batch.search_batch

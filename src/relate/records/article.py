@@ -130,35 +130,9 @@ class Article:
             >>> Article(title="V", original_url="https://youtube.com/watch?v=1", type="video").related_entry()
             {'title': 'V', 'originalUrl': 'https://youtube.com/watch?v=1', 'type': 'video'}
         """
-        entry: dict[str, Any] = {"title": self.title}
-        if self.excerpt:
-            entry["excerpt"] = self.excerpt
-        if self.published_at is not None:
-            entry["publishedDateTime"] = format_time(self.published_at)
-        if self.web_url or not self.original_url:
-            entry["webUrl"] = self.url
-        else:
-            entry["originalUrl"] = self.original_url
-        if self.amp_web_url:
-            entry["ampWebUrl"] = self.amp_web_url
-        if self.cdn_amp_web_url:
-            entry["cdnAmpWebUrl"] = self.cdn_amp_web_url
-        if self.type:
-            entry["type"] = self.type
-        if self.provider_name or self.provider_domain:
-            provider = {}
-            if self.provider_name:
-                provider["name"] = self.provider_name
-            if self.provider_domain:
-                provider["domain"] = self.provider_domain
-            entry["provider"] = provider
-        if self.quality is not None:
-            entry["quality"] = int(self.quality) if float(self.quality).is_integer() else self.quality
-        images = [{k: v for k, v in img.items() if k in ("url", "width", "height", "isCached")}
-                  for img in self.images if isinstance(img, dict) and img.get("url")]
-        if images:
-            entry["images"] = images
-        return entry
+        return related_entry_of(self.title, self.excerpt, self.published_at, self.web_url, self.original_url,
+                                self.address, self.amp_web_url, self.cdn_amp_web_url, self.type, self.provider_name,
+                                self.provider_domain, self.quality, self.images)
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict in the front-matter shape, keys in their source order.
@@ -220,3 +194,40 @@ def entry_url(entry: Any) -> str | None:
 
 def _is_utc(t: datetime) -> bool:
     return t.utcoffset() is not None and not t.utcoffset()
+
+
+def related_entry_of(title: str, excerpt: str | None, published_at: datetime | None, web_url: str | None,
+                     original_url: str | None, address: str | None, amp_web_url: str | None,
+                     cdn_amp_web_url: str | None, type: str | None, provider_name: str | None,
+                     provider_domain: str | None, quality: float | None, images: list | None) -> dict[str, Any]:
+    """:meth:`Article.related_entry` of an article with these fields (also made straight from a
+    workspace line, without the article: :func:`relate.workspace.entry_from_line`)."""
+    entry: dict[str, Any] = {"title": title}
+    if excerpt:
+        entry["excerpt"] = excerpt
+    if published_at is not None:
+        entry["publishedDateTime"] = format_time(published_at)
+    if web_url or not original_url:
+        entry["webUrl"] = web_url or original_url or address or ""
+    else:
+        entry["originalUrl"] = original_url
+    if amp_web_url:
+        entry["ampWebUrl"] = amp_web_url
+    if cdn_amp_web_url:
+        entry["cdnAmpWebUrl"] = cdn_amp_web_url
+    if type:
+        entry["type"] = type
+    if provider_name or provider_domain:
+        provider = {}
+        if provider_name:
+            provider["name"] = provider_name
+        if provider_domain:
+            provider["domain"] = provider_domain
+        entry["provider"] = provider
+    if quality is not None:
+        entry["quality"] = int(quality) if float(quality).is_integer() else quality
+    kept = [{k: v for k, v in img.items() if k in ("url", "width", "height", "isCached")}
+            for img in images or () if isinstance(img, dict) and img.get("url")]
+    if kept:
+        entry["images"] = kept
+    return entry

@@ -3,7 +3,11 @@
 - :class:`Workspace` (:mod:`.workspace`): resolution (:meth:`Workspace.resolve`), the file
   layout, params, the scratch copy for dry runs, the temp-file sweep and clearing.
 - :class:`WorkspaceLock` (:mod:`.lock`): one run per workspace, never stuck by a dead owner.
+- :mod:`.articles`: the articles as ``articles.jsonl`` lines, and back (an article, or straight
+  to a related entry); :class:`FileLines` (:mod:`.lines`): those lines read from the file when asked.
 """
+from .articles import article_from_json, article_from_line, article_lines, article_to_json, entry_from_line
+from .lines import FileLines
 from .lock import LOCK_NAME, WorkspaceLock, WorkspaceLocked, is_stale, read_owner
 from .workspace import (
     ARTICLES,
@@ -25,10 +29,6 @@ from .workspace import (
     WINDOW_SIMS,
     WINDOWS,
     Workspace,
-    article_from_json,
-    article_from_line,
-    article_lines,
-    article_to_json,
     sweep_record_folders,
     sweep_temp_files,
     write_json,
@@ -37,6 +37,6 @@ from .workspace import (
 __all__ = [
     "ARTICLES", "FACTS", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "NEIGHBOURS", "PARAMS",
     "PENDING", "PICK_SCORES", "PICKS", "SOURCES", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
-    "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
-    "article_to_json", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",
+    "FileLines", "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
+    "article_to_json", "entry_from_line", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",
 ]

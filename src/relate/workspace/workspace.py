@@ -45,9 +45,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,8 @@ from ..corpus import JSON_SUFFIXES
 from ..errors import WorkspaceError
 from ..fileio import atomic_open, atomic_write_bytes, temp_in_use
 from ..records import Article
+from .articles import article_from_line
+from .lines import FileLines
 from .lock import LOCK_NAME, WorkspaceLock
 
 logger = logging.getLogger(__name__)
@@ -87,9 +88,6 @@ READABLE_FORMATS = (1, 2, 3)
 BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING, PICKS,
                PICK_SCORES, FACTS, SOURCES, "vectors-tail.npy", "neighbours-tail.npy")
 
-#: Article fields kept in the workspace (all a related entry, a filter or the ranker needs).
-_KEPT = ("title", "web_url", "excerpt", "amp_web_url", "cdn_amp_web_url", "original_url", "type",
-         "provider_name", "provider_domain", "quality", "heat", "topics", "images", "path", "address")
 #: A temporary file of an atomic write (``.<name>.<8 random chars>.tmp``), left by a killed run.
 _TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
@@ -224,11 +222,18 @@ class Workspace:
         """Writes one JSON file of the workspace, atomically."""
         write_json(self.folder / name, data)
 
-    def write_articles(self, lines: list[str]) -> None:
+    def write_articles(self, lines: Sequence[str]) -> None:
         """Writes ``articles.jsonl`` (lines from :func:`article_lines`), atomically."""
         with atomic_open(self.folder / ARTICLES, "w") as fh:    # a block of lines at a time, not one copy of all
             for i in range(0, max(len(lines), 1), 8192):
                 fh.write("\n".join(lines[i:i + 8192]) + "\n")
+
+    def stored_lines(self) -> Sequence[str]:
+        """The lines of ``articles.jsonl`` as :meth:`read_lines` gives them, read from the file when
+        asked (:class:`relate.workspace.lines.FileLines`; a list where ``os.pread`` is missing)."""
+        if not hasattr(os, "pread"):
+            return self.read_lines()
+        return FileLines.open(self.folder / ARTICLES)
 
     def read_lines(self) -> list[str]:
         """The lines of ``articles.jsonl`` (one JSON object a row)."""
@@ -305,43 +310,6 @@ class Workspace:
             yield Workspace(tmp, "scratch")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------- article rows
-def article_to_json(a: Article) -> dict[str, Any]:
-    """The workspace's plain-data form of an article."""
-    out = {k: v for k in _KEPT if (v := getattr(a, k)) not in (None, [], "")}
-    if a.published_at is not None:
-        out["published_at"] = a.published_at.isoformat()
-    if a.extra.get("removed") is True:
-        out["removed"] = True            # taken down by the site: never suggested
-    return out
-
-
-def article_from_json(d: dict[str, Any]) -> Article:
-    """Inverse of :func:`article_to_json`."""
-    d = dict(d)
-    t = d.pop("published_at", None)
-    if d.pop("removed", False):
-        d["extra"] = {"removed": True}
-    return Article(published_at=datetime.fromisoformat(t) if t else None, **d)
-
-
-#: ``json.dumps(..., ensure_ascii=False, default=str)``, made once: every run writes (or
-#: compares) a line per article.
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
-
-
-def article_lines(articles: list[Article]) -> list[str]:
-    """The ``articles.jsonl`` lines of these articles."""
-    encode = _LINE_ENCODER.encode
-    return [encode(article_to_json(a)) for a in articles]
-
-
-def article_from_line(line: str) -> Article:
-    """The article of one ``articles.jsonl`` line."""
-    return article_from_json(json.loads(line))
-
 
 def write_json(path: Path, data: Any) -> None:
     """Writes ``data`` as JSON to ``path``, atomically."""
