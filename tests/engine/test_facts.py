@@ -166,6 +166,8 @@ def test_word_facts_read_from_a_line_are_those_of_its_article(azure_dir, name):
     assert sum(bool(f[4]) for f in map(line_word_facts, lines)) > 1900       # addresses read, not left out
 
 
+@pytest.mark.slow
+@pytest.mark.model
 def test_rows_hold_their_words_as_sorted_tuples_that_rank_as_the_sets_do(azure_engine):
     """Each row's title words, topics, addresses and key terms are sorted tuples of distinct words
     (a tenth of a frozenset's memory); overlaps, shared addresses and the story rule's figures read
