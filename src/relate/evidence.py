@@ -88,7 +88,7 @@ class KeyTerms:
 
     Args:
         terms: one set of folded key terms per text; :attr:`terms` holds each as a sorted tuple
-            (a tenth of a set's memory: a million texts hold about ten terms each).
+            (about a sixth of a set's memory: a million texts hold about ten terms each).
         idf: weight per term.
     """
 

@@ -140,7 +140,7 @@ class RankTable:
         titles: content words of each title.
         url_keys: every URL key (see :func:`relate.records.url_variants`) per row.
 
-    Each row's words are a sorted tuple of distinct words (a tenth of a set's memory; a million
+    Each row's words are a sorted tuple of distinct words (about a sixth of a set's memory; a million
     rows hold several of them), or a set; :func:`jaccard` and :func:`meet` take either.
         key_terms: the corpus's key terms per row (``None``: no key-term evidence).
         neighbour_sims: ``(n, depth)`` cosines of each row's nearest other rows, best first

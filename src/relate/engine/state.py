@@ -156,8 +156,8 @@ WORD_FACTS = ("provider_key", "provider_name", "topics", "titles", "url_keys")
 def word_facts(a: Article) -> tuple[str, str, Words, Words, Words]:
     """One article's word-set facts (see :data:`WORD_FACTS`).
 
-    Each set is a sorted tuple of distinct words (:data:`relate.rank.Words`: a tenth of a
-    frozenset's memory), the words interned (:func:`sys.intern`): the rows of a large corpus
+    Each set is a sorted tuple of distinct words (:data:`relate.rank.Words`: about a sixth
+    of a frozenset's memory), the words interned (:func:`sys.intern`): the rows of a large corpus
     share one copy of each provider, topic and title word, and of each list of topics.
     """
     return _word_facts(a.provider_domain, a.provider_name, a.topics, a.title, a.urls)

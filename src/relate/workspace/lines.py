@@ -191,8 +191,3 @@ def _first_bytes(fd: int, positions: np.ndarray) -> np.ndarray:
         out[i:j] = block[positions[i:j] - base]
         i = j
     return out
-
-
-def stored_lines(lines: Sequence[str]) -> list[str]:
-    """``lines`` as a plain list (what is pickled or shipped to other processes)."""
-    return list(lines) if not isinstance(lines, list) else lines
