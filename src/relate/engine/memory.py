@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..workspace import FileLines
+from ..workspace.lines import READS_FROM_FILE, FileLines
 
 
 @functools.cache
@@ -42,7 +41,7 @@ def spilled(lines: list[str], folder: Path) -> Sequence[str]:
     """``lines`` written to a nameless file in ``folder`` and read from there when asked
     (:meth:`relate.workspace.FileLines.spill`); the list is emptied. Where ``os.pread`` is
     missing, the list itself."""
-    if not hasattr(os, "pread"):
+    if not READS_FROM_FILE:
         return lines
     folder.mkdir(parents=True, exist_ok=True)
     out = FileLines.spill(lines, folder)

@@ -35,12 +35,15 @@ import numpy as np
 #: Bytes read at a time when the file is scanned for line ends or read through.
 BLOCK = 1 << 24
 
+#: Whether lines can be read from their file here (``os.pread``; elsewhere they are held as a list).
+READS_FROM_FILE = hasattr(os, "pread")
+
 
 class FileLines(Sequence):
     """The lines of a text file of JSON lines (blank lines skipped, ``\\n`` not included), read when asked.
 
     Behaves like the ``list[str]`` of :meth:`relate.workspace.Workspace.read_lines`: indexing,
-    slicing, iteration, ``len``, ``lines[i] = line``, :meth:`extend` and :meth:`append`.
+    slicing, iteration, ``len``, ``lines[i] = line`` and :meth:`extend`.
     """
 
     def __init__(self, fh: BinaryIO) -> None:
@@ -106,9 +109,6 @@ class FileLines(Sequence):
         for line in lines:
             self._set[self._n] = line
             self._n += 1
-
-    def append(self, line: str) -> None:
-        self.extend([line])
 
     def reread(self, path: str | os.PathLike) -> None:
         """Reads the lines from ``path`` from now on: a file just written with exactly these lines

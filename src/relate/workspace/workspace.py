@@ -56,7 +56,7 @@ from ..errors import WorkspaceError
 from ..fileio import atomic_open, atomic_write_bytes, temp_in_use
 from ..records import Article
 from .articles import article_from_line
-from .lines import FileLines
+from .lines import READS_FROM_FILE, FileLines
 from .lock import LOCK_NAME, WorkspaceLock
 
 logger = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ class Workspace:
     def stored_lines(self) -> Sequence[str]:
         """The lines of ``articles.jsonl`` as :meth:`read_lines` gives them, read from the file when
         asked (:class:`relate.workspace.lines.FileLines`; a list where ``os.pread`` is missing)."""
-        if not hasattr(os, "pread"):
+        if not READS_FROM_FILE:
             return self.read_lines()
         return FileLines.open(self.folder / ARTICLES)
 
