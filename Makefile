@@ -28,7 +28,8 @@ DOCTESTED := src/relate/digests.py src/relate/records src/relate/frontmatter src
              src/relate/lexical.py src/relate/evaluation/metrics.py src/relate/engine/windows.py \
              src/relate/engine/stats.py src/relate/engine/changes.py src/relate/engine/sources.py \
              src/relate/engine/rows.py src/relate/engine/memory.py src/relate/workspace/lines.py \
-             src/relate/workspace/articles.py src/relate/batch/lists.py src/relate/embed/cache.py
+             src/relate/workspace/articles.py src/relate/batch/lists.py src/relate/embed/cache.py \
+             src/relate/mapped.py
 
 test: setup lint doctest
 	$(BIN)/python -m pytest

@@ -42,6 +42,7 @@ import numpy as np
 
 from .config import IndexConfig
 from .fileio import atomic_open
+from .mapped import let_go
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ def build_index(vectors: np.ndarray, cfg: IndexConfig, seed: int = 0):
         del sample
     for start in range(0, n, ADD_CHUNK):
         index.add(np.ascontiguousarray(vectors[start:start + ADD_CHUNK], dtype=np.float32))
+        let_go(vectors, start, start + ADD_CHUNK)   # a mapped file's rows, once added: the index holds them
     if kind == "hnsw":
         if cfg.ef_search is not None:
             index.hnsw.efSearch = int(cfg.ef_search)
@@ -352,7 +354,7 @@ def blocks(vectors: np.ndarray, size: int = EXACT_CHUNK) -> Iterator[np.ndarray]
     """``vectors`` as contiguous float32 blocks of ``size`` rows, for a pass that reads them in chunks.
 
     The block iterator ``faiss.contrib.exhaustive_search.knn_ground_truth`` takes: with a
-    ``np.memmap`` only one block is in memory at once.
+    ``np.memmap`` only one block is in memory at once (each block's pages are let go once read).
 
     Example:
         >>> [b.shape for b in blocks(np.zeros((5, 2), dtype="float32"), 2)]
@@ -360,6 +362,7 @@ def blocks(vectors: np.ndarray, size: int = EXACT_CHUNK) -> Iterator[np.ndarray]
     """
     for start in range(0, vectors.shape[0], size):
         yield np.ascontiguousarray(vectors[start:start + size], dtype=np.float32)
+        let_go(vectors, start, start + size)       # (the block is read: asked for the next one)
 
 
 # ----------------------------------------------------------------------------- internals

@@ -200,3 +200,34 @@ def test_a_large_read_from_the_cache_file_gives_the_rows_asked_for_in_any_order(
     np.testing.assert_array_equal(got[:4000], vecs[order])
     assert missing == [4000] and not got[4000].any()
     np.testing.assert_array_equal(got[4001], vecs[order[0]])
+
+
+def test_a_large_read_into_a_scratch_file_gives_the_same_rows_as_one_into_memory(tmp_path, monkeypatch):
+    """``get(keys, out=scratch_array(...))`` fills the mapped array (its pages let go as it is
+    filled) with exactly the rows a read into memory gives; ``encode_cached(scratch=...)`` returns
+    such an array."""
+    import relate.embed.cache as cache_module
+    from relate.mapped import scratch_array
+
+    rng = np.random.default_rng(1)
+    keys = [text_key(f"text {i}") for i in range(5000)]
+    vecs = rng.standard_normal((5000, 8)).astype(np.float32)
+    cache = VectorCache(tmp_path / "c", "model")
+    cache.add(keys, vecs)
+    cache.save()
+    monkeypatch.setattr(cache_module, "GATHER_ROWS", 300)
+    released = []
+    let_go = cache_module.let_go
+    monkeypatch.setattr(cache_module, "let_go", lambda a, lo, hi: released.append(type(a).__name__) or let_go(a, lo, hi))
+    asked = [keys[i] for i in rng.permutation(5000)] + [text_key("unknown")]
+    fresh = VectorCache(tmp_path / "c", "model")
+    want, _ = fresh.get(asked)
+    out = scratch_array((len(asked), 8), np.float32, tmp_path)
+    got, missing = fresh.get(asked, out=out)
+    assert got is out and missing == [5000]
+    np.testing.assert_array_equal(got, want)
+    assert released.count("memmap") >= 2 * (5000 // 300)           # the cache's slices and the output
+    texts = [f"text {i}" for i in range(5000)]
+    vectors, encoded = encode_cached(None, texts, fresh, scratch=tmp_path)
+    assert encoded == 0 and isinstance(vectors, np.memmap)
+    np.testing.assert_array_equal(vectors, vecs)

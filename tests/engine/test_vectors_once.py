@@ -40,3 +40,29 @@ def test_the_index_memory_is_the_engine_vectors(tmp_path, azure_dir, hash_encode
     again = Engine(ws, config=config, encoder=hash_encoder)
     assert again.vectors.base.index is again.index and np.array_equal(again.vectors, engine.vectors)
     assert again.suggest_many(k=5) == engine.suggest_many(k=5)
+
+
+@pytest.mark.parametrize("kind", ["flat", "sq8"])
+def test_a_refit_gathers_its_vectors_into_a_nameless_file_and_keeps_them_once(tmp_path, azure_dir, hash_encoder,
+                                                                                monkeypatch, kind):
+    """At a refit the vectors read from the cache wait for the index in a nameless file (not in
+    memory); the index then holds them, or, where it keeps only codes (8-bit), they are read
+    back into memory. Either way they are the encoder's vectors and the file leaves nothing."""
+    import relate.embed.cache as cache_module
+    from relate.text import article_text
+
+    made = []
+    scratch = cache_module.scratch_array
+    monkeypatch.setattr(cache_module, "scratch_array", lambda *a: made.append(scratch(*a)) or made[-1])
+    config = Config.from_dict({"index": {"kind": "flat", "scalar_8bit": kind == "sq8"}})
+    ws = tmp_path / "ws"
+    engine = Engine.build(sorted(azure_dir.glob("*.md"))[:200], workspace=ws, config=config, encoder=hash_encoder)
+    assert len(made) == 1 and isinstance(made[0], np.memmap) and made[0].shape == (200, hash_encoder.dim)
+    assert not isinstance(engine.vectors, np.memmap)
+    texts = [article_text(a.title, a.excerpt, config.embed) for a in engine.articles.values()]
+    np.testing.assert_array_equal(engine.vectors, hash_encoder.encode(texts))
+    if kind == "flat":
+        assert engine.vectors.base.index is engine.index
+    else:
+        assert engine.vectors.base is None or not isinstance(engine.vectors.base, np.memmap)
+    assert sorted(p.name for p in ws.iterdir() if p.name.startswith(("tmp", "."))) == []

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_save_npy, atomic_write_bytes
+from ..mapped import let_go, scratch_array
 from .encoder import TextEncoder
 
 logger = logging.getLogger(__name__)
@@ -126,22 +127,35 @@ class VectorCache:
         self._load()
         return key in self._row
 
-    def get(self, keys: Sequence[str]) -> tuple[np.ndarray | None, list[int]]:
-        """Vectors for ``keys`` (rows of missing ones left zero) and the positions missing."""
+    @property
+    def dim(self) -> int | None:
+        """The vectors' width (``None`` while the cache is empty)."""
+        self._load()
+        return self._blocks[0].shape[1] if self._blocks else None
+
+    def get(self, keys: Sequence[str], out: np.ndarray | None = None) -> tuple[np.ndarray | None, list[int]]:
+        """Vectors for ``keys`` (rows of missing ones left zero) and the positions missing.
+
+        ``out``: a zero-filled ``(len(keys), dim)`` array to fill instead of a new one (e.g. a
+        :func:`relate.mapped.scratch_array`, whose pages are let go as it is filled).
+        """
         self._load()
         missing = [i for i, k in enumerate(keys) if k not in self._row]
         if not self._blocks:
             return None, missing
-        out = np.zeros((len(keys), self._blocks[0].shape[1]), dtype=np.float32)
+        if out is None:
+            out = np.zeros((len(keys), self._blocks[0].shape[1]), dtype=np.float32)
         have = [(i, self._row[k]) for i, k in enumerate(keys) if k in self._row]
         if have:
             dst, src = (np.array(x, dtype=np.int64) for x in zip(*have))
+            del have
             start = 0
             for block in self._blocks:          # gathered block by block: the blocks are not joined first
                 part = (src >= start) & (src < start + len(block))
                 if part.any():
                     _gather(out, dst[part], block, src[part] - start)
                 start += len(block)
+        let_go(out, 0, len(out))
         return out, missing
 
     def add(self, keys: Sequence[str], vecs: np.ndarray) -> None:
@@ -190,23 +204,21 @@ class VectorCache:
 
 def _gather(out: np.ndarray, dst: np.ndarray, block: np.ndarray, src: np.ndarray) -> None:
     """``out[dst] = block[src]``; from a memory-mapped file a slice of :data:`GATHER_ROWS` rows at
-    a time, each slice's pages let go once read (what a full run reads of a million-row cache is
-    then not held by the process twice: in the map and in ``out``)."""
-    mapped = getattr(block, "_mmap", None)
-    if mapped is None or not hasattr(mmap, "MADV_DONTNEED") or len(src) < GATHER_ROWS:
+    a time, each slice's pages let go once read (and those of ``out`` once written, where it is
+    mapped too), so that what a full run reads of a million-row cache is not held by the
+    process twice: in the map and in ``out``."""
+    if not isinstance(block.base, mmap.mmap) or len(src) < GATHER_ROWS:
         out[dst] = block[src]
         return
     order = np.argsort(src, kind="stable")
     src, dst = src[order], dst[order]
-    row_bytes = block.strides[0]
     for first in range(0, len(block), GATHER_ROWS):
         lo, hi = np.searchsorted(src, [first, first + GATHER_ROWS])
         if lo == hi:
             continue
         out[dst[lo:hi]] = block[src[lo:hi]]
-        begin = (block.offset + first * row_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
-        end = min(block.offset + (first + GATHER_ROWS) * row_bytes, len(mapped))
-        mapped.madvise(mmap.MADV_DONTNEED, begin, end - begin)
+        let_go(block, first, first + GATHER_ROWS)
+        let_go(out, 0, len(out))
 
 
 #: Rows of a memory-mapped cache file read between two releases of its pages (:func:`_gather`).
@@ -220,7 +232,8 @@ def encode_cached(encoder: TextEncoder, texts: Sequence[str], cache: VectorCache
                   show_progress: bool = False, *, chunk: int | None = None, skip: Collection[str] = (),
                   save_every: int | None = None, encode_chunks: EncodeChunks | None = None,
                   on_start: Callable[[int], None] | None = None,
-                  on_chunk: Callable[[int], None] | None = None) -> tuple[np.ndarray | None, int]:
+                  on_chunk: Callable[[int], None] | None = None,
+                  scratch: str | os.PathLike | None = None) -> tuple[np.ndarray | None, int]:
     """Vectors for ``texts``, encoding only those not in ``cache`` (each distinct text once).
 
     Two ways to run, by ``chunk``:
@@ -247,6 +260,8 @@ def encode_cached(encoder: TextEncoder, texts: Sequence[str], cache: VectorCache
             ``encoder.encode`` on each chunk in turn.
         on_start: called once with how many texts will be encoded (0 when none).
         on_chunk: called with the size of each chunk once its vectors are in the cache.
+        scratch: a folder: the vectors returned (``chunk`` ``None``, with a cache) are gathered into
+            a nameless file there (:func:`relate.mapped.scratch_array`), not into memory.
 
     Returns:
         The ``(n, dim)`` vectors (``None`` with ``chunk``) and how many texts were encoded now.
@@ -297,5 +312,7 @@ def encode_cached(encoder: TextEncoder, texts: Sequence[str], cache: VectorCache
             cache.save()
     if chunk is not None:
         return None, len(todo)
-    vecs, _ = cache.get(keys)
+    dim = cache.dim
+    out = None if scratch is None or dim is None else scratch_array((len(keys), dim), np.float32, scratch)
+    vecs, _ = cache.get(keys, out=out)
     return vecs, len(todo)

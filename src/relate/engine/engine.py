@@ -23,6 +23,7 @@ from ..corpus.jsonl import Known
 from ..embed import Encoder, VectorCache, encode_cached
 from ..errors import WorkspaceError
 from ..index import build_index, index_vectors, search_params
+from ..mapped import in_memory
 from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
 from ..workspace import Workspace
@@ -172,15 +173,14 @@ class Engine:
             parse_unchanged(self._s, articles, texts, self.config.embed, lines)
         cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
         todo = list(range(len(texts))) if refit else plan.added
-        vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress)
-        if encoded:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            cache.save()
+        self.folder.mkdir(parents=True, exist_ok=True)    # (a refit's vectors wait in a nameless file there)
+        vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress,
+                                         scratch=self.folder if refit else None)
+        cache.save() if encoded else None
         del cache                      # its copy of every vector is not needed any more
         seconds["encode"] = time.perf_counter() - t
 
-        t = time.perf_counter()
-        release = None if keep_records else (articles.clear, texts.clear)
+        t, release = time.perf_counter(), None if keep_records else (articles.clear, texts.clear)
         handed, vectors = [vectors], None       # (a refit keeps only the index's copy: none held here)
         if refit:
             self._refit(articles, texts, keys, lines, handed, release)
@@ -196,6 +196,7 @@ class Engine:
 
         t, new_ids = time.perf_counter(), set(ids)
         self._save()
+        memory.give_back()             # what searching and saving held for a while
         seconds["save"] = time.perf_counter() - t
         return {"records": n, "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
                 "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,
@@ -257,8 +258,8 @@ class Engine:
         memory.give_back()                  # (what the records held, before the index takes memory)
         s.index = build_index(vectors, self.config.index)
         held, vectors = index_vectors(s.index), None
-        if held is not None:                # the index holds them: one copy of the vectors, not two
-            s.vectors = self._table.vectors = held
+        # the index holds them (one copy of the vectors, not two); else they are read into memory
+        s.vectors = self._table.vectors = held if held is not None else in_memory(s.vectors)
         updates.search_rows(s, np.arange(len(s.ids)), self.config)
         self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(s.ids)), self.config)
 
