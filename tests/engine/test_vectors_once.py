@@ -66,3 +66,36 @@ def test_a_refit_gathers_its_vectors_into_a_nameless_file_and_keeps_them_once(tm
     else:
         assert engine.vectors.base is None or not isinstance(engine.vectors.base, np.memmap)
     assert sorted(p.name for p in ws.iterdir() if p.name.startswith(("tmp", "."))) == []
+
+
+def test_a_refit_keeps_its_candidate_windows_in_nameless_files_equal_to_those_saved(tmp_path, azure_dir,
+                                                                                    hash_encoder):
+    """At a refit the candidate windows are searched into nameless files in the workspace folder
+    (their pages let go as they are written and read); what is saved, reopened, updated and
+    ranked from them is what it is from memory."""
+    files = sorted(azure_dir.glob("*.md"))[:260]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for p in files[:240]:
+        shutil.copy(p, corpus / p.name)
+    ws = tmp_path / "ws"
+    engine = Engine.build(corpus, workspace=ws, encoder=hash_encoder)
+    s = engine._s
+    assert isinstance(s.windows, np.memmap) and isinstance(s.window_sims, np.memmap)
+    np.testing.assert_array_equal(s.windows, np.load(ws / "windows.npy"))
+    np.testing.assert_array_equal(s.window_sims, np.load(ws / "window-sims.npy"))
+    assert (s.windows[:, 0] >= 0).all() and np.isfinite(s.window_sims[:, 0]).all()
+    lists = engine.suggest_many(k=5)
+    reopened = Engine(ws, encoder=hash_encoder)
+    assert not isinstance(reopened._s.windows, np.memmap)
+    assert reopened.suggest_many(k=5) == lists
+    for p in files[240:]:
+        shutil.copy(p, corpus / p.name)
+    (corpus / files[3].name).unlink()
+    stats = engine.update(corpus)
+    assert not stats["refit"] and stats["added"] == 20
+    again = Engine(ws, encoder=hash_encoder)
+    np.testing.assert_array_equal(engine._s.windows, again._s.windows)
+    np.testing.assert_array_equal(engine._s.window_sims, again._s.window_sims)
+    assert engine.suggest_many(k=5) == again.suggest_many(k=5)
+    assert sorted(p.name for p in ws.iterdir() if p.name.startswith(("tmp", "."))) == []

@@ -260,7 +260,7 @@ class Engine:
         held, vectors = index_vectors(s.index), None
         # the index holds them (one copy of the vectors, not two); else they are read into memory
         s.vectors = self._table.vectors = held if held is not None else in_memory(s.vectors)
-        updates.search_rows(s, np.arange(len(s.ids)), self.config)
+        updates.search_rows(s, np.arange(len(s.ids)), self.config, self.folder)   # (windows kept in files)
         self._table.neighbour_sims = s.neighbours = updates.neighbours_of(s, np.arange(len(s.ids)), self.config)
 
     def _apply(self, plan: Changes, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],

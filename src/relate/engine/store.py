@@ -26,6 +26,7 @@ from ..config import Config, IndexConfig
 from ..fileio import atomic_save_npy
 from ..index import index_vectors, load_index, save_index
 from ..lexical import Lexicon
+from ..mapped import let_go
 from ..workspace import (
     ARTICLES,
     FACTS,
@@ -189,6 +190,8 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
         if s.windows is not None:
             atomic_save_npy(ws.path(WINDOWS), s.windows.astype(np.int32, copy=False))
             atomic_save_npy(ws.path(WINDOW_SIMS), s.window_sims)
+            for table in (s.windows, s.window_sims):   # (kept in files at a refit: what was read, let go)
+                let_go(table, 0, len(table))
         if s.facts is not None:
             atomic_save_npy(ws.path(FACTS), s.facts)
         save_sources(ws, s)

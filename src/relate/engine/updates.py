@@ -7,11 +7,14 @@ rank table that goes with it, in place.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..config import Config
 from ..index import index_vectors, search_params
 from ..lexical import Lexicon
+from ..mapped import let_go, scratch_array
 from ..rank import Query, RankTable, reciprocals, score_candidate
 from ..records import Article
 from .changes import Changes
@@ -176,18 +179,39 @@ def _pair_lexical(s: Stored, pairs: list[tuple[int, int]], batch: int = 8192) ->
     return out
 
 
-def search_rows(s: Stored, rows: np.ndarray, config: Config) -> None:
-    """Searches the candidate windows of ``rows`` afresh (stored rows only)."""
+def search_rows(s: Stored, rows: np.ndarray, config: Config, folder: str | os.PathLike | None = None) -> None:
+    """Searches the candidate windows of ``rows`` afresh (stored rows only).
+
+    ``folder``: where new window tables are kept, in nameless files (a refit: :mod:`relate.mapped`;
+    the pages of what is written, or later read a batch at a time, are let go), else in memory.
+    """
     width = config.rank.candidates + 1
     if s.windows is None or s.windows.shape != (len(s.ids), width):
-        s.windows = np.full((len(s.ids), width), -1, dtype=np.int32)     # (row numbers < 2**31)
-        s.window_sims = np.full((len(s.ids), width), -np.inf, dtype=np.float32)
+        s.windows = _filled((len(s.ids), width), np.int32, -1, folder)        # (row numbers < 2**31)
+        s.window_sims = _filled((len(s.ids), width), np.float32, -np.inf, folder)
     params, searchable = search_params(s.index, s.left_out()), s.searchable()
     batch = config.batch.search_batch
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
         r, w = search_windows(s.index, s.vectors, s.vectors[chunk], width, searchable, params)
         s.windows[chunk], s.window_sims[chunk] = r, w
+        _let_windows_go(s)
+
+
+def _filled(shape: tuple[int, int], dtype: type, value: float, folder: str | os.PathLike | None) -> np.ndarray:
+    if folder is None:
+        return np.full(shape, value, dtype=dtype)
+    out = scratch_array(shape, dtype, folder)
+    for start in range(0, shape[0], 65_536):
+        out[start:start + 65_536] = value
+        let_go(out, start, start + 65_536)
+    return out
+
+
+def _let_windows_go(s: Stored) -> None:
+    """The pages of window tables kept in files, out of the process (they are read back when touched)."""
+    for table in (s.windows, s.window_sims):
+        let_go(table, 0, len(table))
 
 
 def neighbours_of(s: Stored, rows: np.ndarray, config: Config) -> np.ndarray | None:
@@ -200,6 +224,7 @@ def neighbours_of(s: Stored, rows: np.ndarray, config: Config) -> np.ndarray | N
         for start in range(0, len(rows), 65_536):
             part = rows[start:start + 65_536]
             out[start:start + len(part)] = neighbour_table(s.windows[part], s.window_sims[part], part, depth)
+            _let_windows_go(s)
         return out
     params, searchable = search_params(s.index, s.left_out()), s.searchable()
     table = np.full((len(rows), depth), -np.inf, dtype=np.float32)
@@ -226,6 +251,7 @@ def windows_of(s: Stored, rows: list[int | None], vectors: np.ndarray, width: in
     if known:
         at = [rows[i] for i in known]
         out_rows[known], out_sims[known] = s.windows[at], s.window_sims[at]
+        _let_windows_go(s)
     if fresh:
         out_rows[fresh], out_sims[fresh] = search_windows(s.index, s.vectors, vectors[fresh], width,
                                                           s.searchable(), search_params(s.index, s.left_out()))
