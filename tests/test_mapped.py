@@ -1,13 +1,14 @@
 """Arrays kept in files (relate.mapped): a nameless scratch file, and a mapped range's pages let go."""
 from __future__ import annotations
 
+import io
 import mmap
 import sys
 
 import numpy as np
 import pytest
 
-from relate.mapped import in_memory, let_go, scratch_array
+from relate.mapped import in_memory, let_go, scratch_array, write_npy
 
 
 def _resident_kib(array: np.ndarray) -> int:
@@ -67,3 +68,21 @@ def test_in_memory_copies_a_mapped_array_only():
     mapped = np.memmap(sys.executable, dtype=np.uint8, mode="r", shape=(64,))
     copy = in_memory(mapped)
     assert not isinstance(copy, np.memmap) and np.array_equal(copy, mapped)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not hasattr(mmap, "MADV_DONTNEED"),
+                    reason="reads /proc/self/smaps")
+def test_writing_a_mapped_array_gives_np_save_bytes_without_keeping_its_pages(tmp_path):
+    a = scratch_array((200_000, 61), np.int32, tmp_path)          # 46.5 MiB, a candidate-window table
+    a[:] = np.arange(61, dtype=np.int32)
+    let_go(a, 0, len(a))
+    mine, numpy = io.BytesIO(), io.BytesIO()
+    write_npy(mine, a)
+    assert _resident_kib(a) <= 1024                               # each block let go once written
+    np.save(numpy, np.asarray(a), allow_pickle=False)
+    assert mine.getvalue() == numpy.getvalue()
+    for plain in (np.ones((3, 2), dtype=np.float32), np.zeros((0, 4), dtype=np.float32)):
+        mine, numpy = io.BytesIO(), io.BytesIO()
+        write_npy(mine, plain)
+        np.save(numpy, plain, allow_pickle=False)
+        assert mine.getvalue() == numpy.getvalue()

@@ -22,10 +22,11 @@ from __future__ import annotations
 import mmap
 import os
 import tempfile
+from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["in_memory", "let_go", "scratch_array"]
+__all__ = ["in_memory", "let_go", "scratch_array", "write_npy"]
 
 
 def scratch_array(shape: tuple[int, ...], dtype: np.dtype | type, folder: str | os.PathLike) -> np.ndarray:
@@ -67,3 +68,16 @@ def let_go(array: np.ndarray, start: int, stop: int) -> bool:
 def in_memory(array: np.ndarray) -> np.ndarray:
     """``array`` itself, or a copy in memory where it is mapped from a file."""
     return np.array(array) if isinstance(array, np.memmap) else array
+
+
+def write_npy(fh: BinaryIO, array: np.ndarray, rows: int = 65_536) -> None:
+    """Writes ``array`` to ``fh`` in ``.npy`` form (the bytes of ``np.save``), ``rows`` rows at a time,
+    letting each block's pages go once written where the array is mapped from a file (see
+    :func:`let_go`): a mapped array is not read into the process whole to be saved."""
+    if not isinstance(array.base, mmap.mmap) or array.ndim == 0:
+        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+        return
+    np.lib.format.write_array_header_1_0(fh, np.lib.format.header_data_from_array_1_0(array))
+    for start in range(0, len(array), rows):
+        fh.write(np.ascontiguousarray(array[start:start + rows]).tobytes())
+        let_go(array, start, start + rows)

@@ -45,7 +45,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ from typing import Any
 from ..config import ENV_WORKSPACE, Config
 from ..corpus import JSON_SUFFIXES
 from ..errors import WorkspaceError
-from ..fileio import atomic_open, atomic_write_bytes, temp_in_use
+from ..fileio import atomic_open, temp_in_use
 from ..records import Article
 from .articles import article_from_line
 from .lines import READS_FROM_FILE, FileLines
@@ -222,6 +222,16 @@ class Workspace:
         """Writes one JSON file of the workspace, atomically."""
         write_json(self.folder / name, data)
 
+    def write_json_list(self, name: str, items: Sequence[Any], each: Callable[[Any], Any] = lambda x: x) -> None:
+        """Writes one JSON array of the workspace (``each`` of ``items``) atomically, a block of
+        items at a time: the bytes :meth:`write_json` writes for ``[each(x) for x in items]``,
+        without that list or the whole text in memory at once."""
+        with atomic_open(self.folder / name, "wb") as fh:
+            fh.write(b"[")
+            for i in range(0, len(items), 8192):
+                fh.write(((", " if i else "") + _dumps([each(x) for x in items[i:i + 8192]])[1:-1]).encode("utf-8"))
+            fh.write(b"]")
+
     def write_articles(self, lines: Sequence[str]) -> None:
         """Writes ``articles.jsonl`` (lines from :func:`article_lines`), atomically."""
         with atomic_open(self.folder / ARTICLES, "w") as fh:    # a block of lines at a time, not one copy of all
@@ -312,8 +322,32 @@ class Workspace:
             shutil.rmtree(tmp, ignore_errors=True)
 
 def write_json(path: Path, data: Any) -> None:
-    """Writes ``data`` as JSON to ``path``, atomically."""
-    atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, default=str).encode("utf-8"))
+    """Writes ``data`` as JSON to ``path``, atomically; a long list (of ids, say, at any depth of
+    dicts) a block of items at a time: the bytes of ``json.dumps(data)``, not all of them at once."""
+    with atomic_open(path, "wb") as fh:
+        for piece in _json_pieces(data):
+            fh.write(piece.encode("utf-8"))
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def _json_pieces(data: Any, block: int = 8192) -> Iterator[str]:
+    """``_dumps(data)`` in pieces (joined, the same text)."""
+    if type(data) is list and len(data) > block:
+        yield "["
+        for i in range(0, len(data), block):
+            yield (", " if i else "") + _dumps(data[i:i + block])[1:-1]
+        yield "]"
+    elif type(data) is dict and data and all(type(k) is str for k in data):
+        yield "{"
+        for j, (key, value) in enumerate(data.items()):
+            yield (", " if j else "") + _dumps(key) + ": "
+            yield from _json_pieces(value, block)
+        yield "}"
+    else:
+        yield _dumps(data)
 
 
 # ---------------------------------------------------------------------- sweeping
