@@ -176,7 +176,8 @@ class Engine:
         self.folder.mkdir(parents=True, exist_ok=True)    # (a refit's vectors wait in a nameless file there)
         vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress,
                                          scratch=self.folder if refit else None)
-        cache.save() if encoded else None
+        if encoded:
+            cache.save()
         del cache                      # its copy of every vector is not needed any more
         seconds["encode"] = time.perf_counter() - t
 
@@ -196,7 +197,6 @@ class Engine:
 
         t, new_ids = time.perf_counter(), set(ids)
         self._save()
-        memory.give_back()             # what searching and saving held for a while
         seconds["save"] = time.perf_counter() - t
         return {"records": n, "skipped": skipped, "encoded": encoded, "added": len(new_ids - old_ids),
                 "removed": len(old_ids - new_ids), "changed": True, "refit": refit, "affected": affected,

@@ -47,6 +47,7 @@ from ..workspace import (
     FileLines,
     Workspace,
 )
+from . import memory
 from .rows import LineRows
 from .stats import CorpusStats
 
@@ -198,6 +199,7 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
     ws.write_articles(s.lines)
     if isinstance(s.lines, FileLines):
         s.lines.reread(ws.path(ARTICLES))        # what was set or appended is now in the file
+    memory.give_back()                           # what searching and saving held for a while
 
 
 def save_sources(ws: Workspace, s: Stored) -> None:
