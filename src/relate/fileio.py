@@ -19,6 +19,8 @@ from typing import IO, Callable, Iterator
 
 import numpy as np
 
+from .mapped import write_npy
+
 
 def fsync_dir(folder: str | os.PathLike) -> None:
     """Flushes a folder's entries (so a rename survives a power cut); best effort."""
@@ -98,7 +100,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = 
 def atomic_save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     """Saves one array in ``.npy`` form atomically (loadable with ``allow_pickle=False``)."""
     with atomic_open(path, "wb") as fh:        # straight to the file: no copy of the array in memory
-        np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
+        write_npy(fh, array)                   # (a mapped array a block at a time, its pages let go)
 
 
 def _hold(tmp: str) -> int | None:

@@ -23,10 +23,9 @@ import numpy as np
 
 from .. import __version__
 from ..config import Config, IndexConfig
-from ..fileio import atomic_open, atomic_save_npy
+from ..fileio import atomic_save_npy
 from ..index import index_vectors, load_index, save_index
 from ..lexical import Lexicon
-from ..mapped import write_npy
 from ..workspace import (
     ARTICLES,
     FACTS,
@@ -189,9 +188,8 @@ def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
         if s.neighbours is not None:
             save_rows(ws, NEIGHBOURS, s.neighbours, s.bases)
         if s.windows is not None:
-            for name, table in ((WINDOWS, s.windows.astype(np.int32, copy=False)), (WINDOW_SIMS, s.window_sims)):
-                with atomic_open(ws.path(name), "wb") as fh:  # (kept in files at a refit: read a block at a time)
-                    write_npy(fh, table)
+            atomic_save_npy(ws.path(WINDOWS), s.windows.astype(np.int32, copy=False))
+            atomic_save_npy(ws.path(WINDOW_SIMS), s.window_sims)
         if s.facts is not None:
             atomic_save_npy(ws.path(FACTS), s.facts)
         save_sources(ws, s)

@@ -227,10 +227,8 @@ class Workspace:
         items at a time: the bytes :meth:`write_json` writes for ``[each(x) for x in items]``,
         without that list or the whole text in memory at once."""
         with atomic_open(self.folder / name, "wb") as fh:
-            fh.write(b"[")
-            for i in range(0, len(items), 8192):
-                fh.write(((", " if i else "") + _dumps([each(x) for x in items[i:i + 8192]])[1:-1]).encode("utf-8"))
-            fh.write(b"]")
+            for piece in _list_pieces(items, 8192, each):
+                fh.write(piece.encode("utf-8"))
 
     def write_articles(self, lines: Sequence[str]) -> None:
         """Writes ``articles.jsonl`` (lines from :func:`article_lines`), atomically."""
@@ -333,13 +331,18 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
 
 
+def _list_pieces(items: Sequence[Any], block: int, each: Callable[[Any], Any] = lambda x: x) -> Iterator[str]:
+    """``_dumps([each(x) for x in items])`` in pieces of ``block`` items (joined, the same text)."""
+    yield "["
+    for i in range(0, len(items), block):
+        yield (", " if i else "") + _dumps([each(x) for x in items[i:i + block]])[1:-1]
+    yield "]"
+
+
 def _json_pieces(data: Any, block: int = 8192) -> Iterator[str]:
     """``_dumps(data)`` in pieces (joined, the same text)."""
     if type(data) is list and len(data) > block:
-        yield "["
-        for i in range(0, len(data), block):
-            yield (", " if i else "") + _dumps(data[i:i + block])[1:-1]
-        yield "]"
+        yield from _list_pieces(data, block)
     elif type(data) is dict and data and all(type(k) is str for k in data):
         yield "{"
         for j, (key, value) in enumerate(data.items()):
