@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -92,12 +92,14 @@ class DigestTitles:
         """How many titles of the corpus, other than its own, a record's excerpt lists."""
         return int(self.flags([(title, excerpt)], counts=True)[0])
 
-    def flags(self, records: Sequence[tuple[str | None, str | None]], counts: bool = False) -> np.ndarray:
+    def flags(self, records: Iterable[tuple[str | None, str | None]], counts: bool = False) -> np.ndarray:
         """Whether each ``(title, excerpt)`` is a digest (lists :data:`MIN_LISTED` or more titles;
-        ``counts``: how many it lists instead)."""
+        ``counts``: how many it lists instead). ``records`` is read once, in order."""
         rows: list[int] = []
         items: list[int] = []
+        n = 0
         for i, (title, excerpt) in enumerate(records):
+            n = i + 1
             if not excerpt or not _SEPARATORS.search(excerpt):
                 continue                       # one item at most: not a list
             own = title_key(title)
@@ -105,7 +107,7 @@ class DigestTitles:
                 if k != own:
                     rows.append(i)
                     items.append(k)
-        found = np.zeros(len(records), dtype=np.int64)
+        found = np.zeros(n, dtype=np.int64)
         if items and len(self.keys):
             items_a = np.array(items, dtype=np.int64)
             at = np.minimum(np.searchsorted(self.keys, items_a), len(self.keys) - 1)

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import hashlib
 import json
@@ -36,8 +37,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, load_config
-from ..corpus.jsonl import Unchanged
+from ..config import Config, EmbedConfig, load_config
+from ..corpus.jsonl import Kept, Unchanged
+from ..engine.sources import RowSource, row_source
 from ..errors import ConfigError
 from ..progress import QUIET, Progress
 from ..workspace import Workspace
@@ -151,11 +153,14 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         # Lists written as JSONL need no more of the records than their ids and addresses: the
         # records are let go as soon as the workspace holds what it needs of them, and the lines
         # of a .jsonl corpus that the workspace holds already are not even parsed.
+        # The records of a .jsonl corpus are not even held: each is let go as it is read, once
+        # its list target, workspace line and text are made.
         streamed = jsonl is not None and not dry_run
         t = time.perf_counter()
         opened = open_for_lines(corpus_path, config, ws, encoder) if streamed and since_t is None and not paths else None
         opening = time.perf_counter() - t
-        corpus_obj = load(corpus, summary, progress, config, known=opened.known_lines() if opened else None)
+        keep = None if opened is None else functools.partial(_kept_row, embed=opened.config.embed)
+        corpus_obj = load(corpus, summary, progress, config, known=opened.known_lines() if opened else None, keep=keep)
         targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
         in_place = out is None and jsonl is None
         if changed is None:
@@ -163,7 +168,8 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         changed = changed and not full
         settings = list_settings(config, k)
         if streamed:
-            targets = [a if type(a) is Unchanged else ListTarget.of(a) for a in targets]
+            targets = [a if type(a) is Unchanged else a.made.target if type(a) is Kept else ListTarget.of(a)
+                       for a in targets]
         # A dry run works on a throwaway copy of the workspace, so the real one is not written.
         with ws.scratch() if dry_run else nullcontext(ws) as work:
             engine = update(corpus_obj, config, work, summary, progress, encoder=encoder, refit=refit,
@@ -201,6 +207,11 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
             engine.written(done if summary.lists != "all" else None, settings=settings, keep=failed,
                            in_place=out is None and jsonl is None)
     return summary
+
+
+def _kept_row(article: Any, embed: EmbedConfig) -> RowSource:
+    """What a streamed run keeps of a record as it reads it: its workspace line and text, and its list target."""
+    return row_source(article, embed, ListTarget.of(article))
 
 
 def list_settings(config: Config, k: int) -> str:

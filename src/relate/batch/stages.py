@@ -13,14 +13,14 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..corpus import Corpus, read_corpus
-from ..corpus.jsonl import Known, Unchanged
+from ..corpus.jsonl import Kept, Known, Unchanged
 from ..embed import VectorCache, encode_cached
 from ..engine import Engine
 from ..errors import ConfigError, WorkspaceError
@@ -130,9 +130,10 @@ def _path_key(p: str | os.PathLike) -> str:
 
 # ====================================================================== stages
 def load(corpus: Any, summary: Summary, progress: Progress, config: Config | None = None,
-         known: Known | None = None) -> Corpus:
+         known: Known | None = None, keep: Callable[[Any], Any] | None = None) -> Corpus:
     """The load stage: the corpus's good records and the skipped ones (``known``: the lines of a
-    ``.jsonl`` corpus the workspace holds, left unparsed: :meth:`relate.engine.Engine.known_lines`).
+    ``.jsonl`` corpus the workspace holds, left unparsed: :meth:`relate.engine.Engine.known_lines`;
+    ``keep``: what to keep of each record of a ``.jsonl`` corpus, the record let go as it is read).
 
     Raises:
         BatchStopped: there is no good record at all (an empty folder, only bad records):
@@ -140,7 +141,7 @@ def load(corpus: Any, summary: Summary, progress: Progress, config: Config | Non
     """
     t = time.perf_counter()
     with progress.stage("load", unit="file") as bar:
-        corpus_obj = read_corpus(corpus, config=None if config is None else config.corpus, known=known)
+        corpus_obj = read_corpus(corpus, config=None if config is None else config.corpus, known=known, keep=keep)
         bar.set_total(len(corpus_obj.articles) + len(corpus_obj.skipped))
         bar.update(len(corpus_obj.articles) + len(corpus_obj.skipped))
     summary.seconds["load"] = time.perf_counter() - t
@@ -242,8 +243,9 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
 
 def texts_of(articles: Sequence[Any], cfg: Any) -> list[str | None]:
     """Each record's :func:`relate.text.article_text` (``None`` for an unchanged ``.jsonl`` line:
-    the workspace has its vector)."""
-    return [None if type(a) is Unchanged else article_text(a.title, a.excerpt, cfg) for a in articles]
+    the workspace has its vector; a record let go as it was read: the one made then)."""
+    return [None if type(a) is Unchanged else a.made.text if type(a) is Kept else article_text(a.title, a.excerpt, cfg)
+            for a in articles]
 
 
 def rank(engine: Engine, targets: list[Any], config: Config, k: int | None, progress: Progress,

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from ..errors import RecordError
 from ..records import Article, record_error
 from .cache import RecordCache, code_version
 from .files import FileRules, LinkInfo, address_from_path, walk
-from .jsonl import JSON_SUFFIXES, Known, Unchanged, json_records, jsonl_items, parse_line, reread
+from .jsonl import JSON_SUFFIXES, Kept, Known, Unchanged, json_records, jsonl_items, parse_line, reread, without_frames
 from .read import article_from_bytes, as_article, read_bytes
 
 __all__ = ["RECORD_SUFFIXES", "Corpus", "as_articles", "read_corpus"]
@@ -108,7 +108,8 @@ def keep_rank(a: Article, links: LinkInfo | None = None) -> tuple:
     t = a.published_at
     newest = -t.timestamp() if t is not None else float("inf")
     is_link = links is not None and a.path is not None and (a.path in links.inside or a.path in links.outside)
-    return (newest, -len(a.key_order), is_link)
+    fields = a.fields if type(a) is Kept else len(a.key_order)
+    return (newest, -fields, is_link)
 
 
 def _assemble(items: Iterable[Article | RecordError], root: str | None,
@@ -154,8 +155,9 @@ def _why_kept(best: Article, other: Article, links: LinkInfo | None) -> str:
     return "it comes first in path order"
 
 
-def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
-                full_related: bool = False, config: CorpusConfig | None = None, known: Known | None = None) -> Corpus:
+def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True, full_related: bool = False,
+                config: CorpusConfig | None = None, known: Known | None = None,
+                keep: Callable[[Article], Any] | None = None) -> Corpus:
     """Loads a whole corpus; bad records are skipped and reported, never fatal.
 
     Args:
@@ -177,6 +179,10 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
             :class:`~relate.corpus.jsonl.Unchanged` stands for each, unless another record has
             its id: then both are parsed for the duplicate rule). A workspace's
             :meth:`relate.engine.Engine.known_lines` is one.
+        keep: for a ``.jsonl`` file: what to keep of each record, made as the record is read;
+            the record itself is let go at once (:attr:`Corpus.articles` holds a
+            :class:`~relate.corpus.jsonl.Kept` for it), so that the memory of one is reused
+            by the next and no run holds every record whole.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -197,7 +203,7 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
             try:
                 items.append(as_article(x))
             except RecordError as exc:
-                items.append(exc)
+                items.append(without_frames(exc))
         stats["files"] = stats["parsed"] = len(items)
         root = None
     else:
@@ -207,7 +213,8 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
             items = _read_folder(p, cache, full_related, stats, config, links)
         elif p.exists():
             if p.suffix.lower() == ".jsonl":
-                items, sources = _read_lines(p, None if full_related else known, stats)
+                items, sources = _read_lines(p, None if full_related else known, stats,
+                                             None if full_related else keep)
             else:
                 if p.suffix.lower() in JSON_SUFFIXES:
                     items = list(json_records(read_bytes(p), p))
@@ -215,7 +222,7 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True,
                     try:
                         items = [article_from_bytes(read_bytes(p), root, full_related)]
                     except RecordError as exc:
-                        items = [exc]
+                        items = [without_frames(exc)]
                 stats["files"], stats["parsed"] = 1, len(items)
         else:
             raise FileNotFoundError(errno.ENOENT, "corpus not found (give a folder of .md files, "
@@ -233,19 +240,22 @@ def line_salt(path: str | os.PathLike) -> bytes:
     return hashlib.sha1(f"{code_version()}\0{os.path.abspath(path)}".encode("utf-8", "surrogateescape")).digest()
 
 
-def _read_lines(p: Path, known: Known | None, stats: dict[str, Any]) -> tuple[list[Any], list[int]]:
+def _read_lines(p: Path, known: Known | None, stats: dict[str, Any],
+                keep: Callable[[Article], Any] | None = None) -> tuple[list[Any], list[int]]:
     """The items of a ``.jsonl`` file and their lines' digests; an unchanged line whose id
-    another record also has is parsed after all, so that the duplicate rule sees both."""
+    another record also has is parsed after all, so that the duplicate rule sees both.
+    ``keep``: each record :class:`Kept` as it is read."""
     data = read_bytes(p)
     items, sources = [], []
     for item, digest in jsonl_items(data, p, known, line_salt(p)):
-        items.append(item)
+        items.append(Kept.of(item, keep) if keep is not None and type(item) is Article else item)
         sources.append(digest)
     if known is not None:
         ids = Counter(x.id for x in items if not isinstance(x, RecordError))
         for i, x in enumerate(items):
             if isinstance(x, Unchanged) and ids[x.id] > 1:
-                items[i] = parse_line(data[x.start:x.end], p, x.line, x.start)
+                item = parse_line(data[x.start:x.end], p, x.line, x.start)
+                items[i] = Kept.of(item, keep) if keep is not None and type(item) is Article else item
     unchanged = sum(isinstance(x, Unchanged) for x in items)
     stats.update(files=1, parsed=len(items) - unchanged, unchanged=unchanged)
     return items, sources
@@ -277,7 +287,7 @@ def _read_folder(root: Path, cache: Any, full_related: bool, stats: dict[str, An
             try:
                 item = article_from_bytes(read_bytes(full), full, full_related, no_url=True)
             except RecordError as exc:
-                item = exc
+                item = without_frames(exc)
             stats["parsed"] += 1
             if store is not None:
                 store.put(rel, sig, item)

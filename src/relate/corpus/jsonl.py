@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import RecordError
 from ..records import Article, article_from_dict, kind_of, record_error
 
-__all__ = ["JSON_SUFFIXES", "Unchanged", "json_records", "jsonl_items", "line_digest", "reread"]
+__all__ = ["JSON_SUFFIXES", "Kept", "Unchanged", "json_records", "jsonl_items", "line_digest", "reread", "without_frames"]
 
 #: File name endings read as JSON records.
 JSON_SUFFIXES = (".json", ".jsonl")
@@ -58,6 +58,16 @@ def _json_error(exc: ValueError, path: Any, line: int | None) -> RecordError:
         return record_error("invalid-json", f"invalid JSON: {exc.msg} (column {exc.colno})", path,
                             None, (line or 1) + exc.lineno - 1)
     return record_error("invalid-json", f"invalid JSON: {exc}", path, None, line)
+
+
+def without_frames(exc: RecordError) -> RecordError:
+    """``exc`` without its traceback and the error it was raised from.
+
+    A skipped record's error is kept for the run's report; its traceback would keep the frames
+    of the reading alive with it, and their locals: the bytes of the whole file being read.
+    """
+    exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+    return exc
 
 
 def _from_json_value(value: Any, path: Any, line: int | None, where: str = "") -> Article:
@@ -108,12 +118,12 @@ def json_records(data: bytes, path: Any) -> Iterator[Article | RecordError]:
             try:
                 yield _from_json_value(item, path, None, f"record {i + 1}: ")
             except RecordError as exc:
-                yield exc
+                yield without_frames(exc)
     else:
         try:
             yield _from_json_value(value, path, None)
         except RecordError as exc:
-            yield exc
+            yield without_frames(exc)
 
 
 # ---------------------------------------------------------------------- .jsonl, a line at a time
@@ -135,6 +145,34 @@ class Unchanged:
     start: int
     end: int
     digest: int
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A ``.jsonl`` record read and let go at once (``read_corpus(keep=...)``): what the caller
+    made of it, and the few fields the corpus's own rules read (the duplicate rule, the
+    selections by date or path), so that a run never holds every record whole.
+
+    Attributes:
+        id, url, web_url, original_url, path, published_at: the record's (see :class:`~relate.records.Article`).
+        fields: how many top-level fields it has (the duplicate rule's second key).
+        made: what the caller's ``keep`` made of the record.
+    """
+
+    id: str
+    url: str
+    web_url: str | None
+    original_url: str | None
+    path: Any
+    published_at: Any
+    fields: int
+    made: Any
+
+    @classmethod
+    def of(cls, article: Article, keep: Callable[[Article], Any]) -> Kept:
+        """``article`` kept as ``keep`` makes it."""
+        return cls(article.id, article.url, article.web_url, article.original_url, article.path,
+                   article.published_at, len(article.key_order), keep(article))
 
 
 #: What a caller knows: the ``(row, id)`` of a line's digest, or ``None``.
@@ -190,7 +228,7 @@ def parse_line(raw: bytes, path: Any, n: int, offset: int) -> Article | RecordEr
     try:
         return _from_json_value(_json_load(line), path, n)
     except RecordError as exc:
-        return exc
+        return without_frames(exc)
     except ValueError as exc:
         return _json_error(exc, path, n)
 

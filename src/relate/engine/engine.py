@@ -32,7 +32,7 @@ from .changes import Changes, plan_changes
 from .facts import numbers_of, plain_table, stored_table
 from .queries import lexical_scores, queries_for, rank_config
 from .rows import ArticlesView
-from .sources import corpus_rows, keep_sources, known_lines, parse_unchanged
+from .sources import corpus_rows, keep_sources, known_lines, parse_kept, parse_unchanged
 from .state import EngineState, build_table, neighbour_sims
 
 logger = logging.getLogger(__name__)
@@ -169,15 +169,14 @@ class Engine:
             seconds["encode"] = seconds["index"] = seconds["save"] = 0.0
             return {"records": n, "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
                     "changed": False, "refit": False, "affected": set(), "seconds": seconds}
-        if refit:                      # rows in corpus order, every one built again: every article needed
+        if refit:                      # rows in corpus order, every one built again: every line and text needed
             parse_unchanged(self._s, articles, texts, self.config.embed, lines)
         cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
         todo = list(range(len(texts))) if refit else plan.added
         self.folder.mkdir(parents=True, exist_ok=True)    # (a refit's vectors wait in a nameless file there)
         vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress,
                                          scratch=self.folder if refit else None)
-        if encoded:
-            cache.save()
+        cache.save() if encoded else None
         del cache                      # its copy of every vector is not needed any more
         seconds["encode"] = time.perf_counter() - t
 
@@ -251,7 +250,7 @@ class Engine:
         s, vectors = self._s, handed.pop()
         updates.reset(s, articles, texts, keys, lines, vectors, self.config)
         s.lines = memory.spilled(lines, self.folder)     # held in a file until saved
-        self._set_rows(articles)
+        self._set_rows(s.rows, texts=texts)              # (the rows parsed from their lines as they come)
         s.stats, s.digests, s.removed = self._table.stats, self._table.digest, self._table.removed
         for done in release or ():
             done()
@@ -266,6 +265,7 @@ class Engine:
     def _apply(self, plan: Changes, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
                vectors: np.ndarray) -> set[str]:
         """Applies ``plan`` row by row; returns the ids whose lists may have changed."""
+        parse_kept(articles, lines, plan.added + [i for i, _ in plan.touched])     # (their facts: from articles)
         changed = updates.apply(self._s, self._table, plan, articles, texts, keys, lines, vectors, self.config)
         self._index_rows()
         return {self._s.ids[r] for r in changed}
@@ -388,12 +388,12 @@ class Engine:
             self._set_rows(self._s.rows, table=stored_table(self._s))
         return self._built
 
-    def _set_rows(self, articles: Sequence[Article] | None, table: RankTable | None = None) -> None:
+    def _set_rows(self, articles: Sequence[Article] | None, table: RankTable | None = None, texts=None) -> None:
         """Indexes the live rows and builds the rank table from ``articles`` (the rows' own, in order)."""
         s = self._s
         self._index_rows()
         if table is None:
-            table = build_table(articles, s.vectors, self.config.rank, self.config.embed, stats=s.stats, terms=s.terms)
+            table = build_table(articles, s.vectors, self.config.rank, self.config.embed, s.stats, s.terms, texts)
             s.terms = table.key_terms.terms
         table.neighbour_sims = s.neighbours if s.neighbours is not None else table.neighbour_sims
         self._built = table

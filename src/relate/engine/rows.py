@@ -43,6 +43,14 @@ class LineRows(Sequence):
             self._parsed.move_to_end(row)
         return found
 
+    def __iter__(self) -> Iterator[Article]:
+        """Every row's article in order, each parsed as it comes and not kept (a pass over every row
+        holds one at a time)."""
+        parsed = self._parsed
+        for row, line in enumerate(self.lines):
+            found = parsed.get(row)
+            yield found if found is not None else article_from_line(line)
+
     def entry(self, row: int) -> dict:
         """The row's article as a related entry (:meth:`relate.records.Article.related_entry`),
         made from its line when the article is not parsed already (the line is not kept parsed)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from sys import intern
 from typing import Any
@@ -24,7 +25,7 @@ from ..index import search
 from ..rank import RankTable, Words, title_tokens
 from ..records import Article, url_variants
 from ..text import article_text
-from .stats import CorpusStats
+from .stats import CorpusStats, RecordColumns, as_number
 
 
 @dataclass
@@ -61,9 +62,9 @@ class EngineState:
     window_sims: Any = None
 
 
-def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig,
+def build_table(articles: Sequence[Article], vectors: np.ndarray, cfg: RankConfig,
                 embed: EmbedConfig | None = None, stats: CorpusStats | None = None,
-                terms: list[frozenset[str]] | None = None) -> RankTable:
+                terms: list[frozenset[str]] | None = None, texts: Sequence[str] | None = None) -> RankTable:
     """Per-row ranking facts: quality and provider percentiles, times, providers, topics, titles,
     URLs, and the key terms (names, numbers) learnt from the corpus's own texts.
 
@@ -72,27 +73,44 @@ def build_table(articles: list[Article], vectors: np.ndarray, cfg: RankConfig,
     mean-quality percentile, else 0.5 (neutral). With ``stats`` (fitted earlier, see
     :mod:`relate.engine.stats`) the percentiles and key-term weights are those of the fit;
     without, they are fitted on ``articles`` themselves, on the texts ``embed`` says are
-    encoded (``None``: the default ones). ``terms``: the rows' key terms when already known.
+    encoded (``None``: the default ones; ``texts``: those texts, when made already).
+    ``terms``: the rows' key terms when already known.
+
+    ``articles`` is read twice at most, in order (the digest flags need the fitted statistics):
+    a workspace's rows (:class:`relate.engine.rows.LineRows`) are parsed from their lines as
+    they come, not held.
     """
     embed = embed or EmbedConfig()
-    texts = None
+    titles, quality, heat, published, words, removed = [], [], [], [], [], []
+    make_texts = texts is None and (stats is None or terms is None)
+    made: list[str] = []
+    for a in articles:                       # one pass: every fact but the digest flags
+        titles.append(a.title)
+        quality.append(as_number(a.quality))
+        heat.append(as_number(a.heat))
+        published.append(timestamp_of(a))
+        words.append(word_facts(a))
+        removed.append(a.extra.get("removed") is True)
+        if make_texts:
+            made.append(article_text(a.title, a.excerpt, embed))
+    texts = made if make_texts else texts
+    columns = RecordColumns.made(titles, quality, heat, [w[0] for w in words])
     if stats is None:
-        texts = [article_text(a.title, a.excerpt, embed) for a in articles]
-        stats, key_terms = CorpusStats.fit(articles, texts, cfg.provider_prior_strength)
+        stats, key_terms = CorpusStats.fit_columns(columns, texts, cfg.provider_prior_strength)
     else:
         if terms is None:
             key_terms = stats.key_terms([])
-            terms = [key_terms.extract(article_text(a.title, a.excerpt, embed)) for a in articles]
+            terms = [key_terms.extract(t) for t in texts]
         key_terms = stats.key_terms(list(terms))
-    quality_pct, provider_pct = stats.facts(articles)
+    del texts, made, titles
+    quality_pct, provider_pct = stats.facts_of(columns)
     table = RankTable(vectors=vectors, quality=quality_pct, provider=provider_pct, published=np.zeros(0),
                       provider_key=[], provider_name=[], topics=[], titles=[], url_keys=[], key_terms=key_terms)
-    table.published = np.array([timestamp_of(a) for a in articles], dtype=np.float64)
-    words = [word_facts(a) for a in articles]
+    table.published = np.array(published, dtype=np.float64)
     for j, name in enumerate(WORD_FACTS):
         setattr(table, name, [w[j] for w in words])
     table.digest = stats.digests(articles)
-    table.removed = removed_flags(articles)
+    table.removed = np.array(removed, dtype=bool)
     table.stats = stats
     return table
 

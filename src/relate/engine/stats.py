@@ -27,7 +27,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,8 @@ from ..text import clean_text
 STATS_FORMAT = 2
 
 
-def _number(x: Any) -> float:
+def as_number(x: Any) -> float:
+    """``x`` as a finite float, else NaN (``"56"`` reads as 56)."""
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -113,18 +114,22 @@ class CorpusStats:
         Returns:
             The statistics, and the fitted :class:`~relate.evidence.KeyTerms` of these texts.
         """
-        key_terms = KeyTerms.fit(list(texts), titles=[clean_text(a.title) for a in articles])
-        quality = np.array([_number(a.quality) for a in articles], dtype=np.float64)
-        heat = _heat(articles)
-        pkeys = [provider_key(a) for a in articles]
+        return cls.fit_columns(RecordColumns.of(articles), texts, strength)
+
+    @classmethod
+    def fit_columns(cls, columns: RecordColumns, texts: Sequence[str],
+                    strength: float = 10.0) -> tuple[CorpusStats, KeyTerms]:
+        """:meth:`fit` on what it reads of the records, read already (:class:`RecordColumns`)."""
+        key_terms = KeyTerms.fit(list(texts), titles=[clean_text(t) for t in columns.titles])
+        quality, heat, pkeys = columns.quality, columns.heat, columns.providers
         means = provider_means(pkeys, quality, strength)
         finite = quality[np.isfinite(quality)]
         neutral = float(finite.mean()) if finite.size else math.nan
         prior = np.array([means.get(p, neutral) for p in pkeys], dtype=np.float64)
-        stats = cls(size=len(articles), quality=np.sort(finite), heat=np.sort(heat[np.isfinite(heat)]),
+        stats = cls(size=len(pkeys), quality=np.sort(finite), heat=np.sort(heat[np.isfinite(heat)]),
                     providers=means, neutral=neutral, priors=np.sort(prior[np.isfinite(prior)]),
                     names=key_terms.names, lower=key_terms.lower, idf=key_terms.idf,
-                    titles=DigestTitles.fit(a.title for a in articles))
+                    titles=DigestTitles.fit(columns.titles))
         return stats, key_terms
 
     def facts(self, articles: Sequence[Article]) -> tuple[np.ndarray, np.ndarray]:
@@ -133,21 +138,24 @@ class CorpusStats:
         Quality is the record's ``quality`` percentile; a record without one takes its ``heat``
         percentile, else its provider's prior percentile, else 0.5 (neutral).
         """
-        quality = np.array([_number(a.quality) for a in articles], dtype=np.float64)
-        prior = np.array([self.providers.get(provider_key(a), self.neutral) for a in articles], dtype=np.float64)
+        return self.facts_of(RecordColumns.of(articles))
+
+    def facts_of(self, columns: RecordColumns) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`facts` of records read already (:class:`RecordColumns`)."""
+        prior = np.array([self.providers.get(p, self.neutral) for p in columns.providers], dtype=np.float64)
         provider_pct = np.nan_to_num(percentile_in(self.priors, prior), nan=0.5)
-        quality_pct = percentile_in(self.quality, quality)
-        heat_pct = percentile_in(self.heat, _heat(articles))
+        quality_pct = percentile_in(self.quality, columns.quality)
+        heat_pct = percentile_in(self.heat, columns.heat)
         quality_pct = np.where(np.isfinite(quality_pct), quality_pct,
                                np.where(np.isfinite(heat_pct), heat_pct, provider_pct))
         return quality_pct, provider_pct
 
-    def digests(self, articles: Sequence[Article]) -> np.ndarray:
+    def digests(self, articles: Iterable[Article]) -> np.ndarray:
         """Whether each of ``articles`` is a digest: its excerpt lists titles of the fit's records
-        (:mod:`relate.digests`; all ``False`` under statistics of format 1)."""
+        (:mod:`relate.digests`; all ``False`` under statistics of format 1). One pass over ``articles``."""
         if self.titles is None:
-            return np.zeros(len(articles), dtype=bool)
-        return self.titles.flags([(a.title, a.excerpt) for a in articles])
+            return np.zeros(sum(1 for _ in articles), dtype=bool)
+        return self.titles.flags((a.title, a.excerpt) for a in articles)
 
     def key_terms(self, terms: list[frozenset[str]]) -> KeyTerms:
         """The :class:`~relate.evidence.KeyTerms` of rows holding ``terms``, with the fitted weights."""
@@ -179,7 +187,37 @@ class CorpusStats:
                    titles=None if data.get("titles") is None else DigestTitles(data["titles"]))
 
 
-def _heat(articles: Sequence[Article]) -> np.ndarray:
-    heat = np.array([_number(a.heat) for a in articles], dtype=np.float64)
-    heat[heat < 0] = np.nan                      # -1 marks "no heat" in these feeds
-    return heat
+@dataclass
+class RecordColumns:
+    """What the statistics read of each record, read in one pass over the records (a workspace's
+    rows are parsed from their lines when asked: once, not once per fact).
+
+    Attributes:
+        titles: each record's title.
+        quality: its ``quality`` as a number (NaN when absent or not a number).
+        heat: its ``heat`` (NaN when absent; ``-1``, "no heat" in these feeds, too).
+        providers: its :func:`provider_key`.
+    """
+
+    titles: list[str]
+    quality: np.ndarray
+    heat: np.ndarray
+    providers: list[str]
+
+    @classmethod
+    def of(cls, articles: Iterable[Article]) -> RecordColumns:
+        """The columns of ``articles``."""
+        titles, quality, heat, providers = [], [], [], []
+        for a in articles:
+            titles.append(a.title)
+            quality.append(as_number(a.quality))
+            heat.append(as_number(a.heat))
+            providers.append(provider_key(a))
+        return cls.made(titles, quality, heat, providers)
+
+    @classmethod
+    def made(cls, titles: list[str], quality: list[float], heat: list[float], providers: list[str]) -> RecordColumns:
+        """The columns of values read already (``quality`` and ``heat`` as :func:`_number` gives them)."""
+        heat_a = np.array(heat, dtype=np.float64)
+        heat_a[heat_a < 0] = np.nan                      # -1 marks "no heat" in these feeds
+        return cls(titles, np.array(quality, dtype=np.float64), heat_a, providers)
