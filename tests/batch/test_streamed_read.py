@@ -58,6 +58,14 @@ def test_a_streamed_run_builds_the_workspace_and_lists_of_a_run_that_holds_every
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     first = json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()[5])
     assert first["webUrl"] and len(first["related"]) == 5
+    # a run for some records only (by date, by address) keeps them as it reads them too
+    lists = {json.loads(x)["webUrl"]: x for x in (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()}
+    some = regenerate(corpus, workspace=tmp_path / "a", jsonl=tmp_path / "some.jsonl", encoder=hash_encoder,
+                      since="2030-01-01", paths=[first["webUrl"]])
+    written = (tmp_path / "some.jsonl").read_text(encoding="utf-8").splitlines()
+    assert some.selected == some.written == len(written) == 2
+    assert all(lists[json.loads(x)["webUrl"]] == x for x in written)
+    assert any(json.loads(x)["webUrl"] == first["webUrl"] for x in written)
 
 
 def test_reading_with_keep_holds_what_is_kept_not_the_records(tmp_path, azure_dir):

@@ -159,7 +159,7 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         t = time.perf_counter()
         opened = open_for_lines(corpus_path, config, ws, encoder) if streamed and since_t is None and not paths else None
         opening = time.perf_counter() - t
-        keep = None if opened is None else functools.partial(_kept_row, embed=opened.config.embed)
+        keep = functools.partial(_kept_row, embed=config.embed) if streamed else None   # (a .jsonl corpus)
         corpus_obj = load(corpus, summary, progress, config, known=opened.known_lines() if opened else None, keep=keep)
         targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
         in_place = out is None and jsonl is None

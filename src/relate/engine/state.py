@@ -209,11 +209,6 @@ def _word_facts(domain: str | None, name: str | None, topics: list[str] | None, 
 _TOPICS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
-def removed_flags(articles: list[Article]) -> np.ndarray:
-    """Whether each record says ``removed: true`` (taken down by the site: never suggested)."""
-    return np.array([a.extra.get("removed") is True for a in articles], dtype=bool)
-
-
 def timestamp_of(a: Article) -> float:
     """The publish time as a POSIX timestamp (NaN when unknown)."""
     return a.published_at.timestamp() if a.published_at is not None else math.nan
