@@ -151,10 +151,9 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         if k == 0:
             summary.notes.append("k is 0: every selected list is emptied (its related: block removed)")
         # Lists written as JSONL need no more of the records than their ids and addresses: the
-        # records are let go as soon as the workspace holds what it needs of them, and the lines
-        # of a .jsonl corpus that the workspace holds already are not even parsed.
-        # The records of a .jsonl corpus are not even held: each is let go as it is read, once
-        # its list target, workspace line and text are made.
+        # records are let go as soon as the workspace holds what it needs of them; those of a
+        # .jsonl corpus as they are read (once their list target, workspace line and text are
+        # made), and the lines the workspace holds already are not even parsed.
         streamed = jsonl is not None and not dry_run
         t = time.perf_counter()
         opened = open_for_lines(corpus_path, config, ws, encoder) if streamed and since_t is None and not paths else None

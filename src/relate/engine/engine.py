@@ -176,7 +176,8 @@ class Engine:
         self.folder.mkdir(parents=True, exist_ok=True)    # (a refit's vectors wait in a nameless file there)
         vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress,
                                          scratch=self.folder if refit else None)
-        cache.save() if encoded else None
+        if encoded:
+            cache.save()
         del cache                      # its copy of every vector is not needed any more
         seconds["encode"] = time.perf_counter() - t
 
@@ -330,10 +331,8 @@ class Engine:
             batch_size: articles searched per FAISS call (default ``batch.search_batch``).
             **options: ``rank`` settings for these calls.
         """
-        out: dict[str, list[dict[str, Any]]] = {}
-        for aid, chosen in self.rank_many(articles, k=k, batch_size=batch_size, **options):
-            out[aid] = [self._entry(p) for p in chosen]
-        return out
+        return {aid: [self._entry(p) for p in chosen]
+                for aid, chosen in self.rank_many(articles, k=k, batch_size=batch_size, **options)}
 
     def rank_many(self, articles: Iterable[Any] | None = None, k: int | None = None,
                   batch_size: int | None = None, **options: Any):
@@ -388,7 +387,8 @@ class Engine:
             self._set_rows(self._s.rows, table=stored_table(self._s))
         return self._built
 
-    def _set_rows(self, articles: Sequence[Article] | None, table: RankTable | None = None, texts=None) -> None:
+    def _set_rows(self, articles: Sequence[Article] | None, table: RankTable | None = None,
+                  texts: Sequence[str] | None = None) -> None:
         """Indexes the live rows and builds the rank table from ``articles`` (the rows' own, in order)."""
         s = self._s
         self._index_rows()
