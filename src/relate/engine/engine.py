@@ -129,8 +129,8 @@ class Engine:
         last fit reaching ``batch.refit_after`` of its size) rebuilds everything instead.
 
         Args:
-            corpus: a folder or corpus file, a ``Corpus`` (its :class:`~relate.corpus.jsonl.Unchanged`
-                records stand for their rows: :meth:`known_lines`), or a list of records.
+            corpus: a folder or corpus file, a ``Corpus`` (its ``Unchanged`` records stand for their rows:
+                :meth:`known_lines`; ``Kept`` ones bring a ``RowSource``), or a list of records.
             progress: show a progress bar while encoding.
             refit: ``True`` refits the statistics and rebuilds everything; ``False`` never
                 refits (unless nothing is built yet); ``None`` decides by ``batch.refit_after``.
