@@ -23,7 +23,7 @@ from ..errors import RecordError
 from ..records import Article, record_error
 from .cache import RecordCache, code_version
 from .files import FileRules, LinkInfo, address_from_path, walk
-from .jsonl import JSON_SUFFIXES, Kept, Known, Unchanged, json_records, jsonl_items, parse_line, reread, without_frames
+from .jsonl import JSON_SUFFIXES, Kept, Known, Unchanged, json_records, jsonl_items, parse_line, reread
 from .read import article_from_bytes, as_article, read_bytes
 
 __all__ = ["RECORD_SUFFIXES", "Corpus", "as_articles", "read_corpus"]
@@ -119,7 +119,7 @@ def _assemble(items: Iterable[Article | RecordError], root: str | None,
     groups: dict[str, list[Article]] = {}
     for item in items:
         if isinstance(item, RecordError):
-            skipped.append(item)
+            skipped.append(_without_frames(item))
             logger.debug("skipped %s", item)
             continue
         good.append(item)
@@ -142,6 +142,16 @@ def _assemble(items: Iterable[Article | RecordError], root: str | None,
     corpus = Corpus(articles, skipped, root, stats, links or LinkInfo())
     logger.info("read %d records from %s, skipped %d", len(articles), root, len(skipped))
     return corpus
+
+
+def _without_frames(exc: RecordError) -> RecordError:
+    """``exc`` without its traceback and the error it was raised from.
+
+    A skipped record's error is kept for the run's report; its traceback would keep the frames
+    of the reading alive with it, and their locals: the bytes of the whole file being read.
+    """
+    exc.__traceback__ = exc.__context__ = exc.__cause__ = None
+    return exc
 
 
 def _why_kept(best: Article, other: Article, links: LinkInfo | None) -> str:
@@ -203,7 +213,7 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True, full_relat
             try:
                 items.append(as_article(x))
             except RecordError as exc:
-                items.append(without_frames(exc))
+                items.append(exc)
         stats["files"] = stats["parsed"] = len(items)
         root = None
     else:
@@ -222,7 +232,7 @@ def read_corpus(path: Any, *, cache: bool | str | os.PathLike = True, full_relat
                     try:
                         items = [article_from_bytes(read_bytes(p), root, full_related)]
                     except RecordError as exc:
-                        items = [without_frames(exc)]
+                        items = [exc]
                 stats["files"], stats["parsed"] = 1, len(items)
         else:
             raise FileNotFoundError(errno.ENOENT, "corpus not found (give a folder of .md files, "
@@ -287,7 +297,7 @@ def _read_folder(root: Path, cache: Any, full_related: bool, stats: dict[str, An
             try:
                 item = article_from_bytes(read_bytes(full), full, full_related, no_url=True)
             except RecordError as exc:
-                item = without_frames(exc)
+                item = exc
             stats["parsed"] += 1
             if store is not None:
                 store.put(rel, sig, item)

@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import RecordError
 from ..records import Article, article_from_dict, kind_of, record_error
 
-__all__ = ["JSON_SUFFIXES", "Kept", "Unchanged", "json_records", "jsonl_items", "line_digest", "reread", "without_frames"]
+__all__ = ["JSON_SUFFIXES", "Kept", "Unchanged", "json_records", "jsonl_items", "line_digest", "reread"]
 
 #: File name endings read as JSON records.
 JSON_SUFFIXES = (".json", ".jsonl")
@@ -58,16 +58,6 @@ def _json_error(exc: ValueError, path: Any, line: int | None) -> RecordError:
         return record_error("invalid-json", f"invalid JSON: {exc.msg} (column {exc.colno})", path,
                             None, (line or 1) + exc.lineno - 1)
     return record_error("invalid-json", f"invalid JSON: {exc}", path, None, line)
-
-
-def without_frames(exc: RecordError) -> RecordError:
-    """``exc`` without its traceback and the error it was raised from.
-
-    A skipped record's error is kept for the run's report; its traceback would keep the frames
-    of the reading alive with it, and their locals: the bytes of the whole file being read.
-    """
-    exc.__traceback__ = exc.__context__ = exc.__cause__ = None
-    return exc
 
 
 def _from_json_value(value: Any, path: Any, line: int | None, where: str = "") -> Article:
@@ -118,12 +108,12 @@ def json_records(data: bytes, path: Any) -> Iterator[Article | RecordError]:
             try:
                 yield _from_json_value(item, path, None, f"record {i + 1}: ")
             except RecordError as exc:
-                yield without_frames(exc)
+                yield exc
     else:
         try:
             yield _from_json_value(value, path, None)
         except RecordError as exc:
-            yield without_frames(exc)
+            yield exc
 
 
 # ---------------------------------------------------------------------- .jsonl, a line at a time
@@ -228,7 +218,7 @@ def parse_line(raw: bytes, path: Any, n: int, offset: int) -> Article | RecordEr
     try:
         return _from_json_value(_json_load(line), path, n)
     except RecordError as exc:
-        return without_frames(exc)
+        return exc
     except ValueError as exc:
         return _json_error(exc, path, n)
 
