@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from collections import Counter
 
 import numpy as np
 
@@ -15,8 +16,10 @@ from relate.batch import index, regenerate
 from relate.config import Config, EmbedConfig
 from relate.corpus import read_corpus
 from relate.corpus.jsonl import Kept
-from relate.engine.sources import RowSource, row_source
-from relate.workspace import article_lines
+from relate.engine import Engine
+from relate.engine.sources import RowSource, corpus_rows, parse_unchanged, row_source
+from relate.text import article_text
+from relate.workspace import FileLines, Spill, article_lines
 
 from .test_unchanged_lines import _line
 
@@ -82,7 +85,8 @@ def test_reading_with_keep_holds_what_is_kept_not_the_records(tmp_path, azure_di
 
     whole, whole_bytes = held()
     ids, ids_bytes = held(keep=lambda a: a.id)
-    kept, kept_bytes = held(keep=lambda a: row_source(a, embed))
+    spill = Spill(tmp_path, parts=2)
+    kept, kept_bytes = held(keep=lambda a: row_source(a, embed, spill))
     assert all(type(x) is Kept for x in ids.articles + kept.articles)
     # the records' ids, addresses, times and fields are those of the records read whole
     for a, k in zip(whole.articles, ids.articles, strict=True):
@@ -90,12 +94,14 @@ def test_reading_with_keep_holds_what_is_kept_not_the_records(tmp_path, azure_di
             a.id, a.url, a.web_url, a.original_url, a.path, a.published_at, len(a.key_order), a.id)
     assert [(e.code, e.reason, e.path) for e in ids.skipped] == [(e.code, e.reason, e.path) for e in whole.skipped]
     assert ids.sources == whole.sources
-    # what is kept is made from the record itself: its workspace line and text
+    # what is kept is made from the record itself: its workspace line and text, read back from the spill
     for a, k in zip(whole.articles, kept.articles, strict=True):
         assert isinstance(k.made, RowSource) and k.made.line == article_lines([a])[0]
-    # and only that is held (the records themselves went as they were read)
+        assert k.made.text == article_text(a.title, a.excerpt, embed)
+    # and only the ids and addresses are held: the records went as they were read, their lines and
+    # texts are in the spill's file (a position each in memory)
     assert ids_bytes < whole_bytes / 5, (ids_bytes, whole_bytes)
-    assert kept_bytes < whole_bytes * 0.75, (kept_bytes, whole_bytes)
+    assert kept_bytes < whole_bytes / 5 and kept_bytes < ids_bytes * 1.5, (kept_bytes, ids_bytes, whole_bytes)
 
 
 def test_a_night_over_a_streamed_workspace_ranks_what_a_run_holding_every_record_ranks(
@@ -125,3 +131,25 @@ def test_a_night_over_a_streamed_workspace_ranks_what_a_run_holding_every_record
     assert every.written == night.records and len(written) == night.written
     assert all(lists[json.loads(x)["webUrl"]] == x for x in written)
     assert np.array_equal(np.load(tmp_path / "a" / "vectors.npy"), np.load(tmp_path / "b" / "vectors.npy"))
+
+
+def test_a_refit_over_unchanged_lines_reads_them_and_their_texts_from_a_spill(tmp_path, azure_dir, hash_encoder):
+    """``--refit`` over a corpus the workspace holds: the rows' own lines stand for the unchanged records,
+    written with their texts to a spill (not held), the same lines and texts as when held in lists."""
+    corpus = _corpus(tmp_path, azure_dir, n=120)
+    regenerate(corpus, workspace=tmp_path / "ws", jsonl=tmp_path / "a.jsonl", encoder=hash_encoder)
+    engine = Engine(tmp_path / "ws", encoder=hash_encoder)
+    embed = engine.config.embed
+    spill = Spill(tmp_path, parts=2)
+    read = read_corpus(corpus, known=engine.known_lines(), keep=lambda a: row_source(a, embed, spill))
+    articles = list(read.articles)
+    kinds = Counter(type(a).__name__ for a in articles)
+    assert kinds["Unchanged"] > 100 and kinds["Kept"] > 0          # lines known; copies of one id parsed again
+    _, _, lines, texts = corpus_rows(engine._s, articles, None, embed)
+    held_lines, held_texts = parse_unchanged(engine._s, articles, list(texts), embed, list(lines))
+    (tmp_path / "spills").mkdir()
+    spilled_lines, spilled_texts = parse_unchanged(engine._s, articles, texts, embed, lines, tmp_path / "spills")
+    assert isinstance(spilled_lines, FileLines) and isinstance(spilled_texts, FileLines)
+    assert spilled_lines.held == spilled_texts.held == 0
+    assert list(spilled_lines) == held_lines == [engine._s.lines[engine._row_of[a.id]] for a in articles]
+    assert list(spilled_texts) == held_texts and None not in held_texts

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from relate.corpus import read_corpus
-from relate.workspace import ARTICLES, FileLines, Workspace, article_lines
+from relate.workspace import ARTICLES, FileLines, Spill, Workspace, article_lines
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,33 @@ def test_spilled_lines_are_read_back_from_a_file_that_has_no_name(tmp_path, azur
     assert list(lines) == azure_lines and lines[123] == azure_lines[123]
     assert os.listdir(tmp_path) == []           # nothing left behind, even while it is open
     lines.close()
+
+
+def test_a_spill_gives_back_each_records_parts_in_any_order_from_a_nameless_file(tmp_path, azure_lines):
+    """What a streamed run keeps of each record (its line and text) is written as it comes and read back
+    by record, in the order asked, with gaps; nothing is left in the folder."""
+    texts = [line[::-1] + "\nsecond line" for line in azure_lines]       # any text, newlines too
+    spill = Spill(tmp_path, parts=2)
+    assert [spill.add(line, text) for line, text in zip(azure_lines, texts)] == list(range(len(azure_lines)))
+    assert len(spill) == len(azure_lines) and os.listdir(tmp_path) == []
+    order = list(range(len(azure_lines)))
+    random.Random(2).shuffle(order)
+    asked = order[:300] + [-1] + order[300:350]
+    lines, got = spill.column(asked, 0), spill.column(asked, 1)
+    want_lines = [None if r < 0 else azure_lines[r] for r in asked]
+    assert list(lines) == want_lines and lines[:] == want_lines and [lines[i] for i in (0, 300, 350)] == [
+        want_lines[0], None, want_lines[350]]
+    assert list(got) == [None if r < 0 else texts[r] for r in asked]
+    present = got.present()
+    assert list(present) == [texts[r] for r in asked if r >= 0]
+    # in record order (a full read), read a block at a time: the same strings
+    assert list(spill.column(range(len(azure_lines)), 0)) == azure_lines
+    # a column is a list to the engine: lines set in it are read back; cleared, it is empty
+    lines[300] = "set"
+    assert lines[300] == "set" and lines.held == 1 and list(lines.present())[300] == "set"
+    spill.close()
+    assert list(got)[:3] == [texts[r] for r in asked[:3]]        # columns still read once the spill is closed
+    lines.clear()
+    assert len(lines) == 0 and list(lines) == []
+    with pytest.raises(ValueError, match="2 part"):
+        Spill(tmp_path, parts=2).add("only one")

@@ -42,7 +42,7 @@ from ..corpus.jsonl import Kept, Unchanged
 from ..engine.sources import RowSource, row_source
 from ..errors import ConfigError
 from ..progress import QUIET, Progress
-from ..workspace import Workspace
+from ..workspace import Spill, Workspace
 from .lists import ListTarget
 from .outputs import check_out_dir, write_jsonl, write_records
 from .outputs import dry_run as dry_run_output
@@ -158,7 +158,8 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
         t = time.perf_counter()
         opened = open_for_lines(corpus_path, config, ws, encoder) if streamed and since_t is None and not paths else None
         opening = time.perf_counter() - t
-        keep = functools.partial(_kept_row, embed=config.embed) if streamed else None   # (a .jsonl corpus)
+        spill = Spill(ws.folder, parts=2) if streamed else None     # what is kept of each record, on disk
+        keep = functools.partial(_kept_row, embed=config.embed, spill=spill) if streamed else None  # (a .jsonl corpus)
         corpus_obj = load(corpus, summary, progress, config, known=opened.known_lines() if opened else None, keep=keep)
         targets = select(corpus_obj.articles, since_t, paths)  # a bad path too
         in_place = out is None and jsonl is None
@@ -208,9 +209,10 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
     return summary
 
 
-def _kept_row(article: Any, embed: EmbedConfig) -> RowSource:
-    """What a streamed run keeps of a record as it reads it: its workspace line and text, and its list target."""
-    return row_source(article, embed, ListTarget.of(article))
+def _kept_row(article: Any, embed: EmbedConfig, spill: Spill) -> RowSource:
+    """What a streamed run keeps of a record as it reads it: its workspace line and text, written to
+    ``spill``, and its list target."""
+    return row_source(article, embed, spill, ListTarget.of(article))
 
 
 def list_settings(config: Config, k: int) -> str:

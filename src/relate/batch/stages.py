@@ -20,13 +20,13 @@ from typing import Any
 
 from ..config import Config
 from ..corpus import Corpus, read_corpus
-from ..corpus.jsonl import Kept, Known, Unchanged
+from ..corpus.jsonl import Known
 from ..embed import VectorCache, encode_cached
 from ..engine import Engine
+from ..engine.sources import corpus_texts
 from ..errors import ConfigError, WorkspaceError
 from ..progress import QUIET, Progress
-from ..text import article_text
-from ..workspace import Workspace
+from ..workspace import FileLines, Workspace
 from .runners import (
     CHECKPOINT_TEXTS,
     EncodeBatch,
@@ -227,7 +227,8 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
     # results from many workers; each save rewrites the cache file). Locally: both ``checkpoint``.
     chunk = getattr(runner, "encode_batch", None) or checkpoint
     save_every = max(checkpoint, getattr(runner, "save_every", 0))
-    texts = [t for t in (texts_of(articles, cfg) if texts is None else texts) if t is not None]
+    texts = texts_of(articles, cfg) if texts is None else texts
+    texts = texts.present() if isinstance(texts, FileLines) else [t for t in texts if t is not None]
     cache = VectorCache(engine.workspace.vector_cache, engine.encoder.id)
     with progress.stage("encode", unit="text") as bar:
         def start(n: int) -> None:
@@ -241,11 +242,11 @@ def encode(engine: Engine, articles: Sequence[Any], runner: Any = None, progress
     return encoded
 
 
-def texts_of(articles: Sequence[Any], cfg: Any) -> list[str | None]:
+def texts_of(articles: Sequence[Any], cfg: Any) -> Sequence[str | None]:
     """Each record's :func:`relate.text.article_text` (``None`` for an unchanged ``.jsonl`` line:
-    the workspace has its vector; a record let go as it was read: the one made then)."""
-    return [None if type(a) is Unchanged else a.made.text if type(a) is Kept else article_text(a.title, a.excerpt, cfg)
-            for a in articles]
+    the workspace has its vector; a record let go as it was read: the one made then, read back
+    from its spill when asked): :func:`relate.engine.sources.corpus_texts`."""
+    return corpus_texts(articles, cfg)
 
 
 def rank(engine: Engine, targets: list[Any], config: Config, k: int | None, progress: Progress,

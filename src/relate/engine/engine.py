@@ -170,11 +170,11 @@ class Engine:
             return {"records": n, "skipped": skipped, "encoded": 0, "added": 0, "removed": 0,
                     "changed": False, "refit": False, "affected": set(), "seconds": seconds}
         if refit:                      # rows in corpus order, every one built again: every line and text needed
-            parse_unchanged(self._s, articles, texts, self.config.embed, lines)
+            lines, texts = parse_unchanged(self._s, articles, texts, self.config.embed, lines, self.folder)
         cache = VectorCache(self.workspace.vector_cache, self.encoder.id)
-        todo = list(range(len(texts))) if refit else plan.added
         self.folder.mkdir(parents=True, exist_ok=True)    # (a refit's vectors wait in a nameless file there)
-        vectors, encoded = encode_cached(self.encoder, [texts[i] for i in todo], cache, show_progress=progress,
+        vectors, encoded = encode_cached(self.encoder, texts if refit else [texts[i] for i in plan.added],
+                                         cache, show_progress=progress,
                                          scratch=self.folder if refit else None)
         if encoded:
             cache.save()

@@ -37,11 +37,12 @@ def give_back() -> bool:
     return bool(trim(0)) if trim is not None else False
 
 
-def spilled(lines: list[str], folder: Path) -> Sequence[str]:
+def spilled(lines: list[str] | FileLines, folder: Path) -> Sequence[str]:
     """``lines`` written to a nameless file in ``folder`` and read from there when asked
-    (:meth:`relate.workspace.FileLines.spill`); the list is emptied. Where ``os.pread`` is
-    missing, the list itself."""
-    if not READS_FROM_FILE:
+    (:meth:`relate.workspace.FileLines.spill`); the list is emptied. Lines read from a file
+    already (a :class:`~relate.workspace.FileLines` holding none in memory), and every list
+    where ``os.pread`` is missing, stay as they are."""
+    if not READS_FROM_FILE or (isinstance(lines, FileLines) and not lines.held):
         return lines
     folder.mkdir(parents=True, exist_ok=True)
     out = FileLines.spill(lines, folder)

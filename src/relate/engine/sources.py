@@ -8,7 +8,9 @@ what it needs to leave those lines unparsed: the corpus then holds an
 :func:`parse_unchanged` the lines of the unchanged records (a refit needs them all), and
 :func:`updated_sources` the digests after an update. A record the corpus let go as it was read
 (:class:`~relate.corpus.jsonl.Kept`, with the :class:`RowSource` that :func:`row_source` made
-of it) gives its line and text from there.
+of it) gives its line and text from the :class:`~relate.workspace.Spill` they were written to
+as it was read: the lines and texts of such a corpus are then sequences read from that nameless
+file when asked (:class:`~relate.workspace.FileLines`), so that no stage holds the records' text.
 
 Example:
     >>> s = Stored(ids=["a", "b"], keys=["ka", "kb"], live=np.array([True, True]),
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +33,7 @@ from ..config import EmbedConfig
 from ..corpus.jsonl import Kept, Known, Unchanged
 from ..embed import text_key
 from ..text import article_text
-from ..workspace import FORMAT_VERSION, Workspace, article_from_line, article_lines
+from ..workspace import FORMAT_VERSION, FileLines, Spill, Workspace, article_from_line, article_lines
 from .store import Stored, save_sources
 
 
@@ -62,50 +65,96 @@ def known_lines(s: Stored, params: Mapping[str, Any] | None = None, embed: Embed
 @dataclasses.dataclass(frozen=True, slots=True)
 class RowSource:
     """What a row is made from, made as its record is read (``read_corpus(keep=...)``): the
-    record's ``articles.jsonl`` line and the text it is encoded from; ``target``: the caller's own."""
+    record's ``articles.jsonl`` line and the text it is encoded from, written to ``spill`` (record
+    ``at``: :func:`row_source`), not held; ``target``: the caller's own."""
 
-    line: str
-    text: str
+    at: int
+    spill: Spill
     target: Any = None
 
+    line = property(lambda self: self.spill.column([self.at], 0)[0], doc="The record's ``articles.jsonl`` line.")
+    text = property(lambda self: self.spill.column([self.at], 1)[0], doc="The text the record is encoded from.")
 
-def row_source(article: Any, embed: EmbedConfig, target: Any = None) -> RowSource:
-    """The :class:`RowSource` of one record."""
-    return RowSource(article_lines([article])[0], article_text(article.title, article.excerpt, embed), target)
+
+def row_source(article: Any, embed: EmbedConfig, spill: Spill, target: Any = None) -> RowSource:
+    """The :class:`RowSource` of one record: its line and text written to ``spill`` (a
+    :class:`~relate.workspace.lines.Spill` of two parts: line, text)."""
+    at = spill.add(article_lines([article])[0], article_text(article.title, article.excerpt, embed))
+    return RowSource(at, spill, target)
+
+
+def _spilled(articles: Sequence[Any], part: int) -> Sequence[str | None] | None:
+    """Part ``part`` (0: line, 1: text) of each :class:`Kept` record, read from its spill
+    (``None`` for the others, to be filled in); ``None`` when no record is :class:`Kept`."""
+    spill = next((a.made.spill for a in articles if type(a) is Kept), None)
+    if spill is None:
+        return None
+    at = np.fromiter((a.made.at if type(a) is Kept else -1 for a in articles), np.int64, len(articles))
+    return spill.column(at, part)
+
+
+def corpus_texts(articles: Sequence[Any], embed: EmbedConfig) -> Sequence[str | None]:
+    """Each record's :func:`relate.text.article_text`: ``None`` for an :class:`Unchanged` one (its row
+    has its vector), read from the spill for a :class:`Kept` one (then the whole sequence is read
+    from there when asked: :class:`~relate.workspace.lines.FileLines`)."""
+    texts = _spilled(articles, 1)
+    if texts is None:
+        return [None if type(a) is Unchanged else article_text(a.title, a.excerpt, embed) for a in articles]
+    for i, a in enumerate(articles):
+        if type(a) is not Unchanged and type(a) is not Kept:
+            texts[i] = article_text(a.title, a.excerpt, embed)
+    return texts
 
 
 def corpus_rows(s: Stored, articles: Sequence[Any], texts: Sequence[str | None] | None,
-                embed: EmbedConfig) -> tuple[list[str], list[str], list[str], list[str | None]]:
-    """Ids, text keys, ``articles.jsonl`` lines and texts of the records (``texts``: each
-    record's text when the caller has them, ``None`` for an :class:`Unchanged` one).
+                embed: EmbedConfig) -> tuple[list[str], list[str], Sequence[str | None], Sequence[str | None]]:
+    """Ids, text keys, ``articles.jsonl`` lines and texts of the records (``texts``: as
+    :func:`corpus_texts` gives them, when the caller has them).
 
     An :class:`Unchanged` record's key is its row's; its line and text are ``None`` (its row's
-    line, not read: see :func:`parse_unchanged`). A :class:`Kept` one's are its :class:`RowSource`'s.
+    line, not read: see :func:`parse_unchanged`). A :class:`Kept` one's are read from its spill:
+    then lines and texts are sequences read from there when asked, not lists.
     """
     if texts is None or len(texts) != len(articles):
-        texts = [None if type(a) is Unchanged else a.made.text if type(a) is Kept
-                 else article_text(a.title, a.excerpt, embed) for a in articles]
+        texts = corpus_texts(articles, embed)
+    lines = _spilled(articles, 0)
+    if lines is None:
+        lines = [None] * len(articles)
     parsed = [i for i, a in enumerate(articles) if type(a) is not Unchanged and type(a) is not Kept]
-    lines: list[Any] = [a.made.line if type(a) is Kept else None for a in articles]
     for i, line in zip(parsed, article_lines([articles[i] for i in parsed])):
         lines[i] = line
     keys = [s.keys[a.row] if type(a) is Unchanged else text_key(t) for a, t in zip(articles, texts)]
-    return [a.id for a in articles], keys, lines, texts if isinstance(texts, list) else list(texts)
+    return [a.id for a in articles], keys, lines, texts if isinstance(texts, (list, FileLines)) else list(texts)
 
 
-def parse_unchanged(s: Stored, articles: list[Any], texts: list[str | None], embed: EmbedConfig,
-                    lines: list[str | None]) -> None:
-    """Gives each :class:`Unchanged` record its row's line and text (``lines`` and ``texts``, as
-    :func:`corpus_rows` gave them; the record stays as it is: a refit makes the rows' articles
-    from their lines).
+def parse_unchanged(s: Stored, articles: list[Any], texts: Sequence[str | None], embed: EmbedConfig,
+                    lines: Sequence[str | None], folder: Path | None = None) -> tuple[Sequence[str], Sequence[str]]:
+    """Every record's line and text, an :class:`Unchanged` one's its row's (``lines`` and ``texts``,
+    as :func:`corpus_rows` gave them; the record stays as it is: a refit makes the rows' articles
+    from their lines). Returns the lines and the texts.
 
     The row's line holds every field relate uses, as it was read from the very same corpus line.
+    With ``folder``, the lines and texts of a corpus read with unchanged lines (a streamed run, whose
+    records were let go as they were read) are written, with the rows' own, to a new
+    :class:`~relate.workspace.Spill` there, so that they are not held in memory either; else the
+    lists are filled in place.
     """
+    spill = None
+    if folder is not None and any(type(a) is Unchanged for a in articles):
+        spill = Spill(folder, parts=2)
     for i, a in enumerate(articles):
-        if type(a) is Unchanged:
-            lines[i] = line = s.lines[a.row]
+        line, text = (lines[i], texts[i]) if type(a) is not Unchanged else (s.lines[a.row], None)
+        if text is None:
             article = article_from_line(line)
-            texts[i] = article_text(article.title, article.excerpt, embed)
+            text = article_text(article.title, article.excerpt, embed)
+        if spill is not None:
+            spill.add(line, text)
+        elif type(a) is Unchanged:
+            lines[i], texts[i] = line, text
+    if spill is None:
+        return lines, texts
+    rows = np.arange(len(articles))
+    return spill.column(rows, 0), spill.column(rows, 1)
 
 
 def parse_kept(articles: list[Any], lines: Sequence[str | None], rows: Sequence[int]) -> None:

@@ -120,7 +120,8 @@ class CorpusStats:
     def fit_columns(cls, columns: RecordColumns, texts: Sequence[str],
                     strength: float = 10.0) -> tuple[CorpusStats, KeyTerms]:
         """:meth:`fit` on what it reads of the records, read already (:class:`RecordColumns`)."""
-        key_terms = KeyTerms.fit(list(texts), titles=[clean_text(t) for t in columns.titles])
+        key_terms = KeyTerms.fit(texts if isinstance(texts, Sequence) else list(texts),    # (read twice)
+                                 titles=[clean_text(t) for t in columns.titles])
         quality, heat, pkeys = columns.quality, columns.heat, columns.providers
         means = provider_means(pkeys, quality, strength)
         finite = quality[np.isfinite(quality)]

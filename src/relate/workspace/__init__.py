@@ -4,10 +4,11 @@
   layout, params, the scratch copy for dry runs, the temp-file sweep and clearing.
 - :class:`WorkspaceLock` (:mod:`.lock`): one run per workspace, never stuck by a dead owner.
 - :mod:`.articles`: the articles as ``articles.jsonl`` lines, and back (an article, or straight
-  to a related entry); :class:`FileLines` (:mod:`.lines`): those lines read from the file when asked.
+  to a related entry); :class:`FileLines` (:mod:`.lines`): those lines read from the file when asked;
+  :class:`Spill`: what a run keeps of each record it reads, in a nameless file.
 """
 from .articles import article_from_json, article_from_line, article_lines, article_to_json, entry_from_line
-from .lines import FileLines
+from .lines import FileLines, Spill
 from .lock import LOCK_NAME, WorkspaceLock, WorkspaceLocked, is_stale, read_owner
 from .workspace import (
     ARTICLES,
@@ -37,6 +38,6 @@ from .workspace import (
 __all__ = [
     "ARTICLES", "FACTS", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "NEIGHBOURS", "PARAMS",
     "PENDING", "PICK_SCORES", "PICKS", "SOURCES", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
-    "FileLines", "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
+    "FileLines", "Spill", "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
     "article_to_json", "entry_from_line", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",
 ]

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -46,9 +47,9 @@ class FileLines(Sequence):
     slicing, iteration, ``len``, ``lines[i] = line`` and :meth:`extend`.
     """
 
-    def __init__(self, fh: BinaryIO) -> None:
+    def __init__(self, fh: BinaryIO, spans: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self._fh = fh
-        self._starts, self._ends = line_spans(fh)
+        self._starts, self._ends = line_spans(fh) if spans is None else spans
         self._n = len(self._starts)
         self._set: dict[int, str] = {}
 
@@ -88,7 +89,7 @@ class FileLines(Sequence):
         if not 0 <= row < self._n:
             raise IndexError(row)
         found = self._set.get(row)
-        if found is not None:
+        if found is not None or row >= len(self._starts) or self._starts[row] < 0:
             return found
         a, b = int(self._starts[row]), int(self._ends[row])
         return os.pread(self._fh.fileno(), b - a, a).decode("utf-8")
@@ -103,6 +104,22 @@ class FileLines(Sequence):
         step = 8192
         for start in range(0, self._n, step):
             yield from self._read(start, min(start + step, self._n))
+
+    @property
+    def held(self) -> int:
+        """How many lines are held in memory (set or appended since the file was read)."""
+        return len(self._set)
+
+    def present(self) -> FileLines:
+        """The lines that are there (not ``None``), in order, read from the same file."""
+        rows = np.flatnonzero(self._starts >= 0)
+        if self._set:
+            rows = np.union1d(rows, np.fromiter((r for r, v in self._set.items() if v is not None), np.int64))
+        stored = rows[rows < len(self._starts)]
+        out = FileLines(_reopened(self._fh), (self._starts[stored], self._ends[stored]))
+        out._n = len(rows)
+        out._set = {i: self._set[r] for i, r in enumerate(rows.tolist()) if r in self._set}
+        return out
 
     def extend(self, lines: Iterable[str]) -> None:
         """Appends lines (held in memory until the file is written again)."""
@@ -125,6 +142,12 @@ class FileLines(Sequence):
         """Closes the file (its lines cannot be read any more)."""
         self._fh.close()
 
+    def clear(self) -> None:
+        """Lets every line go (as ``list.clear``) and closes the file."""
+        self.close()
+        self._starts = self._ends = np.zeros(0, np.int64)
+        self._n, self._set = 0, {}
+
     def __del__(self) -> None:
         fh = getattr(self, "_fh", None)
         if fh is not None:
@@ -133,12 +156,20 @@ class FileLines(Sequence):
     def _read(self, start: int, stop: int) -> list[str]:
         """Lines ``start`` to ``stop`` (exclusive), with one read of the file for the stored ones."""
         stored = min(stop, len(self._starts))
-        out: list[str] = []
+        out: list[Any] = []
         if start < stored:
-            a = int(self._starts[start])
-            data = os.pread(self._fh.fileno(), int(self._ends[stored - 1]) - a, a)
-            starts, ends = self._starts[start:stored] - a, self._ends[start:stored] - a
-            out = [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist())]
+            starts, ends = self._starts[start:stored], self._ends[start:stored]
+            there = starts >= 0
+            if there.all() and np.all(starts[1:] >= ends[:-1]):    # in file order (a file's own lines)
+                a = int(starts[0])
+                data = os.pread(self._fh.fileno(), int(ends[-1]) - a, a)
+                out = [data[s:e].decode("utf-8") for s, e in zip((starts - a).tolist(), (ends - a).tolist())]
+            else:                                                   # a view of another order, with gaps
+                out = [None] * len(starts)
+                fd = self._fh.fileno()
+                for i in np.flatnonzero(there).tolist():
+                    a = int(starts[i])
+                    out[i] = os.pread(fd, int(ends[i]) - a, a).decode("utf-8")
         out.extend([None] * (stop - start - len(out)))
         for row in range(start, stop):
             found = self._set.get(row)
@@ -191,3 +222,70 @@ def _first_bytes(fd: int, positions: np.ndarray) -> np.ndarray:
         out[i:j] = block[positions[i:j] - base]
         i = j
     return out
+
+
+def _reopened(fh: BinaryIO) -> BinaryIO:
+    """The same open file under a new descriptor (each :class:`FileLines` closes its own)."""
+    return os.fdopen(os.dup(fh.fileno()), "rb")
+
+
+class Spill:
+    """Strings written to a nameless file as they come, read back from it by position: what a
+    run must keep of each record it reads, held on disk, not in memory.
+
+    Each :meth:`add` writes one record's ``parts`` strings (any text, newlines too: each string's
+    span is kept, 16 bytes) and gives the record's number; :meth:`column` gives one part of the
+    records asked for as a :class:`FileLines` read from the file when asked. The file goes away
+    once the spill and every column made of it are closed. Where ``os.pread`` is missing
+    (:data:`READS_FROM_FILE`), the strings are held in memory and columns are lists.
+
+    Example:
+        >>> import tempfile
+        >>> spill = Spill(tempfile.mkdtemp(), parts=2)
+        >>> spill.add("line a", "text a"), spill.add("line b", "text\\nb")
+        (0, 1)
+        >>> list(spill.column([1, -1, 0], part=1))
+        ['text\\nb', None, 'text a']
+    """
+
+    def __init__(self, folder: str | os.PathLike, parts: int = 1) -> None:
+        self.parts = parts
+        self._fh = tempfile.TemporaryFile(dir=folder, buffering=1 << 20) if READS_FROM_FILE else None  # noqa: SIM115
+        self._spans = array("q")              # start, end of each string, in order
+        self._held: list[str] = []           # (without os.pread)
+        self._at = 0
+
+    def __len__(self) -> int:
+        return len(self._spans) // (2 * self.parts) if self._fh is not None else len(self._held) // self.parts
+
+    def add(self, *parts: str) -> int:
+        """Writes one record's strings (``parts`` of them); returns the record's number."""
+        if len(parts) != self.parts:
+            raise ValueError(f"a record of this spill has {self.parts} part(s), not {len(parts)}")
+        n = len(self)
+        if self._fh is None:
+            self._held.extend(parts)
+            return n
+        for text in parts:
+            data = text.encode("utf-8")
+            self._fh.write(data)
+            self._spans.append(self._at)
+            self._at += len(data)
+            self._spans.append(self._at)
+        return n
+
+    def column(self, records: Sequence[int] | np.ndarray, part: int = 0) -> Sequence[Any]:
+        """Part ``part`` of each of ``records`` (numbers :meth:`add` gave; ``-1``: ``None``), in that order."""
+        at = np.asarray(records, dtype=np.int64).reshape(-1)
+        if self._fh is None:
+            return [None if r < 0 else self._held[r * self.parts + part] for r in at.tolist()]
+        self._fh.flush()
+        spans = np.frombuffer(self._spans, dtype=np.int64).reshape(-1, self.parts, 2)[:, part]
+        starts, ends = spans[at, 0], spans[at, 1]
+        starts[at < 0] = -1
+        return FileLines(_reopened(self._fh), (starts, ends))
+
+    def close(self) -> None:
+        """Closes the spill's own file (columns made of it can still be read)."""
+        if self._fh is not None:
+            self._fh.close()
