@@ -114,18 +114,36 @@ def test_jsonl_corpus_in_place_and_mirrored(fresh, tmp_path, regen):
     lines = corpus.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(lines_before) and lines[-1] == "{not a record"
     recs = [json.loads(line) for line in lines[:-1]]
-    by_url = {r["webUrl"]: r for r in recs}
+    by_url = {r.get("webUrl") or r["originalUrl"]: r for r in recs}
     lumen = by_url["https://www.bytewire.net/news/quillon-labs-lumen-7-open-weight-model"]
     assert lumen["related"] and all("score" not in e for e in lumen["related"])
     untouched = [json.loads(line) for line in lines_before[:-1] if not json.loads(line)["publishedDateTime"]
                  .startswith("2024")]
-    assert all(by_url[r["webUrl"]] == json.loads(json.dumps(r)) for r in untouched)
+    assert all(by_url[r.get("webUrl") or r["originalUrl"]] == json.loads(json.dumps(r)) for r in untouched)
     again = regen(corpus, Config(), workspace=ws, since="2024-01-01")
     assert again.changed == 0 and corpus.read_text(encoding="utf-8").splitlines() == lines
     out = tmp_path / "mirror"
     regen(corpus, Config(), workspace=ws, out=out)
     assert (out / "records.jsonl").is_file()
     assert len((out / "records.jsonl").read_text(encoding="utf-8").splitlines()) == len(lines)
+
+
+def test_jsonl_corpus_keeps_unicode_line_separators_inside_records(fresh, tmp_path, regen):
+    """JSON lines end at "\\n" only: a record whose text holds U+2028 or U+2029 (news text does;
+    json.dumps leaves them raw) is one line, read and rewritten whole, not split in two."""
+    _, ws = fresh
+    corpus = _jsonl_corpus(tmp_path / "records.jsonl")
+    lines = corpus.read_text(encoding="utf-8").split("\n")
+    first = json.loads(lines[0])
+    first["excerpt"] = first["excerpt"].replace(" ", "\u2028", 1).replace(" ", "\u2029", 1)
+    lines[0] = json.dumps(first, ensure_ascii=False, default=str)
+    corpus.write_text("\n".join(lines), encoding="utf-8")
+    s = regen(corpus, Config(), workspace=ws)
+    assert len(s.skipped) == 1                                   # only the bad line
+    after = corpus.read_text(encoding="utf-8").split("\n")
+    assert len(after) == len(lines) and after[-2] == "{not a record"
+    rec = json.loads(after[0])
+    assert rec["excerpt"] == first["excerpt"] and rec["related"]
 
 
 def test_bad_records_are_skipped_and_listed(fresh, regen):
@@ -136,7 +154,7 @@ def test_bad_records_are_skipped_and_listed(fresh, regen):
     s = regen(corpus, Config(), workspace=ws)
     assert s.exit_code == 1
     assert sorted(Path(e.path).name for e in s.skipped) == ["2024-03-01-broken.md", "2024-03-02-no-title.md"]
-    assert s.written == s.records == 41
+    assert s.written == s.records == 44
     assert "skipped records (2)" in s.format()
 
 

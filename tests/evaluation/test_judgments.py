@@ -26,6 +26,16 @@ def test_judgments_from_file_keeps_urls_exactly_and_maps_dups_to_zero(tmp_path):
     assert j.qrels(dups_as_zero=False)["https://a.com/x y"]["https://b.com/1"] == 2
 
 
+def test_judgments_lines_end_at_newline_only_and_may_carry_notes(tmp_path):
+    path = tmp_path / "j.jsonl"
+    rows = [{"query": "/learning/a/", "candidate": "https://b.com/\u2028x", "grade": 2, "dup": False,
+             "note": "same control\u2029", "set": "A", "query_path": "_learning/a.md", "candidate_path": "b.md"},
+            {"query": "/learning/a/", "candidate": "https://b.com/2", "grade": 0}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    j = Judgments.from_file(path)
+    assert len(j) == 2 and j.grade("/learning/a/", "https://b.com/\u2028x") == 2
+
+
 @pytest.mark.parametrize("line, message", [
     ("not json", "not JSON"),
     ('{"query": "q", "candidate": "c"}', "lacks grade"),

@@ -193,6 +193,21 @@ def write_jsonl(path: Path, targets: list[Any], lists: dict[str, list[dict]] | I
             not isinstance(lists, dict))
 
 
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSON-lines text: split at ``\\n`` only (a ``\\r`` before it dropped), never at
+    the other breaks :meth:`str.splitlines` knows (U+2028, U+2029, ``\\x85``, ...), which JSON keeps
+    raw inside strings.
+
+    Example:
+        >>> jsonl_lines('{"a": "x\\u2028y"}\\r\\n{}\\n')
+        ['{"a": "x\\u2028y"}', '{}']
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def write_json_corpus(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict]], out: Path | None,
                       root: Path, summary: Summary, progress: Progress) -> None:
     """A ``.jsonl``/``.json`` corpus: each file is rewritten whole (atomically) with the new lists."""
@@ -205,7 +220,7 @@ def write_json_corpus(corpus_obj: Any, targets: list[Any], lists: dict[str, list
             dst = src if out is None else out / relative(src, root)
             try:
                 text = src.read_text(encoding="utf-8-sig")
-                lines = text.splitlines() if src.suffix.lower() == ".jsonl" else None
+                lines = jsonl_lines(text) if src.suffix.lower() == ".jsonl" else None
                 if lines is not None:
                     new_lines, written, changed = [], 0, 0
                     for line in lines:

@@ -74,7 +74,7 @@ class Judgments:
         except OSError as exc:
             raise ValueError(f"{path}: cannot read judgments: {exc.strerror or exc}") from exc
         out = cls(source=str(path))
-        for n, line in enumerate(text.splitlines(), 1):
+        for n, line in enumerate(text.split("\n"), 1):      # not splitlines(): U+2028 may sit inside a string
             if not line.strip():
                 continue
             try:
@@ -138,13 +138,19 @@ class Judgments:
         return out
 
 
+#: Fields a judgment line may carry besides the pair and its grade, read and ignored: the judge's
+#: reason, the batch of queries it belongs to, the records' files inside the corpus
+#: (``benchmarks/judgments`` has them).
+ANNOTATIONS = frozenset({"note", "set", "query_path", "candidate_path"})
+
+
 def _judgment(rec: Any, where: str) -> Judgment:
     if not isinstance(rec, Mapping):
         raise ValueError(f"{where}: a judgment must be an object with query, candidate, grade, dup")  # noqa: TRY004 (bad data)
     missing = [key for key in ("query", "candidate", "grade") if key not in rec]
     if missing:
         raise ValueError(f"{where}: judgment lacks {', '.join(missing)}")
-    unknown = set(rec) - {"query", "candidate", "grade", "dup"}
+    unknown = set(rec) - {"query", "candidate", "grade", "dup"} - ANNOTATIONS
     if unknown:
         raise ValueError(f"{where}: unknown judgment field(s) {', '.join(sorted(unknown))}")
     q, c, g, dup = rec["query"], rec["candidate"], rec["grade"], rec.get("dup", False)
