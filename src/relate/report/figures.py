@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..evaluation import METRICS, Judgments, Report
+from ..records import entry_url
 
 __all__ = ["figure_data_uri", "label_of", "plot_per_query", "plot_score_distribution", "plot_sweep",
            "plot_topic_precision"]
@@ -81,8 +82,9 @@ def plot_score_distribution(suggestions: Mapping[str, Sequence[Mapping[str, Any]
         groups: dict[Any, list[float]] = {key: [] for key in (2, 1, 0, "dup", None)}
         for q in judgments.queries:
             for e in suggestions.get(q, []):
-                if e.get("score") is not None and e.get("webUrl"):
-                    groups[label_of(judgments, q, e["webUrl"])].append(float(e["score"]))
+                url = entry_url(e)                      # webUrl, else originalUrl (a video's)
+                if e.get("score") is not None and url:
+                    groups[label_of(judgments, q, url)].append(float(e["score"]))
         keys = [key for key in groups if groups[key]]
         ax = axes[1]
         if keys:

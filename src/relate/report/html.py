@@ -30,6 +30,7 @@ from ..evaluation import (
     format_value,
     report_data,
 )
+from ..records import entry_url
 from .figures import (
     figure_data_uri,
     label_of,
@@ -90,7 +91,7 @@ def examples_html(corpus: Any, systems: Mapping[str, Any], queries: Sequence[str
     """
     cat = Catalogue.of(corpus)
     runs = {name: (r if isinstance(r, Run) else Run(r, name)).mapped(cat) for name, r in systems.items()}
-    score_of = {name: {(q, e.get("webUrl")): e.get("score") for q, lst in s.items() for e in lst}
+    score_of = {name: {(q, entry_url(e)): e.get("score") for q, lst in s.items() for e in lst}
                 for name, s in (scores or {}).items()}
     head = "".join(f"<th>{_esc(n)}</th>" for n in runs)
     rows = []
