@@ -191,7 +191,7 @@ def indexed(tmp_path_factory):
 def test_index_again_encodes_nothing(indexed, capsys):
     assert main(["index", str(indexed["corpus"]), "--workspace", str(indexed["ws"]), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["records"] == 41 and summary["encoded"] == 0 and summary["exit_code"] == 0
+    assert summary["records"] == 44 and summary["encoded"] == 0 and summary["exit_code"] == 0
     assert set(summary["seconds"]) >= {"load", "encode", "index", "total"}
 
 
@@ -279,7 +279,7 @@ def test_bad_record_exits_1_and_is_listed(indexed, tmp_path, capsys):
     # the mirror still holds every file, the bad one copied as it was
     assert (tmp_path / "mirror" / "2024-03-01-broken.md").read_text(encoding="utf-8") == \
            "---\ntitle: [unclosed\n---\n"
-    assert len(list((tmp_path / "mirror").glob("*.md"))) == 42
+    assert len(list((tmp_path / "mirror").glob("*.md"))) == 45
 
 
 @pytest.mark.model
@@ -311,7 +311,7 @@ def test_progress_bars_on_a_terminal_only(indexed, tmp_path):
     drawn = b"".join(chunks).decode("utf-8", "replace")
     for stage in ("load", "index", "rank", "write"):
         assert stage in drawn, drawn
-    assert "41/41" in drawn
+    assert "44/44" in drawn
     piped = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
     assert piped.returncode == 0 and piped.stderr == ""
 

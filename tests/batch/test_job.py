@@ -156,7 +156,7 @@ def test_sigkill_then_rerun_finishes(tmp_path, moment, model_built):
     out, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err.decode()
     summary = json.loads(out)
-    assert summary["records"] == 41 and summary["written"] == 41
+    assert summary["records"] == 44 and summary["written"] == 44
     if moment == "writing":
         assert summary["encoded"] == 0  # encoding had finished before the kill
     parse_all(corpus)

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.ray
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 AZURE = REPO.parent / "shared" / "corpora" / "azure"
-#: Files of the azure corpus in the slice (with data/'s 41): about 20 s of encoding per engine.
+#: Files of the azure corpus in the slice (with data/'s 44): about 20 s of encoding per engine.
 SLICE = 160
 
 
