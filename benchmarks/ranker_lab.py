@@ -63,6 +63,15 @@ class Site:
         self.provider = self.table.provider_key
         self.S = self.V @ self.V.T
         np.fill_diagonal(self.S, -np.inf)
+        hidden = np.zeros(self.n, bool) if self.table.digest is None else self.table.digest.copy()
+        if self.table.removed is not None:
+            hidden |= self.table.removed
+        self.S[:, hidden] = -np.inf                      # as the engine: digests and removed records never candidates
+        # the story rule's time-window clauses apply between news records only (RankConfig.story_types)
+        cfg = e.config.rank
+        self.news = np.array([not a.type or a.type.lower() in [t.lower() for t in cfg.story_types] for a in self.rows])
+        self.paths = [Path(a.path).as_posix() if a.path else "" for a in self.rows]
+        self.quality_share = getattr(self.table, "quality_share", 1.0)   # the engine weighs quality by it
         # corpus-fitted corrections of the vectors
         mu = self.V.mean(0)
         c = self.V - mu
@@ -143,6 +152,7 @@ class Site:
         f["days"] = np.where(np.isfinite(pa) & np.isfinite(pb), np.abs(pa - pb) / 86400.0, np.nan)
         f["same_prov"] = np.array([1.0 if self.provider[x] and self.provider[x] == self.provider[y] else 0.0
                                    for x, y in zip(a, b)])
+        f["news"] = (self.news[a] & self.news[b]).astype(np.float64)
         f["q"] = self.table.quality[b].astype(np.float64)
         f["qraw"] = self.quality_raw[b]
         f["shared_nn"] = np.asarray(self.A[a].multiply(self.A[b]).sum(1)).ravel() / self.knn
@@ -202,8 +212,10 @@ def rule_today(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0
 
 def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0,
                   ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None, repost_sim=0.8,
-                  reissue_sim=0.85, reissue_days=45.0):
-    """relate.story.same_story, vectorised: today's rule, re-posts, and the key-term clause."""
+                  reissue_sim=0.85, reissue_days=45.0, news_only=True, retell_sim=None, retell_days=7.0):
+    """relate.story.same_story, vectorised: today's rule, re-posts, the key-term clause and (with
+    ``retell_sim``) other outlets' re-tellings within ``retell_days`` (``news_only``: the
+    time-window clauses only between news records, ``f["news"]``)."""
     d = f["days"]
     unknown = np.isnan(d)
     near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
@@ -213,9 +225,12 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
     if reissue_days:
         out |= (~unknown & (d <= reissue_days) & (f["title"] >= dup_title) & (f["cos"] >= reissue_sim)
                 & (f.get("figures", 1.0) > 0))
-    out |= ~unknown & (d <= days) & (f["cos"] >= sim)
+    news = (f["news"] > 0) if news_only and "news" in f else True
+    out |= news & ~unknown & (d <= days) & (f["cos"] >= sim)
     need = ev_sim if ev_sim_same is None else np.where(f["same_prov"] > 0, ev_sim_same, ev_sim)
-    out |= ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)
+    out |= news & ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)
+    if retell_sim is not None:
+        out |= news & ~unknown & (d <= retell_days) & (f["cos"] >= retell_sim) & (f["same_prov"] == 0)
     return out | (f.get("url_same", 0) > 0)
 
 
@@ -255,9 +270,13 @@ class Lever:
     quality_top: int = 0                    # >0: quality only reorders the best `quality_top` by relevance
     collapse: bool = True                   # collapse copies among candidates
     k: int = 5
+    quality_share: bool = True              # weigh quality by the corpus's share of records with one (engine)
 
     def with_(self, name=None, **kw) -> Lever:
         return dataclasses.replace(self, name=name or self.name, **kw)
+
+    def _w_quality(self, c: Cands) -> float:
+        return self.w_quality * (c.site.quality_share if self.quality_share else 1.0)
 
     def scores(self, c: Cands) -> np.ndarray:
         f = c.f
@@ -268,10 +287,10 @@ class Lever:
         if self.w_quality and self.quality_top:
             rel = np.where(self._valid(c), s, -np.inf)
             kth = -np.sort(-rel, 1)[:, min(self.quality_top, rel.shape[1]) - 1:self.quality_top]
-            s = np.where(rel >= kth, s + self.w_quality * f["q"] + 10.0, s)
+            s = np.where(rel >= kth, s + self._w_quality(c) * f["q"] + 10.0, s)
         elif self.w_quality:
             gate = np.clip((f["cos"] - self.min_similarity) / self.quality_gate, 0, 1) if self.quality_gate > 0 else 1.0
-            s = s + gate * self.w_quality * f["q"]
+            s = s + gate * self._w_quality(c) * f["q"]
         return s
 
     def _valid(self, c: Cands) -> np.ndarray:
@@ -304,17 +323,26 @@ class Lever:
 
 # ====================================================================== judgments and metrics
 class Judged:
-    """Dev judgments keyed by corpus rows."""
+    """Judgments keyed by corpus rows. A query or candidate is a record's ``webUrl`` (the dev set)
+    or its file's path inside the corpus (``benchmarks/judgments/*.jsonl``); ``sets``: only the
+    lines whose ``set`` is one of these."""
 
-    def __init__(self, site: Site, path: str | os.PathLike = DEV) -> None:
+    def __init__(self, site: Site, path: str | os.PathLike = DEV, sets: tuple[str, ...] | None = None) -> None:
         self.grade: dict[int, dict[int, int]] = {}
         self.dup: dict[int, set[int]] = {}
         self.pairs: list[tuple[int, int, int, bool]] = []
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
+        by_path: dict[str, int] = {}
+        for i, p in enumerate(site.paths):
+            parts = p.split("/")
+            for k in range(1, min(4, len(parts)) + 1):
+                by_path.setdefault("/".join(parts[-k:]), i)
+        for line in Path(path).read_text(encoding="utf-8").split("\n"):   # U+2028 may sit inside a string
             if not line.strip():
                 continue
             r = json.loads(line)
-            q, c = site.row_of.get(r["query"]), site.row_of.get(r["candidate"])
+            if sets is not None and r.get("set") not in sets:
+                continue
+            q, c = (site.row_of.get(r[k], by_path.get(r.get(k + "_path", r[k]))) for k in ("query", "candidate"))
             if q is None or c is None:
                 continue
             self.grade.setdefault(q, {})[c] = int(r["grade"])
@@ -401,16 +429,23 @@ def row(r: Result, base: Result | None = None, loo_value: float | None = None) -
 HEADER = f"{'ranker':52s} {'nDCG5':>6s} {'dups':>5s} {'judg':>5s} {'qual':>6s}  diff vs default [95% CI]"
 
 PLAIN = Lever("plain MiniLM cosine", w={}, w_quality=0.0, min_similarity=-1.0, story=None)
-TODAY = Lever("today's defaults")
+TODAY = Lever("today's defaults", quality_share=False)
 
 
 def rule_new(f):
     """The new default same-story rule (relate.story with the RankConfig defaults)."""
-    return rule_evidence(f, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0)
+    return rule_evidence(f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0,
+                         retell_sim=0.8)
+
+
+def rule_round2(f):
+    """The rule of issue 10's second round: its time-window clauses between records of any type."""
+    return rule_evidence(f, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0, news_only=False)
 
 
 NEW = Lever("new defaults", w={"tfidf": 0.3, "ent": 0.2, "recip_gated": 0.2}, w_quality=0.2, quality_gate=0.2,
             story=rule_new)
+ROUND2 = NEW.with_("issue 10 round 2 (time clauses any type)", story=rule_round2, quality_share=False)
 
 
 def add_reciprocal(c: Cands, depth: int = 60) -> None:

@@ -9,6 +9,11 @@ Without ``--workspace`` the azure corpus is indexed into a temporary workspace f
 ``benchmarks/ranker_lab.py`` over pair features taken once; the new defaults' lists are checked
 against the engine's own (``relate.Engine.rank_many`` with the shipped config) query by query.
 
+"Today's defaults" are the 2026-11-26 ones (before issue 10); "new defaults" are the shipped
+ones (since issue 10's third round, whose story rule differs from the second round's: see
+``judged_sets.py`` and docs/ranking.md), so rows built on them differ from the first round's
+tables in docs/ranking.md by that rule.
+
 Columns: nDCG@5 (gains 2^g-1, dups and unjudged count 0), share of shown items judged dup,
 share judged, mean ``quality`` shown (pooled), the nDCG difference to today's defaults with a
 paired bootstrap 95 % interval (10,000 resamples of the 20 queries), and for a family of
@@ -29,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+import judged_sets  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
 from ranker_lab import NEW, PLAIN, TODAY  # noqa: E402
@@ -47,6 +53,10 @@ def main(argv=None) -> int:
     p.add_argument("--workspace", default=None, help="a workspace built from the corpus (nothing is encoded)")
     p.add_argument("--corpus", default=str(lab.SHARED / "corpora" / "azure"))
     p.add_argument("--judgments", default=str(lab.DEV))
+    p.add_argument("--powerapps-workspace", default=None,
+                   help="a workspace built from ../shared/corpora/powerapps (else one is built: ~2,000 texts encoded)")
+    p.add_argument("--only-sets", action="store_true", help="print only the tables over every judged set")
+    p.add_argument("--levers", action="store_true", help="also the third round's levers on every judged set")
     args = p.parse_args(argv)
 
     folder = args.workspace
@@ -67,6 +77,16 @@ def main(argv=None) -> int:
                for q, lab_list in zip(j.queries, NEW.lists(c)))
     print(f"engine lists == lab lists for the new defaults: {same}/{len(j.queries)}")
 
+    pa_folder = args.powerapps_workspace
+    if pa_folder is None:
+        import relate
+
+        pa_folder = tempfile.mkdtemp(prefix="relate-tune-pa-")
+        relate.Engine.build(lab.SHARED / "corpora" / "powerapps", workspace=pa_folder)
+    judged_sets.every_set(site, lab.Site(pa_folder), levers=args.levers)
+    if args.only_sets:
+        return 0
+
     base = lab.evaluate(TODAY, c, j)
 
     def show(lever, loo_family=None):
@@ -79,6 +99,7 @@ def main(argv=None) -> int:
     print(lab.HEADER)
     show(PLAIN)
     show(TODAY)
+    show(lab.ROUND2.with_("issue 10 second round (2026-12-02 defaults)"))
     new_family = [NEW.with_(f"t{te} r{rw} q{wq} g{g}", w={"tfidf": 0.3, "ent": te, "recip_gated": rw},
                             w_quality=wq, quality_gate=g)
                   for te, rw, wq, g in itertools.product((0.15, 0.2, 0.25), (0.1, 0.2, 0.3), (0.15, 0.2), (0.2, 0.3))]

@@ -67,3 +67,18 @@ def azure_engine(tmp_path_factory, azure_dir):
 
     folder = os.environ.get("RELATE_TEST_AZURE_WORKSPACE") or tmp_path_factory.mktemp("azure-ws")
     return Engine.build(azure_dir, workspace=folder)
+
+
+@pytest.fixture(scope="session")
+def powerapps_engine(tmp_path_factory, azure_dir):
+    """An engine over the whole powerapps corpus (encodes ~2,000 texts).
+
+    Set RELATE_TEST_POWERAPPS_WORKSPACE to a folder to keep the workspace between runs.
+    """
+    from relate import Engine
+
+    corpus_dir = azure_dir.parent / "powerapps"
+    if not corpus_dir.is_dir():
+        pytest.skip(f"{corpus_dir} not found")
+    folder = os.environ.get("RELATE_TEST_POWERAPPS_WORKSPACE") or tmp_path_factory.mktemp("powerapps-ws")
+    return Engine.build(corpus_dir, workspace=folder)

@@ -102,6 +102,26 @@ def test_quality_reorders_only_close_candidates():
     assert weak[0].parts["quality"] == pytest.approx(0.1 * 0.1)
 
 
+def test_quality_weighs_by_the_share_of_records_that_carry_one():
+    """A corpus where a third of the records have a quality of their own (powerapps: news posts do,
+    videos, courses and samples do not) weighs the quality part by that third: there, the
+    percentile mixes quality with heat and provider stand-ins, and lifted popular overviews."""
+    from relate.engine.stats import CorpusStats, RecordColumns
+
+    table = make_table(["alpha one", "beta two"], [unit(1, 0), unit(1, 0.1)], quality=[0.0, 1.0])
+    cfg = RankConfig(k=2, min_similarity=0.3, quality_gate=0.5, w_quality=0.1, dup_similarity=1.1)
+    whole = rank_candidates(query(unit(1, 0)), np.array([0, 1]), np.array([0.90, 0.86]), table, cfg)
+    assert [p.row for p in whole] == [1, 0]                      # 0.86 + 0.1 against 0.90
+    table.quality_share = 1 / 3
+    picks = rank_candidates(query(unit(1, 0)), np.array([0, 1]), np.array([0.90, 0.86]), table, cfg)
+    assert [p.row for p in picks] == [0, 1]                      # 0.90 against 0.86 + 0.1/3
+    assert picks[1].parts["quality"] == pytest.approx(0.1 / 3, abs=1e-6)   # parts are rounded to 6 places
+    columns = RecordColumns.made(["a", "b", "c"], [70.0, math.nan, math.nan], [math.nan, 5.0, math.nan],
+                                 ["p.com", "q.com", "q.com"])
+    stats, _ = CorpusStats.fit_columns(columns, ["alpha text", "beta text", "gamma text"])
+    assert stats.quality_share == pytest.approx(1 / 3)
+
+
 def test_lexical_evidence_breaks_near_ties():
     # dense 0.70 vs 0.72; TF-IDF 0.5 vs 0.0; w_lexical 0.3 -> 0.70 + 0.15 = 0.85 beats 0.72
     table = make_table(["azure arc ships", "cloud news"], [unit(1, 0), unit(1, 0.1)])

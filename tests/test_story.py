@@ -8,8 +8,8 @@ Set RELATE_TEST_AZURE_WORKSPACE / RELATE_TEST_POWERAPPS_WORKSPACE to reuse built
 from __future__ import annotations
 
 import math
-import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,9 +52,29 @@ def test_a_release_announced_again_with_an_edited_headline(cfg):
 
 
 def test_close_in_time_and_similar(cfg):
-    assert same_story(0.66, 0.1, 1.5, cfg)           # story_similarity 0.65, story_days 2
-    assert not same_story(0.64, 0.1, 1.5, cfg)
-    assert not same_story(0.70, 0.1, 2.5, cfg, terms=0.0)
+    assert same_story(0.61, 0.1, 2.5, cfg)           # story_similarity 0.6, story_days 3
+    assert not same_story(0.59, 0.1, 2.5, cfg)
+    assert not same_story(0.70, 0.1, 3.5, cfg, terms=0.0)
+
+
+def test_another_outlet_retelling_within_a_week(cfg):
+    assert same_story(0.85, 0.2, 6.0, cfg)                       # retell_similarity 0.8, retell_days 7
+    assert not same_story(0.85, 0.2, 6.0, cfg, same_provider=True)   # one provider's two posts
+    assert not same_story(0.85, 0.2, 8.0, cfg)
+    assert not same_story(0.78, 0.2, 6.0, cfg)
+
+
+def test_time_clauses_are_for_news_only(cfg):
+    """Two videos of one channel uploaded the same day are two parts of a series (issue 10);
+    the title clauses still catch one video uploaded twice."""
+    from relate.story import is_news
+
+    assert same_story(0.70, 0.2, 0.0, cfg) and not same_story(0.70, 0.2, 0.0, cfg, news=False)
+    assert not same_story(0.85, 0.3, 1.0, cfg, terms=0.9, news=False)
+    assert same_story(0.97, 0.9, 0.0, cfg, news=False)                # near-identical
+    assert same_story(0.85, 1.0, 90.0, cfg, news=False)               # re-posted
+    assert is_news("article", cfg) and is_news("", cfg) and not is_news("video", cfg)
+    assert is_news("course", RankConfig(story_types=["article", "Course"]))
 
 
 def test_key_terms_extend_the_window_to_a_week(cfg):
@@ -68,7 +88,7 @@ def test_key_terms_extend_the_window_to_a_week(cfg):
 
 def test_one_providers_own_posts_need_closer_texts(cfg):
     # the provider's posts about one product family share every name
-    assert not same_story(0.70, 0.2, 3.0, cfg, terms=0.8, same_provider=True)
+    assert not same_story(0.70, 0.2, 3.5, cfg, terms=0.8, same_provider=True)
     assert same_story(0.79, 0.3, 6.4, cfg, terms=0.46, same_provider=True)
 
 
@@ -88,12 +108,10 @@ def _days(a, b):
 
 @pytest.mark.slow
 @pytest.mark.model
-def test_no_judged_repeat_reaches_the_top_5(tmp_path_factory, azure_dir, judgments_file):
-    from relate import Engine
+def test_no_judged_repeat_reaches_the_top_5(azure_engine, judgments_file):
     from relate.evaluation import Judgments
 
-    folder = os.environ.get("RELATE_TEST_AZURE_WORKSPACE") or tmp_path_factory.mktemp("azure-story-ws")
-    engine = Engine.build(azure_dir, workspace=folder)
+    engine = azure_engine
     judgments = Judgments.from_file(judgments_file)
     by_url = {a.url: a for a in engine.articles.values()}
     queries = [by_url[q] for q in judgments.queries if q in by_url]
@@ -141,17 +159,12 @@ def _norm_title(t):
 
 @pytest.mark.slow
 @pytest.mark.model
-def test_no_powerapps_list_holds_one_item_twice(tmp_path_factory, azure_dir):
-    from relate import Engine
+def test_no_powerapps_list_holds_one_item_twice(powerapps_engine, azure_dir):
     from relate.corpus import read_corpus
     from relate.rank import jaccard, title_tokens
 
-    corpus_dir = azure_dir.parent / "powerapps"
-    if not corpus_dir.is_dir():
-        pytest.skip(f"{corpus_dir} not found")
-    corpus = read_corpus(corpus_dir)
-    folder = os.environ.get("RELATE_TEST_POWERAPPS_WORKSPACE") or tmp_path_factory.mktemp("pa-story-ws")
-    engine = Engine.build(corpus, workspace=folder)
+    corpus = read_corpus(azure_dir.parent / "powerapps")
+    engine = powerapps_engine
     # one video under two files: the second file's record is skipped as the same originalUrl
     twice = [s for s in corpus.skipped if "same id" in str(s)]
     assert twice, "expected the corpus's duplicated videos to be reported"
@@ -177,3 +190,60 @@ def test_no_powerapps_list_holds_one_item_twice(tmp_path_factory, azure_dir):
                     bad.append((aid, a.title, b.title, f"same channel, near-identical title, cos {sim:.2f}"))
     assert not bad, f"{len(bad)} lists show one item twice, e.g. {bad[:3]}"
     assert np.mean([len(v) for v in lists.values()]) > 4.5
+
+
+EDITOR_JUDGMENTS = Path(__file__).resolve().parents[1] / "benchmarks" / "judgments"
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_series_parts_are_shown_and_score_on_the_powerapps_judgments(powerapps_engine):
+    """A channel's videos or a course's modules published on one day are parts of a series, not
+    one story: the story rule's time clauses apply between articles only (``story_types``). On
+    the powerapps judgments read by an editor (benchmarks/judgments/powerapps.jsonl, 60 queries)
+    the shipped lists score above the same ranker with the time clauses between any two records
+    (issue 10's second round: 0.625 against 0.650 in ``benchmarks/tune_ranker.py``), and show
+    no more judged repeats."""
+    from relate.evaluation import Judgments, judged_metrics, relate_lists
+
+    engine = powerapps_engine
+    judgments = Judgments.from_file(EDITOR_JUDGMENTS / "powerapps.jsonl")
+    by_url = {a.url: a for a in engine._rows}
+    queries = [by_url[q] for q in judgments.queries]
+    assert len(queries) == 60
+    every_type = sorted({a.type for a in engine._rows if a.type})
+    assert len(every_type) >= 4                                   # articles, videos, courses, samples ...
+    ours = judged_metrics(relate_lists(engine, queries, k=5), judgments)
+    before = judged_metrics(relate_lists(engine, queries, k=5, story_types=every_type), judgments)
+    assert np.mean(list(ours["ndcg"].values())) > np.mean(list(before["ndcg"].values())) + 0.01
+    assert np.mean(list(ours["dup_rate"].values())) <= np.mean(list(before["dup_rate"].values()))
+    assert np.mean(list(ours["judged"].values())) > 0.95          # the lists are the judged ones
+    # the Meeting Capture sample's videos, uploaded within seconds of each other: each shows the others
+    capture = [a for a in engine._rows if a.type == "video" and "Meeting Capture" in a.title]
+    assert len(capture) >= 3
+    for video in capture:
+        shown = {engine._rows[p.row].title for p in dict(engine.rank_many([video], k=5))[video.id]}
+        assert len(shown & {a.title for a in capture if a is not video}) >= 2, (video.title, shown)
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_repeats_on_azure_queries_the_rule_was_not_tuned_on(azure_engine):
+    """On the 40 azure queries read for issue 10 (benchmarks/judgments/azure-extra.jsonl: 83
+    judged repeats) the second round's rule showed 5.0 % repeats in the top 5 (the held-out set
+    showed twice the dev set's repeats); the shipped rule catches other outlets' re-tellings
+    within three days, or within a week when nearly identical, and shows about half as many."""
+    from relate.evaluation import Judgments, judged_metrics, relate_lists
+
+    engine = azure_engine
+    judgments = Judgments.from_file(EDITOR_JUDGMENTS / "azure-extra.jsonl")
+    by_url = {a.url: a for a in engine._rows}
+    queries = [by_url[q] for q in judgments.queries]
+    assert len(queries) == 40
+
+    def repeats(**options):
+        got = judged_metrics(relate_lists(engine, queries, k=5, **options), judgments)
+        return float(np.mean(list(got["dup_rate"].values())))
+    shipped = repeats()
+    second_round = repeats(story_days=2.0, story_similarity=0.65, retell_similarity=2.0)
+    assert shipped <= 0.03 < second_round

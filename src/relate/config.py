@@ -100,7 +100,8 @@ class RankConfig:
     w_lexical: float = field(default=0.3, metadata=_help("weight of the TF-IDF cosine between the two texts."))
     w_quality: float = field(default=0.2, metadata=_help(
         "weight of the candidate's quality: its percentile within the corpus; for a record without quality, "
-        "its heat percentile, else its provider's, else 0.5."))
+        "its heat percentile, else its provider's, else 0.5. Weighed by the share of the corpus's records that "
+        "carry a quality of their own (1 where all do)."))
     w_provider: float = field(default=0.0, metadata=_help(
         "weight of the provider's smoothed mean quality (percentile), on top."))
     quality_gate: float = field(default=0.2, metadata=_help(
@@ -124,10 +125,10 @@ class RankConfig:
         "same story within reissue_days when their similarity is at least this (one release announced again "
         "with an edited headline)."))
     reissue_days: float = field(default=45.0, metadata=_help("see reissue_similarity."))
-    story_similarity: float = field(default=0.65, metadata=_help(
+    story_similarity: float = field(default=0.6, metadata=_help(
         "similarity from which two articles published within story_days of each other are the same story "
         "(copies and rewrites of one announcement)."))
-    story_days: float = field(default=2.0, metadata=_help("see story_similarity."))
+    story_days: float = field(default=3.0, metadata=_help("see story_similarity."))
     story_evidence_similarity: float = field(default=0.6, metadata=_help(
         "similarity from which two articles published within story_evidence_days that share the story's key "
         "terms (names, numbers; overlap >= story_terms) are the same story: outlets re-telling one event over "
@@ -139,6 +140,16 @@ class RankConfig:
     story_terms: float = field(default=0.4, metadata=_help(
         "key-term overlap (IDF-weighted, 0..1, relate.evidence) that counts as sharing the story's names and "
         "figures."))
+    retell_similarity: float = field(default=0.8, metadata=_help(
+        "similarity from which two articles of different providers published within retell_days are the "
+        "same story: another outlet's re-telling of one event, in its own words."))
+    retell_days: float = field(default=7.0, metadata=_help("see retell_similarity."))
+    story_types: list[str] = field(default_factory=lambda: ["article"], metadata=_help(
+        "record types (the type field; a record without one counts as an article) between which the "
+        "time-window clauses apply (story_*, story_evidence_*, retell_*): news re-told by outlets within days. "
+        "Videos, courses or samples published together are a series, not one story (the title clauses still "
+        "apply).",
+        metavar="TYPE,..."))
     w_terms: float = field(default=0.2, metadata=_help(
         "weight of the key-term overlap between the two articles (shared names and numbers, weighed by how rare "
         "they are in the corpus)."))

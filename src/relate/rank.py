@@ -33,7 +33,7 @@ import numpy as np
 
 from .config import RankConfig
 from .evidence import KeyTerms, term_overlap
-from .story import same_figures, same_story
+from .story import is_news, same_figures, same_story
 
 #: A row's words: a set, or a (sorted) tuple of distinct words.
 Words = Union[frozenset[str], tuple[str, ...]]
@@ -139,6 +139,9 @@ class RankTable:
         topics: lower-cased topics per row.
         titles: content words of each title.
         url_keys: every URL key (see :func:`relate.records.url_variants`) per row.
+        types: the record's ``type`` per row, lower-cased (``""``: none).
+        quality_share: the share of the corpus's records that carry a ``quality`` of their own;
+            the quality part of a score is weighed by it (1: the weight as configured).
 
     Each row's words are a sorted tuple of distinct words (about a sixth of a set's memory; a million
     rows hold several of them), or a set; :func:`jaccard` and :func:`meet` take either.
@@ -162,6 +165,8 @@ class RankTable:
     topics: Sequence[Words]
     titles: Sequence[Words]
     url_keys: Sequence[Words]
+    types: Sequence[str] = ()
+    quality_share: float = 1.0
     key_terms: KeyTerms | None = None
     neighbour_sims: np.ndarray | None = None
     stats: Any = None
@@ -180,6 +185,7 @@ class Query:
     row: int | None = None
     terms: frozenset[str] | None = None
     provider: str = ""
+    type: str = ""
 
 
 @dataclass
@@ -245,7 +251,8 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     gate = (np.clip((sims_arr[order] - cfg.min_similarity) / cfg.quality_gate, 0.0, 1.0) if cfg.quality_gate > 0
             else np.ones(len(order)))
     bound = (cfg.w_similarity * sims_arr[order] + cfg.w_lexical * lex_arr[order] + max(cfg.w_terms, 0.0)
-             + gate * (cfg.w_quality * table.quality[safe] + cfg.w_provider * table.provider[safe]
+             + gate * (cfg.w_quality * table.quality_share * table.quality[safe]
+                       + cfg.w_provider * table.provider[safe]
                        + (cfg.w_reciprocal * recip[order] if recip is not None else 0.0)) + BOUND_SLACK)
     by_bound = np.argsort(-bound, kind="stable")
     order, bound = order[by_bound], bound[by_bound]
@@ -292,7 +299,7 @@ def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: f
     parts = {
         "similarity": round(cfg.w_similarity * sim, 6),
         "lexical": round(cfg.w_lexical * lex_sim, 6),
-        "quality": round(gate * cfg.w_quality * float(table.quality[row]), 6),
+        "quality": round(gate * cfg.w_quality * table.quality_share * float(table.quality[row]), 6),
         "provider": round(gate * cfg.w_provider * float(table.provider[row]), 6),
     }
     if cfg.w_terms and table.key_terms is not None and query.terms is not None:
@@ -329,7 +336,7 @@ def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tup
 
 
 def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig,
-                  terms: float = 0.0, same_provider: bool = False, figures: bool = False) -> bool:
+                  terms: float = 0.0, same_provider: bool = False, figures: bool = False, news: bool = True) -> bool:
     """Whether two articles tell the same story: :func:`relate.story.same_story`.
 
     Example:
@@ -337,7 +344,7 @@ def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: Rank
         >>> is_same_story(0.70, 0.2, 1.0, cfg), is_same_story(0.99, 0.6, 30.0, cfg)
         (True, False)
     """
-    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures)
+    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures, news)
 
 
 def reciprocal(neighbour_sims: np.ndarray, sim: float) -> float:
@@ -378,8 +385,10 @@ def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, c
                          terms: float = 0.0) -> bool:
     same_provider = bool(query.provider) and query.provider == table.provider_key[row]
     overlap = jaccard(query.titles, table.titles[row])
-    return is_same_story(sim, overlap, _days(query.published, float(table.published[row])), cfg, terms,
-                         same_provider, overlap < cfg.dup_title or same_figures(query.titles, table.titles[row]))
+    days = _days(query.published, float(table.published[row]))
+    news = not days <= _time_window(cfg) or (is_news(query.type, cfg) and is_news(_type(table, row), cfg))
+    return is_same_story(sim, overlap, days, cfg, terms, same_provider,
+                         overlap < cfg.dup_title or same_figures(query.titles, table.titles[row]), news)
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
@@ -389,5 +398,18 @@ def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
     terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0
     same_provider = bool(table.provider_key[a]) and table.provider_key[a] == table.provider_key[b]
     overlap = jaccard(table.titles[a], table.titles[b])
-    return is_same_story(sim, overlap, _days(float(table.published[a]), float(table.published[b])), cfg, terms,
-                         same_provider, overlap < cfg.dup_title or same_figures(table.titles[a], table.titles[b]))
+    days = _days(float(table.published[a]), float(table.published[b]))
+    news = not days <= _time_window(cfg) or (is_news(_type(table, a), cfg) and is_news(_type(table, b), cfg))
+    return is_same_story(sim, overlap, days, cfg, terms, same_provider,
+                         overlap < cfg.dup_title or same_figures(table.titles[a], table.titles[b]), news)
+
+
+def _type(table: RankTable, row: int) -> str:
+    """A row's record type (``""`` when the table does not hold types)."""
+    return table.types[row] if len(table.types) else ""
+
+
+def _time_window(cfg: RankConfig) -> float:
+    """Days within which the story rule's time clauses (news only) can apply: past it, or with a
+    date unknown, whether the two are news does not matter, and their types are not looked up."""
+    return max(cfg.story_days, cfg.story_evidence_days, cfg.retell_days)

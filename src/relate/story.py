@@ -24,12 +24,23 @@ articles are the same story when (first match wins):
    :mod:`relate.evidence`, IDF-weighted overlap >= ``story_terms``) and were published
    within ``story_evidence_days``: outlets re-tell an event over several days in their own
    words, but with the same names and figures. One provider's own posts about one product
-   family share all its names, so for them the texts must be closer.
+   family share all its names, so for them the texts must be closer;
+6. they come from different providers, are very similar (cosine >= ``retell_similarity``) and
+   were published within ``retell_days``: another outlet's re-telling of the event in its own
+   words, with few of its names ("Microsoft offers a 99.99 % uptime SLA for Azure AD Premium",
+   reported by one outlet and then by others over the next days).
+
+Clauses 4 to 6 are about news: they apply only between records of ``story_types`` (articles;
+a record without a type counts as one). A channel's videos, a course's modules or a set of
+samples published on one day are the parts of a series, which a reader of one wants next:
+only clauses 1 to 3 (near-identical, re-posted, re-issued) make them one story.
 
 Example:
     >>> from relate.config import RankConfig
     >>> cfg = RankConfig()
     >>> same_story(0.70, 0.2, 1.0, cfg), same_story(0.99, 0.6, 30.0, cfg)
+    (True, False)
+    >>> same_story(0.90, 0.5, 5.0, cfg), same_story(0.90, 0.5, 5.0, cfg, same_provider=True)
     (True, False)
     >>> same_story(0.68, 0.2, 3.5, cfg, terms=0.45), same_story(0.68, 0.2, 3.5, cfg, terms=0.1)
     (True, False)
@@ -37,10 +48,13 @@ Example:
     False
     >>> same_story(0.99, 1.0, 120.0, cfg)         # the same item re-posted months later
     True
+    >>> same_story(0.70, 0.2, 0.0, cfg, news=False)   # two parts of a series, uploaded together
+    False
 """
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from .config import RankConfig
 
@@ -60,7 +74,7 @@ def same_figures(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
-               same_provider: bool = False, figures: bool = False) -> bool:
+               same_provider: bool = False, figures: bool = False, news: bool = True) -> bool:
     """Whether two articles tell the same story (see the module docstring for the rule).
 
     Args:
@@ -72,6 +86,8 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         same_provider: whether one provider published both.
         figures: whether their titles' numbers agree (:func:`same_figures`; not known: ``False``,
             so the re-issue clause does not apply).
+        news: whether both are of ``cfg.story_types`` (:func:`is_news`): only then do the
+            time-window clauses (4 to 6) apply.
     """
     unknown = math.isnan(days_apart)
     near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
@@ -84,7 +100,27 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
     if (title_overlap >= cfg.dup_title and sim >= cfg.reissue_similarity and figures
             and days_apart <= cfg.reissue_days):
         return True
+    if not news:
+        return False
     if days_apart <= cfg.story_days and sim >= cfg.story_similarity:
         return True
     need = cfg.story_same_provider_similarity if same_provider else cfg.story_evidence_similarity
-    return days_apart <= cfg.story_evidence_days and sim >= need and terms >= cfg.story_terms
+    if days_apart <= cfg.story_evidence_days and sim >= need and terms >= cfg.story_terms:
+        return True
+    return not same_provider and days_apart <= cfg.retell_days and sim >= cfg.retell_similarity
+
+
+def is_news(record_type: str, cfg: RankConfig) -> bool:
+    """Whether a record of this type (lower-cased; ``""``: none) is news for the story rule.
+
+    Example:
+        >>> from relate.config import RankConfig
+        >>> [is_news(t, RankConfig()) for t in ("article", "", "video")]
+        [True, True, False]
+    """
+    return not record_type or record_type in _lowered(tuple(cfg.story_types))
+
+
+@lru_cache(maxsize=64)
+def _lowered(types: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(t.lower() for t in types)

@@ -30,6 +30,8 @@ def _same_table(table, fresh, rows):
             assert [a.overlap(r, rows[0]) for r in rows] == [b.overlap(r, rows[0]) for r in rows]
         elif isinstance(b, np.ndarray):
             assert np.array_equal(np.asarray(a)[rows], b[rows], equal_nan=True), f.name
+        elif isinstance(b, float):
+            assert a == b, f.name                 # a corpus-wide number (quality_share)
         else:
             assert [a[r] for r in rows] == [b[r] for r in rows], f.name
 

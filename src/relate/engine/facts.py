@@ -111,6 +111,7 @@ def stored_table(s: Stored) -> RankTable | None:
     numbers = {name: np.ascontiguousarray(s.facts[:, j]) for j, name in enumerate(NUMBERS)}
     table = RankTable(vectors=s.vectors, key_terms=s.stats.key_terms(list(s.terms)), **numbers, **columns)
     table.stats = s.stats
+    table.quality_share = s.stats.quality_share
     table.digest = s.digests.copy()
     table.removed = s.removed.copy() if s.removed is not None else np.zeros(n, dtype=bool)
     return table

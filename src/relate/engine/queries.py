@@ -52,7 +52,8 @@ def queries_for(articles: list[Article], s: Stored, row_of: dict[str, int], tabl
     terms = [None if kt is None else kt.terms[r] if r is not None else kt.extract(t) for r, t in zip(rows, texts)]
     queries = [Query(vector=vecs[i], titles=title_tokens(a.title), url_keys=url_keys_of(a),
                      published=timestamp_of(a), row=rows[i], terms=terms[i],
-                     provider=(a.provider_domain or a.provider_name or "").lower())
+                     provider=(a.provider_domain or a.provider_name or "").lower(),
+                     type=a.type.lower() if isinstance(a.type, str) else "")
                for i, a in enumerate(articles)]
     return queries, vecs, texts
 

@@ -112,6 +112,7 @@ def build_table(articles: Sequence[Article], vectors: np.ndarray, cfg: RankConfi
     table.digest = stats.digests(articles)
     table.removed = np.array(removed, dtype=bool)
     table.stats = stats
+    table.quality_share = stats.quality_share
     return table
 
 
@@ -167,31 +168,33 @@ def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024, pa
     return out
 
 
-#: The rank table's word-set facts, in the order :func:`word_facts` gives them.
-WORD_FACTS = ("provider_key", "provider_name", "topics", "titles", "url_keys")
+#: The rank table's word-set facts, in the order :func:`word_facts` gives them (the last is
+#: the record's type, a string).
+WORD_FACTS = ("provider_key", "provider_name", "topics", "titles", "url_keys", "types")
 
 
-def word_facts(a: Article) -> tuple[str, str, Words, Words, Words]:
+def word_facts(a: Article) -> tuple[str, str, Words, Words, Words, str]:
     """One article's word-set facts (see :data:`WORD_FACTS`).
 
     Each set is a sorted tuple of distinct words (:data:`relate.rank.Words`: about a sixth
     of a frozenset's memory), the words interned (:func:`sys.intern`): the rows of a large corpus
     share one copy of each provider, topic and title word, and of each list of topics.
     """
-    return _word_facts(a.provider_domain, a.provider_name, a.topics, a.title, a.urls)
+    return _word_facts(a.provider_domain, a.provider_name, a.topics, a.title, a.urls, a.type)
 
 
-def line_word_facts(line: str) -> tuple[str, str, Words, Words, Words]:
+def line_word_facts(line: str) -> tuple[str, str, Words, Words, Words, str]:
     """:func:`word_facts` of the article of an ``articles.jsonl`` line, read from the line's
     fields without making the article (a nightly run asks it of every candidate row)."""
     d = json.loads(line)
     get = d.get
     urls = [u for u in (get("web_url"), get("original_url"), get("amp_web_url"), get("cdn_amp_web_url")) if u]
-    return _word_facts(get("provider_domain"), get("provider_name"), get("topics"), get("title", ""), urls)
+    return _word_facts(get("provider_domain"), get("provider_name"), get("topics"), get("title", ""), urls,
+                       get("type"))
 
 
 def _word_facts(domain: str | None, name: str | None, topics: list[str] | None, title: str,
-                urls: list[str]) -> tuple[str, str, Words, Words, Words]:
+                urls: list[str], record_type: str | None = None) -> tuple[str, str, Words, Words, Words, str]:
     keys: set[str] = set()
     for u in urls:
         keys |= url_variants(u)
@@ -202,7 +205,8 @@ def _word_facts(domain: str | None, name: str | None, topics: list[str] | None, 
         if len(_TOPICS) < 100_000:
             _TOPICS[shared] = shared
     return (intern((domain or name or "").lower()), intern((name or "").lower()), shared,
-            tuple(sorted(set(map(intern, title_tokens(title))))), tuple(sorted(keys)))
+            tuple(sorted(set(map(intern, title_tokens(title))))), tuple(sorted(keys)),
+            intern(record_type.lower()) if isinstance(record_type, str) else "")
 
 
 #: One copy of each list of topics (a corpus repeats a few thousand of them at most).

@@ -151,6 +151,11 @@ class CorpusStats:
                                np.where(np.isfinite(heat_pct), heat_pct, provider_pct))
         return quality_pct, provider_pct
 
+    @property
+    def quality_share(self) -> float:
+        """The share of the fit's records that carry a ``quality`` of their own (0 when none does)."""
+        return len(self.quality) / self.size if self.size else 0.0
+
     def digests(self, articles: Iterable[Article]) -> np.ndarray:
         """Whether each of ``articles`` is a digest: its excerpt lists titles of the fit's records
         (:mod:`relate.digests`; all ``False`` under statistics of format 1). One pass over ``articles``."""

@@ -139,7 +139,7 @@ def changed_lists(s: Stored, table: RankTable, config: Config,
         query = Query(vector=s.vectors[q], titles=frozenset(table.titles[q]), url_keys=frozenset(table.url_keys[q]),
                       published=float(table.published[q]), row=q,
                       terms=table.key_terms.terms[q] if table.key_terms is not None else None,
-                      provider=table.provider_key[q])
+                      provider=table.provider_key[q], type=table.types[q] if len(table.types) else "")
         for c, sim in pairs:
             recip = (float(reciprocals(table.neighbour_sims, np.array([c]), np.array([sim], np.float32))[0])
                      if cfg.w_reciprocal and table.neighbour_sims is not None else None)
