@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
+import story_rules as rules  # noqa: E402
 from ranker_lab import NEW, PLAIN, ROUND2, TODAY  # noqa: E402
 
 JUDGMENTS = REPO / "benchmarks" / "judgments"
@@ -76,8 +77,8 @@ def every_set(azure: lab.Site, powerapps: lab.Site, levers: bool = False) -> Non
             print(lab.row(lab.evaluate(lv, c, j), base), flush=True)
         if only is None:
             _a, _b, _g, d, f = lab.judged_pairs(site, j)
-            for rule_name, rule in (("round 2", lab.rule_round2), ("new", lab.rule_new)):
-                prec, rec, n, tp = lab.pr(rule(f), d)
+            for rule_name, rule in (("round 2", rules.rule_round2), ("new", rules.rule_new)):
+                prec, rec, n, tp = rules.pr(rule(f), d)
                 print(f"   story rule ({rule_name}) on the judged pairs: precision {prec:.2f}  recall {rec:.2f}"
                       f"  ({tp} of {n} flagged are repeats; {n - tp} flagged pairs are not)")
     if levers:
@@ -163,7 +164,7 @@ def third_round(sets) -> None:
         print(lab.HEADER)
         base = lab.evaluate(NEW, c, j)
         w = dict(NEW.w)
-        any_type = NEW.with_("time clauses between any types (not articles only)", story=lambda f: lab.rule_evidence(
+        any_type = NEW.with_("time clauses between any types (not articles only)", story=lambda f: rules.rule_evidence(
             f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0, retell_sim=0.8,
             news_only=False))
         show = [(NEW.with_("new defaults"), c), (any_type, c),
@@ -188,7 +189,7 @@ def story_grid(azure: lab.Site, powerapps: lab.Site) -> None:
     data = {name.split(" (")[0]: prepared(site, path, only) for name, site, path, only in sets[:3]}
 
     def rule(days, sim, retell):
-        return lambda f: lab.rule_evidence(f, sim=sim, days=days, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75,
+        return lambda f: rules.rule_evidence(f, sim=sim, days=days, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75,
                                            ev_days=7.0, retell_sim=retell)
     grid = list(itertools.product((2.0, 3.0), (0.6, 0.65), (None, 0.8, 0.85)))
     res = {g: {n: lab.evaluate(NEW.with_(story=rule(*g)), c, j) for n, (j, c) in data.items()} for g in grid}

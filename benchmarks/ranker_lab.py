@@ -36,6 +36,9 @@ from relate.rank import jaccard, meet  # noqa: E402
 from relate.story import same_figures  # noqa: E402
 from relate.text import article_text, clean_text  # noqa: E402
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+from story_rules import rule_new, rule_round2, rule_today  # noqa: E402
+
 SHARED = REPO.parent / "shared"
 if not SHARED.is_dir():
     SHARED = Path("/work/shared")
@@ -200,58 +203,6 @@ class Cands:
         for p, r in zip(self.pair, self.rows):
             m = p["cos"].shape[0]
             p[name] = (X[r[:m]] @ X[r[:m]].T).astype(np.float64)
-
-
-# ====================================================================== story rules
-def rule_today(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0):
-    """Today's rule (relate.rank.is_same_story), vectorised."""
-    d = f["days"]
-    near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
-    return (near & ((d <= dup_days) | np.isnan(d))) | ((d <= days) & (f["cos"] >= sim))
-
-
-def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0,
-                  ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None, repost_sim=0.8,
-                  reissue_sim=0.85, reissue_days=45.0, news_only=True, retell_sim=None, retell_days=7.0):
-    """relate.story.same_story, vectorised: today's rule, re-posts, the key-term clause and (with
-    ``retell_sim``) other outlets' re-tellings within ``retell_days`` (``news_only``: the
-    time-window clauses only between news records, ``f["news"]``)."""
-    d = f["days"]
-    unknown = np.isnan(d)
-    near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
-    out = near & (unknown | (d <= dup_days))
-    if repost:
-        out |= (f["title"] >= 1.0) & (f["cos"] >= repost_sim)
-    if reissue_days:
-        out |= (~unknown & (d <= reissue_days) & (f["title"] >= dup_title) & (f["cos"] >= reissue_sim)
-                & (f.get("figures", 1.0) > 0))
-    news = (f["news"] > 0) if news_only and "news" in f else True
-    out |= news & ~unknown & (d <= days) & (f["cos"] >= sim)
-    need = ev_sim if ev_sim_same is None else np.where(f["same_prov"] > 0, ev_sim_same, ev_sim)
-    out |= news & ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)
-    if retell_sim is not None:
-        out |= news & ~unknown & (d <= retell_days) & (f["cos"] >= retell_sim) & (f["same_prov"] == 0)
-    return out | (f.get("url_same", 0) > 0)
-
-
-def story_inputs(f) -> np.ndarray:
-    """The inputs of the logistic same-story model (see relate.story)."""
-    d = np.where(np.isnan(f["days"]), 30.0, f["days"])
-    return np.stack([f["cos"], f["ent"], f["title"], np.log1p(np.minimum(d, 365.0)), f["same_prov"]], -1)
-
-
-def rule_logistic(coef, intercept, threshold=0.5, max_days=14.0):
-    """A logistic same-story model over :func:`story_inputs`, only within ``max_days``."""
-    coef = np.asarray(coef, dtype=np.float64)
-
-    def rule(f):
-        z = story_inputs(f) @ coef + intercept
-        p = 1.0 / (1.0 + np.exp(-z))
-        d = f["days"]
-        near = (d <= max_days) | np.isnan(d)
-        same = (f["cos"] >= 0.95) | (f["title"] >= 0.8)
-        return ((p >= threshold) & near) | (same & near) | (f.get("url_same", 0) > 0)
-    return rule
 
 
 # ====================================================================== rankers
@@ -428,19 +379,15 @@ def row(r: Result, base: Result | None = None, loo_value: float | None = None) -
 
 HEADER = f"{'ranker':52s} {'nDCG5':>6s} {'dups':>5s} {'judg':>5s} {'qual':>6s}  diff vs default [95% CI]"
 
+def judged_pairs(site: Site, j: Judged):
+    """The judged pairs of ``j`` (query rows, candidate rows, grades, repeat flags) and their features."""
+    P = np.array(j.pairs)
+    a, b, g, d = P[:, 0], P[:, 1], P[:, 2], P[:, 3].astype(bool)
+    return a, b, g, d, site.pair_features(a, b, bm25=False)
+
+
 PLAIN = Lever("plain MiniLM cosine", w={}, w_quality=0.0, min_similarity=-1.0, story=None)
 TODAY = Lever("today's defaults", quality_share=False)
-
-
-def rule_new(f):
-    """The new default same-story rule (relate.story with the RankConfig defaults)."""
-    return rule_evidence(f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0,
-                         retell_sim=0.8)
-
-
-def rule_round2(f):
-    """The rule of issue 10's second round: its time-window clauses between records of any type."""
-    return rule_evidence(f, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0, news_only=False)
 
 
 NEW = Lever("new defaults", w={"tfidf": 0.3, "ent": 0.2, "recip_gated": 0.2}, w_quality=0.2, quality_gate=0.2,
@@ -472,53 +419,3 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-# ====================================================================== same-story model
-def fit_story(f: dict[str, np.ndarray], y: np.ndarray, C: float = 1.0) -> tuple[np.ndarray, float]:
-    """Logistic regression of ``y`` (judged dup) on :func:`story_inputs` (balanced classes)."""
-    from sklearn.linear_model import LogisticRegression
-
-    X = story_inputs(f)
-    m = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
-    m.fit(X, y.astype(int))
-    return m.coef_[0].copy(), float(m.intercept_[0])
-
-
-def sub(f: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: v[mask] for k, v in f.items()}
-
-
-def judged_pairs(site: Site, j: Judged):
-    P = np.array(j.pairs)
-    a, b, g, d = P[:, 0], P[:, 1], P[:, 2], P[:, 3].astype(bool)
-    return a, b, g, d, site.pair_features(a, b, bm25=False)
-
-
-def pr(flag: np.ndarray, dup: np.ndarray) -> tuple[float, float, int, int]:
-    tp = int((flag & dup).sum())
-    return (tp / flag.sum() if flag.sum() else float("nan")), tp / max(dup.sum(), 1), int(flag.sum()), tp
-
-
-def loqo_story(site: Site, j: Judged, c: Cands, make_rule: Callable, lever: Lever):
-    """Leave-one-query-out: the rule for query q is fitted on the other queries' judged pairs.
-
-    ``make_rule(f_train, y_train) -> rule``. Returns (flags on judged pairs, per-query Results).
-    """
-    a, _b, _g, d, f = judged_pairs(site, j)
-    flags = np.zeros(len(a), bool)
-    nd, du, ju, qs, lists = [], [], [], [], []
-    for qi, q in enumerate(c.queries):
-        tr = a != q
-        rule = make_rule(sub(f, tr), d[tr])
-        flags[~tr] = rule(sub(f, ~tr))
-        one = Cands(site, c.queries[qi:qi + 1], c.rows[qi:qi + 1], {k: v[qi:qi + 1] for k, v in c.f.items()},
-                    c.pair[qi:qi + 1])
-        r = evaluate(lever.with_(story=rule), one, j)
-        nd.append(r.ndcg[0])
-        du.append(r.dups[0])
-        ju.append(r.judged[0])
-        lists.append(r.lists[0])
-        qs += [site.quality_raw[x] for x in r.lists[0][:5] if np.isfinite(site.quality_raw[x])]
-    res = Result(lever.name, np.array(nd), np.array(du), np.array(ju), float(np.mean(qs)), lists)
-    return flags, res

@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import judged_sets  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
+import story_rules as rules  # noqa: E402
 from ranker_lab import NEW, PLAIN, TODAY  # noqa: E402
 
 
@@ -45,7 +46,7 @@ def new_without(name: str, **kw) -> lab.Lever:
 
 
 def story_grid_rule(es, et, ss):
-    return lambda f: lab.rule_evidence(f, ev_sim=es, ev_terms=et, ev_sim_same=ss, ev_days=7.0)
+    return lambda f: rules.rule_evidence(f, ev_sim=es, ev_terms=et, ev_sim_same=ss, ev_days=7.0)
 
 
 def main(argv=None) -> int:
@@ -71,19 +72,13 @@ def main(argv=None) -> int:
     lab.add_reciprocal(c)
     print(f"{len(j.queries)} judged queries, {len(j.pairs)} judged pairs; workspace {folder}")
 
-    # the engine's own lists for the shipped defaults must be the lab's
-    got = dict(site.engine.rank_many([site.rows[int(q)] for q in j.queries]))
-    same = sum([p.row for p in got[site.rows[int(q)].id]] == lab_list
-               for q, lab_list in zip(j.queries, NEW.lists(c)))
-    print(f"engine lists == lab lists for the new defaults: {same}/{len(j.queries)}")
-
     pa_folder = args.powerapps_workspace
     if pa_folder is None:
         import relate
 
         pa_folder = tempfile.mkdtemp(prefix="relate-tune-pa-")
         relate.Engine.build(lab.SHARED / "corpora" / "powerapps", workspace=pa_folder)
-    judged_sets.every_set(site, lab.Site(pa_folder), levers=args.levers)
+    judged_sets.every_set(site, lab.Site(pa_folder), levers=args.levers)   # checks engine == lab lists
     if args.only_sets:
         return 0
 
@@ -135,14 +130,14 @@ def main(argv=None) -> int:
     print(lab.HEADER)
     show(new_without("new, without key terms", w={"tfidf": 0.3, "recip_gated": 0.2}))
     show(new_without("new, without reciprocal", w={"tfidf": 0.3, "ent": 0.2}))
-    show(new_without("new, today's story rule", story=lab.rule_today))
+    show(new_without("new, today's story rule", story=rules.rule_today))
     show(new_without("new, quality 0.1 gate 0.3 (today's)", w_quality=0.1, quality_gate=0.3))
     show(new_without("new, quality 0.15", w_quality=0.15))
     show(new_without("new, no quality", w_quality=0.0))
     show(new_without("new, story evidence clause within 5 days",
-                     story=lambda f: lab.rule_evidence(f, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=5.0)))
+                     story=lambda f: rules.rule_evidence(f, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=5.0)))
     for te in (0.35, 0.45):
-        show(new_without(f"new, story_terms {te}", story=lambda f, te=te: lab.rule_evidence(
+        show(new_without(f"new, story_terms {te}", story=lambda f, te=te: rules.rule_evidence(
             f, ev_sim=0.6, ev_terms=te, ev_sim_same=0.75)))
 
     print("\n== same-story rule on the dev dup flags (judged dup vs judged not dup)")
@@ -150,11 +145,11 @@ def main(argv=None) -> int:
     print(f"{int(d.sum())} judged repeats among {len(d)} judged pairs")
 
     def pr_line(name, flags):
-        prec, rec, n, tp = lab.pr(flags, d)
+        prec, rec, n, tp = rules.pr(flags, d)
         print(f"{name:66s} precision {prec:.2f}  recall {rec:.2f}  ({tp} of {n} flagged are repeats)")
 
-    pr_line("today's rule (fixed thresholds, tuned on these queries before)", lab.rule_today(f))
-    pr_line("new rule, shipped thresholds (in-sample)", lab.rule_new(f))
+    pr_line("today's rule (fixed thresholds, tuned on these queries before)", rules.rule_today(f))
+    pr_line("new rule, shipped thresholds (in-sample)", rules.rule_new(f))
     grid = list(itertools.product((0.55, 0.6, 0.65, 0.7), (0.3, 0.35, 0.4, 0.5), (None, 0.7, 0.75, 0.8)))
     flags = np.zeros(len(a), bool)
     picks = []
@@ -162,12 +157,12 @@ def main(argv=None) -> int:
         tr = a != q
 
         def f1(cell, tr=tr):
-            prec, rec, _, _ = lab.pr(story_grid_rule(*cell)(lab.sub(f, tr)), d[tr])
+            prec, rec, _, _ = rules.pr(story_grid_rule(*cell)(rules.sub(f, tr)), d[tr])
             prec = 0.0 if np.isnan(prec) else prec
             return 2 * prec * rec / (prec + rec) if prec + rec else 0.0
         best = max(grid, key=f1)
         picks.append(best)
-        flags[~tr] = story_grid_rule(*best)(lab.sub(f, ~tr))
+        flags[~tr] = story_grid_rule(*best)(rules.sub(f, ~tr))
     pr_line("new rule, thresholds re-chosen by F1 without the query (LOQO)", flags)
     print("   thresholds chosen most often:", collections.Counter(picks).most_common(2))
     for C in (1.0, 100.0):
@@ -176,8 +171,8 @@ def main(argv=None) -> int:
             tr = a != q
             from sklearn.linear_model import LogisticRegression
 
-            m = LogisticRegression(C=C, max_iter=5000).fit(lab.story_inputs(lab.sub(f, tr)), d[tr].astype(int))
-            lr[~tr] = lab.rule_logistic(m.coef_[0], float(m.intercept_[0]), 0.5)(lab.sub(f, ~tr))
+            m = LogisticRegression(C=C, max_iter=5000).fit(rules.story_inputs(rules.sub(f, tr)), d[tr].astype(int))
+            lr[~tr] = rules.rule_logistic(m.coef_[0], float(m.intercept_[0]), 0.5)(rules.sub(f, ~tr))
         pr_line(f"logistic regression (cos, terms, title, log days, provider), C={C:g}, LOQO", lr)
     return 0
 
