@@ -120,6 +120,24 @@ def test_usage_errors_exit_2(capsys, tmp_path):
     assert "local, ray" in capsys.readouterr().err
 
 
+def test_a_missing_backend_package_is_a_usage_error_not_a_traceback(monkeypatch, capsys, tmp_path):
+    """A backend that needs a package not installed (onnxruntime, or onnxscript to export some
+    models) stops the command with exit 2 and the install to run, before any file is touched."""
+    from relate.embed import BackendUnavailable, Encoder
+
+    def unavailable(self):
+        raise BackendUnavailable("exporting this model to ONNX needs onnxscript: pip install onnxscript, "
+                                 "or set embed.backend: torch")
+    monkeypatch.setattr(Encoder, "_load", unavailable)
+    corpus = tmp_path / "c"
+    shutil.copytree(DATA, corpus)
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    assert main(["regenerate", str(corpus), "--workspace", str(tmp_path / "ws"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install onnxscript" in err and "embed.backend: torch" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
+
+
 def test_config_file_in_working_folder_and_flags_win(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RELATE_CONFIG", raising=False)

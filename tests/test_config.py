@@ -61,6 +61,13 @@ def test_rank_defaults_are_the_tuned_weights_in_models():
     Config.from_yaml(REPO / "models" / "ranker.yaml")   # the file is itself a valid config
 
 
+def test_the_quality_preset_changes_the_model_only():
+    """models/quality.yaml (docs/ranking.md, "Fourth round"): another encoder, the shipped ranker."""
+    preset = Config.from_yaml(REPO / "models" / "quality.yaml")
+    assert Path(preset.embed.model).name == "all-mpnet-base-v2"
+    assert dataclasses.replace(preset, embed=dataclasses.replace(preset.embed, model=Config().embed.model)) == Config()
+
+
 def test_each_key_carries_its_help_and_choices_in_its_field():
     keys = {key: f for key, _, f in settings()}
     assert list(keys)[:3] == ["workspace", "corpus.files", "corpus.include"] and len(keys) == 64

@@ -41,6 +41,7 @@ from . import __version__, batch
 from .batch import json_default, strip_scores
 from .config import Config, load_config, settings
 from .corpus import read_article
+from .embed import BackendUnavailable
 from .engine import Engine
 from .errors import ConfigError, RecordError, RelateError, WorkspaceError
 from .frontmatter import render_related
@@ -380,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _sigterm_as_exit():
             return args.func(args)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, BackendUnavailable) as exc:   # the last: a package to install
         _error(exc)
         return EXIT_USAGE
     except WorkspaceLocked as exc:

@@ -213,3 +213,44 @@ def test_max_seq_length_cuts_tokens(exported):
     enc = Encoder(EmbedConfig(backend="onnx", max_seq_length=8), cache_folder=cache)
     assert enc.model.max_seq_length == 8
     assert enc.model.tokenize([TEXTS[3]])["input_ids"].shape == (1, 8)
+
+
+# ----------------------------------------------------------------------------- a model that is not BERT
+@pytest.fixture(scope="module")
+def tiny_mpnet(tmp_path_factory):
+    """A sentence-transformers folder holding a tiny, randomly initialised MPNet (not BERT-family)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    from transformers import MPNetConfig, MPNetModel, MPNetTokenizer
+
+    root = tmp_path_factory.mktemp("tiny-mpnet")
+    words = sorted({w for t in TEXTS for w in t.lower().replace(",", " ").replace(".", " ").split()})
+    tokenizer = MPNetTokenizer(vocab={w: i for i, w in enumerate(["<s>", "<pad>", "</s>", "[UNK]", "<mask>", *words])})
+    torch.manual_seed(0)
+    model = MPNetModel(MPNetConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                                   num_attention_heads=2, intermediate_size=64, max_position_embeddings=130))
+    hf = root / "hf"
+    tokenizer.save_pretrained(hf)
+    model.save_pretrained(hf)
+    st = root / "st"
+    SentenceTransformer(modules=[Transformer(str(hf), max_seq_length=128), Pooling(32)], device="cpu").save(str(st))
+    return st
+
+
+@pytest.mark.model
+@needs_ort
+def test_a_model_that_is_not_bert_exports_without_onnxscript(tiny_mpnet, tmp_path, monkeypatch):
+    """``embed.model`` is one line for any model: the default backend exports MPNet with the
+    TorchScript exporter (before, it needed onnxscript, which relate does not install, and the
+    command stopped with a traceback)."""
+    from relate.config import EmbedConfig
+    from relate.embed import Encoder
+
+    monkeypatch.setitem(__import__("sys").modules, "onnxscript", None)     # as if not installed
+    info = onnx_backend.export_onnx(tiny_mpnet, tmp_path / "m.onnx")
+    assert info["exporter"] == "torch.onnx (TorchScript)" and info["max_abs_diff"] <= onnx_backend.EXPORT_TOLERANCE
+    onnx_vecs = Encoder(EmbedConfig(model=str(tiny_mpnet), backend="onnx"), cache_folder=tmp_path / "cache").encode(TEXTS)
+    torch_vecs = Encoder(EmbedConfig(model=str(tiny_mpnet), backend="torch")).encode(TEXTS)
+    assert onnx_vecs.shape == torch_vecs.shape == (len(TEXTS), 32)
+    assert np.min(np.sum(onnx_vecs * torch_vecs, axis=1)) > 0.9999

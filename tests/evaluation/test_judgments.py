@@ -56,3 +56,28 @@ def test_judgments_from_file_rejects_bad_lines_with_line_number(tmp_path, line, 
 def test_judgments_missing_file_says_which():
     with pytest.raises(ValueError, match="cannot read judgments"):
         Judgments.from_file("/nonexistent/j.jsonl")
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_the_judged_sets_name_real_records_and_the_pool_additions_only_new_pairs(azure_engine, powerapps_engine,
+                                                                                  judgments_file):
+    """benchmarks/judgments: every query and candidate is a record of its corpus (by Article.url),
+    and pool-additions.jsonl (pairs another encoder's lists showed, read later) repeats no pair
+    of the files it completes, and only adds to their queries."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "benchmarks" / "judgments"
+    urls = {"azure": {a.url for a in azure_engine.articles.values()},
+            "powerapps": {a.url for a in powerapps_engine.articles.values()}}
+    base = {"azure": [judgments_file, folder / "azure-extra.jsonl"], "powerapps": [folder / "powerapps.jsonl"]}
+    additions = [json.loads(line) for line in (folder / "pool-additions.jsonl").read_text(encoding="utf-8").split("\n")
+                 if line.strip()]
+    assert len(additions) > 100
+    for corpus, files in base.items():
+        pairs = {(j.query, j.candidate) for f in files for j in Judgments.from_file(f)}
+        queries = {q for q, _c in pairs}
+        assert {x for p in pairs for x in p} <= urls[corpus], corpus
+        mine = [(r["query"], r["candidate"]) for r in additions if r["query"] in urls[corpus]]
+        assert mine and {x for p in mine for x in p} <= urls[corpus] and {q for q, _c in mine} <= queries
+        assert not set(mine) & pairs, f"{corpus}: a pool addition repeats a judged pair"

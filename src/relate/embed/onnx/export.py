@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,9 @@ def export_onnx(path: str | os.PathLike, out: str | os.PathLike, *, fuse: bool =
 
     BERT-family models are written in the classic form that ONNX Runtime's transformer
     optimiser recognises, and with ``fuse`` its fusions (attention, skip layer norm, bias
-    GELU) are applied; other models go through the ``torch.export``-based exporter unfused.
+    GELU) are applied; other models (MPNet, RoBERTa, ...) are traced by the TorchScript
+    exporter, unfused, and only where that fails go through the ``torch.export``-based one
+    (which needs ``onnxscript``).
     The result is checked against PyTorch on inputs of a shape other than the traced one.
 
     Args:
@@ -146,16 +149,16 @@ def export_onnx(path: str | os.PathLike, out: str | os.PathLike, *, fuse: bool =
     os.close(fd)
     try:
         args = tuple(trace[n] for n in names)
+        attempts = [("torch.onnx (TorchScript), classic BERT form", _classic_bert)] if bert else []
+        attempts.append(("torch.onnx (TorchScript)", lambda m: _last_hidden(m, names)))   # any model; no onnxscript
         exporter = None
-        if bert:
+        for name, wrap in attempts:
             try:
-                torch.onnx.export(_classic_bert(model), args, tmp, input_names=names,
-                                  output_names=["last_hidden_state"],
-                                  dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
-                                  opset_version=opset, dynamo=False)
-                exporter = "torch.onnx (TorchScript), classic BERT form"
+                _torchscript_export(wrap(model), args, tmp, names, opset)
+                exporter = name
+                break
             except Exception as exc:  # noqa: BLE001 - the TorchScript exporter is deprecated; fall back
-                logger.warning("TorchScript export failed (%s); using the torch.export-based exporter", exc)
+                logger.warning("%s export failed (%s); trying the next exporter", name, exc)
         if exporter is None:
             batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", max=4096)
             try:
@@ -164,7 +167,8 @@ def export_onnx(path: str | os.PathLike, out: str | os.PathLike, *, fuse: bool =
                                   dynamic_shapes={n: {0: batch, 1: seq} for n in names},
                                   opset_version=max(opset, 18), dynamo=True, external_data=False)
             except ImportError as exc:
-                raise BackendUnavailable(f"exporting this model needs onnxscript: pip install onnxscript ({exc})") from exc
+                raise BackendUnavailable(f"exporting {path} to ONNX needs onnxscript: pip install onnxscript, "
+                                         f"or set embed.backend: torch ({exc})") from exc
             exporter = "torch.onnx (torch.export)"
         diff = _max_diff(tmp, check, names, reference, mask)
         fused: dict[str, int] = {}
@@ -331,6 +335,18 @@ def _classic_bert(model):
 
 def _last_hidden(model, names):
     return _make_wrappers()[1](model, names)
+
+
+def _torchscript_export(module, args, out: str, names: list[str], opset: int) -> None:
+    """``torch.onnx.export`` by tracing (TorchScript), batch and sequence dynamic; the tracer's
+    warnings are not shown (the export is checked against PyTorch afterwards)."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, args, out, input_names=names, output_names=["last_hidden_state"],
+                          dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
+                          opset_version=opset, dynamo=False)
 
 
 def _max_diff(onnx_file: str, check, names: list[str], reference: np.ndarray, mask: np.ndarray) -> float:

@@ -1,0 +1,117 @@
+"""Two encoders under one ranker on every judged set: the default MiniLM against another model.
+
+    PYTHONPATH=src python benchmarks/judged_encoders.py --azure WS --powerapps WS \\
+        --other-azure WS2 --other-powerapps WS2 --other-config FILE
+
+``WS`` are workspaces of ``../shared/corpora/azure`` and ``../shared/corpora/powerapps`` built
+with the defaults; ``WS2`` the same corpora built with ``FILE`` (a relate config naming the other
+model, e.g. ``embed: {model: /models/all-mpnet-base-v2}``). Everything of the ranker runs on each
+model's own vectors: candidates, the similarity, the reciprocal neighbours and the story rule's
+thresholds (MiniLM's). The judged pools were made from MiniLM-based rankers, so another model's
+lists hold pairs nobody judged; ``benchmarks/judgments/pool-additions.jsonl`` holds those that the
+rankers below show in their top 5, read by the same readers and rubric (its README). Rows: nDCG@5
+with the original judgments only (unjudged = 0, a lower bound for the other model), with the
+additions, and condensed (unjudged items dropped from the list before scoring); the share judged;
+repeats; mean shown quality.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import judged_sets as js  # noqa: E402
+import numpy as np  # noqa: E402
+import ranker_lab as lab  # noqa: E402
+from ranker_lab import NEW, PLAIN  # noqa: E402
+
+ADDITIONS = REPO / "benchmarks" / "judgments" / "pool-additions.jsonl"
+SETS = ("azure dev", "azure extra", "powerapps")
+RANKERS = [("plain cosine", PLAIN), ("shipped ranker", NEW), ("shipped, w_quality 0.15", NEW.with_(w_quality=0.15))]
+
+
+def add_judgments(site: lab.Site, j: lab.Judged, path: Path) -> int:
+    """Adds the lines of ``path`` whose query is one of ``j``'s queries (keys as :class:`lab.Judged`)."""
+    queries = {int(q) for q in j.queries}
+    other = lab.Judged(site, path)
+    added = 0
+    for q, c, grade, dup in other.pairs:
+        if q in queries and c not in j.grade[q]:
+            j.grade[q][c] = grade
+            if dup:
+                j.dup.setdefault(q, set()).add(c)
+            j.pairs.append((q, c, grade, dup))
+            added += 1
+    return added
+
+
+def condensed(lever: lab.Lever, c: lab.Cands, j: lab.Judged, k: int = 5) -> float:
+    """nDCG@k of the list with unjudged items removed first (Sakai's condensed lists)."""
+    out = []
+    for q, shown in zip(c.queries, lever.with_(k=30).lists(c)):
+        out.append(lab.ndcg(j, int(q), [x for x in shown if x in j.grade[int(q)]][:k], k))
+    return float(np.mean(out))
+
+
+def site_sets(azure: str, powerapps: str, config: str | None) -> dict:
+    if config:
+        os.environ["RELATE_CONFIG"] = config
+    else:
+        os.environ.pop("RELATE_CONFIG", None)
+    az, pa = lab.Site(azure), lab.Site(powerapps)
+    os.environ.pop("RELATE_CONFIG", None)
+    out = {}
+    for (_name, site, path, only), short in zip(js.judged_sets(az, pa)[:3], SETS):
+        j, c = js.prepared(site, path, only)
+        j_plus, _ = js.prepared(site, path, only)
+        n = add_judgments(site, j_plus, ADDITIONS) if ADDITIONS.exists() else 0
+        out[short] = (site, j, j_plus, c, n)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--azure", required=True)
+    p.add_argument("--powerapps", required=True)
+    p.add_argument("--other-azure", required=True)
+    p.add_argument("--other-powerapps", required=True)
+    p.add_argument("--other-config", required=True, help="the relate config the other workspaces were built with")
+    p.add_argument("--other-name", default="other model")
+    p.add_argument("--list-unjudged", metavar="FILE", help="write the top-5 pairs still unjudged (JSON) to FILE")
+    args = p.parse_args(argv)
+    models = {"MiniLM (default)": site_sets(args.azure, args.powerapps, None),
+              args.other_name: site_sets(args.other_azure, args.other_powerapps, args.other_config)}
+    print("nDCG@5: original judgments / with pool additions / condensed; judged share (with additions); "
+          "repeats; mean shown quality")
+    unjudged = []
+    for set_name in SETS:
+        print(f"\n{set_name}")
+        for model, data in models.items():
+            site, j, j_plus, c, added = data[set_name]
+            for label, lever in RANKERS:
+                a, b = lab.evaluate(lever, c, j), lab.evaluate(lever, c, j_plus)
+                print(f"  {model:18s} {label:26s} {a.mean:.3f} / {b.mean:.3f} / {condensed(lever, c, j_plus):.3f}"
+                      f"   judged {np.nanmean(b.judged):.2f}   repeats {b.dups.mean():.3f}   quality {b.quality:5.1f}")
+                for q, shown in zip(c.queries, b.lists):
+                    unjudged += [[set_name, site.paths[int(q)], site.paths[x]] for x in shown[:5]
+                                 if x not in j_plus.grade[int(q)]]
+            print(f"  ({model}: {added} pairs added from {ADDITIONS.name})")
+        (_s1, _j1, base_j, base_c, _n1), (_s2, _j2, other_j, other_c, _n2) = (m[set_name] for m in models.values())
+        for label, lever in RANKERS:
+            m, lo, hi = lab.paired(lab.evaluate(lever, base_c, base_j), lab.evaluate(lever, other_c, other_j))
+            print(f"  {args.other_name} - MiniLM, {label}, with additions: {m:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+    if args.list_unjudged:
+        Path(args.list_unjudged).write_text(json.dumps(sorted({tuple(u) for u in unjudged})), encoding="utf-8")
+        print(f"\n{len(set(map(tuple, unjudged)))} top-5 pairs still unjudged: {args.list_unjudged}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
