@@ -4,13 +4,13 @@
 
 Sets as ``judged_sets.py``: the 20 azure dev queries, the 40 other azure queries and the 60
 powerapps queries read for issue 10. Sections: pseudo-relevance feedback (the query vector moved
-towards its nearest neighbours); re-centred cosine, principal directions removed and title words;
-quality transforms, to compare at equal shown quality; the blend
-weights at equal shown quality; a linear blend learned on one site's judged pairs and scored on
-the other's; the story rule's time clauses for pairs of one provider. Each row: nDCG@5, its
-difference to the shipped defaults with a paired bootstrap 95 % interval, share of the top 5
-judged a repeat, mean shown quality, share judged (an item nobody judged counts 0, so a ranker
-unlike the pooled ones is under-rated: watch this column). Nothing is encoded.
+towards its nearest neighbours); re-centred cosine, principal directions removed and title
+words; quality transforms, to compare at equal shown quality; the blend weights at equal shown
+quality; a linear blend learned on one site's judged pairs and scored on the other's; the story
+rule's time clauses for pairs of one provider. Each row: nDCG@5, its difference to the shipped
+defaults with a paired bootstrap 95 % interval, share of the top 5 judged a repeat, mean shown
+quality, share judged (an item nobody judged counts 0, so a ranker unlike the pooled ones is
+under-rated: watch this column). Nothing is encoded.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ FILES = ("ids.json", "articles.jsonl", "windows.npy", "window-sims.npy", "facts.
 
 
 def _line(path) -> str:
-    record = yaml.safe_load(split_front_matter(path.read_bytes()).text)
+    record = yaml.load(split_front_matter(path.read_bytes()).text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return json.dumps(record, ensure_ascii=False,
                       default=lambda v: v.isoformat() if isinstance(v, (date, datetime)) else str(v))
 
