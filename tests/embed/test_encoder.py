@@ -97,3 +97,16 @@ def test_the_default_backend_is_the_one_the_docs_name():
     assert marked == [EmbedConfig().backend] == ["onnx"]
     assert EmbedConfig().backend in EmbedConfig.__dataclass_fields__["backend"].metadata["choices"]
     assert "onnx (the default" in EmbedConfig.__dataclass_fields__["backend"].metadata["help"]
+
+
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_a_model_that_is_not_on_disk_is_named_with_what_to_set(tmp_path, backend):
+    """Every backend says which ``embed.model`` it could not find and that relate needs a local
+    folder (the ONNX one, the default, used to surface the hub library's "Repo id must be in
+    the form ..." as "cannot save encoded vectors")."""
+    from relate.errors import WorkspaceError
+
+    missing = str(tmp_path / "models" / "all-mpnet-base-v2")
+    encoder = Encoder(EmbedConfig(model=missing, backend=backend), cache_folder=tmp_path / "cache")
+    with pytest.raises(WorkspaceError, match=r"cannot load model .*all-mpnet-base-v2.*no such folder.*embed\.model"):
+        encoder.encode(["a text"])

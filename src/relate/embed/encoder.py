@@ -147,17 +147,24 @@ class Encoder:
             try:
                 model = SentenceTransformer(path, device=self.cfg.device, local_files_only=True)
             except OSError as exc:
-                raise WorkspaceError(
-                    f"cannot load model {self.cfg.model!r} from {path!r} without a network: {exc}. "
-                    "Set embed.model to a local folder holding a sentence-transformers model.") from exc
+                raise self._not_found(path, exc) from exc
         else:
             require_onnx()
             from .onnx.model import load_onnx_model
 
-            model = load_onnx_model(path, self.cfg, self.cache_folder)
+            try:
+                model = load_onnx_model(path, self.cfg, self.cache_folder)
+            except (OSError, ValueError) as exc:    # a folder that is not there, or a hub name not on disk
+                raise self._not_found(path, exc) from exc
         model.max_seq_length = self.cfg.max_seq_length
         logger.info("loaded model %s (%s) from %s", self.cfg.model, self.cfg.backend, path)
         return model
+
+    def _not_found(self, path: str, exc: Exception) -> WorkspaceError:
+        where = "no such folder" if not Path(path).exists() else str(exc)
+        return WorkspaceError(
+            f"cannot load model {self.cfg.model!r} from {path!r} without a network ({where}). "
+            "Set embed.model to a local folder holding a sentence-transformers model.")
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Encodes texts into an ``(n, dim)`` float32 array of unit vectors, in input order.
