@@ -76,6 +76,28 @@ def site_sets(azure: str, powerapps: str, config: str | None) -> dict:
     return out
 
 
+def encode_speed(azure_ws: str, other_ws: str, other_config: str, n: int, rounds: int = 2) -> dict[str, float]:
+    """Texts a second of the default model and the other one (each workspace's ONNX export) on
+    the first ``n`` azure texts, best of ``rounds`` alternating rounds in this process."""
+    import time
+
+    from relate.config import load_config
+    from relate.embed import Encoder
+
+    texts = lab.Site(azure_ws).texts[:n]
+    encoders = {"MiniLM (default)": Encoder(load_config(None).embed, cache_folder=Path(azure_ws) / "models"),
+                "other": Encoder(load_config(other_config).embed, cache_folder=Path(other_ws) / "models")}
+    best = dict.fromkeys(encoders, float("inf"))
+    for e in encoders.values():
+        e.encode(texts[:16])                                   # load (and export once) outside the timing
+    for _ in range(rounds):
+        for name, e in encoders.items():
+            t = time.perf_counter()
+            e.encode(texts)
+            best[name] = min(best[name], time.perf_counter() - t)
+    return {name: len(texts) / sec for name, sec in best.items()}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--azure", required=True)
@@ -85,7 +107,13 @@ def main(argv=None) -> int:
     p.add_argument("--other-config", required=True, help="the relate config the other workspaces were built with")
     p.add_argument("--other-name", default="other model")
     p.add_argument("--list-unjudged", metavar="FILE", help="write the top-5 pairs still unjudged (JSON) to FILE")
+    p.add_argument("--speed", type=int, metavar="N", help="also time encoding N azure texts with each model")
     args = p.parse_args(argv)
+    if args.speed:
+        speed = encode_speed(args.azure, args.other_azure, args.other_config, args.speed)
+        mini, other = speed["MiniLM (default)"], speed["other"]
+        print(f"encode speed, {args.speed} azure texts, ONNX, best of 2 (load average {os.getloadavg()[0]:.1f}): "
+              f"MiniLM {mini:.1f} texts/s, {args.other_name} {other:.1f} texts/s: {mini / other:.1f}x the time\n")
     models = {"MiniLM (default)": site_sets(args.azure, args.powerapps, None),
               args.other_name: site_sets(args.other_azure, args.other_powerapps, args.other_config)}
     print("nDCG@5: original judgments / with pool additions / condensed; judged share (with additions); "
