@@ -225,10 +225,7 @@ def main(argv=None) -> int:
     p.add_argument("--powerapps", required=True, help="a workspace of ../shared/corpora/powerapps")
     args = p.parse_args(argv)
     azure, powerapps = lab.Site(args.azure), lab.Site(args.powerapps)
-    data = {}
-    for (_name, site, path, only), short in zip(js.judged_sets(azure, powerapps)[:3], SETS):
-        j, c = js.prepared(site, path, only)
-        data[short] = (j, c, site)
+    data = {name: (j, c, c.site) for name, (j, c) in js.whole_sets(azure, powerapps).items()}
     prf(data)
     similarity(data)
     quality(data)

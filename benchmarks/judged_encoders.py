@@ -17,6 +17,7 @@ repeats; mean shown quality.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -31,6 +32,8 @@ import judged_sets as js  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
 from ranker_lab import NEW, PLAIN  # noqa: E402
+
+from relate.config import Config, load_config  # noqa: E402
 
 ADDITIONS = REPO / "benchmarks" / "judgments" / "pool-additions.jsonl"
 SETS = ("azure dev", "azure extra", "powerapps")
@@ -61,18 +64,14 @@ def condensed(lever: lab.Lever, c: lab.Cands, j: lab.Judged, k: int = 5) -> floa
 
 
 def site_sets(azure: str, powerapps: str, config: str | None) -> dict:
-    if config:
-        os.environ["RELATE_CONFIG"] = config
-    else:
-        os.environ.pop("RELATE_CONFIG", None)
-    az, pa = lab.Site(azure), lab.Site(powerapps)
-    os.environ.pop("RELATE_CONFIG", None)
+    """Each whole set of the two workspaces (built with ``config``, or the defaults): the site,
+    its judgments, the same with the pool additions, its candidates, and how many were added."""
+    cfg = load_config(config) if config else Config()
     out = {}
-    for (_name, site, path, only), short in zip(js.judged_sets(az, pa)[:3], SETS):
-        j, c = js.prepared(site, path, only)
-        j_plus, _ = js.prepared(site, path, only)
-        n = add_judgments(site, j_plus, ADDITIONS) if ADDITIONS.exists() else 0
-        out[short] = (site, j, j_plus, c, n)
+    for name, (j, c) in js.whole_sets(lab.Site(azure, config=cfg), lab.Site(powerapps, config=cfg)).items():
+        j_plus = copy.deepcopy(j)
+        n = add_judgments(c.site, j_plus, ADDITIONS) if ADDITIONS.exists() else 0
+        out[name] = (c.site, j, j_plus, c, n)
     return out
 
 
@@ -81,11 +80,10 @@ def encode_speed(azure_ws: str, other_ws: str, other_config: str, n: int, rounds
     the first ``n`` azure texts, best of ``rounds`` alternating rounds in this process."""
     import time
 
-    from relate.config import load_config
     from relate.embed import Encoder
 
     texts = lab.Site(azure_ws).texts[:n]
-    encoders = {"MiniLM (default)": Encoder(load_config(None).embed, cache_folder=Path(azure_ws) / "models"),
+    encoders = {"MiniLM (default)": Encoder(Config().embed, cache_folder=Path(azure_ws) / "models"),
                 "other": Encoder(load_config(other_config).embed, cache_folder=Path(other_ws) / "models")}
     best = dict.fromkeys(encoders, float("inf"))
     for e in encoders.values():

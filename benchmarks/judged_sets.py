@@ -50,6 +50,12 @@ def prepared(site: lab.Site, path: Path, only) -> tuple[lab.Judged, lab.Cands]:
     return j, c
 
 
+def whole_sets(azure: lab.Site, powerapps: lab.Site) -> dict[str, tuple[lab.Judged, lab.Cands]]:
+    """The three whole sets ("azure dev", "azure extra", "powerapps"), judgments and candidates."""
+    return {name.split(" (")[0]: prepared(site, path, only)
+            for name, site, path, only in judged_sets(azure, powerapps)[:3]}
+
+
 def every_set(azure: lab.Site, powerapps: lab.Site, levers: bool = False) -> None:
     """Prints the headline table of each judged set (and with ``levers`` the third round's)."""
     rows = [PLAIN, TODAY, ROUND2, NEW.with_("new defaults *"),
@@ -185,8 +191,7 @@ def third_round(sets) -> None:
 
 def story_grid(azure: lab.Site, powerapps: lab.Site) -> None:
     """The grid the story rule's time clauses were chosen on (issue 10, third round)."""
-    sets = judged_sets(azure, powerapps)
-    data = {name.split(" (")[0]: prepared(site, path, only) for name, site, path, only in sets[:3]}
+    data = whole_sets(azure, powerapps)
 
     def rule(days, sim, retell):
         return lambda f: rules.rule_evidence(f, sim=sim, days=days, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75,
@@ -218,8 +223,7 @@ def story_grid(azure: lab.Site, powerapps: lab.Site) -> None:
 
 def quality_frontier(azure: lab.Site, powerapps: lab.Site) -> None:
     """nDCG@5 and mean shown quality as ``w_quality`` and ``quality_gate`` vary (new defaults otherwise)."""
-    sets = judged_sets(azure, powerapps)[:3]
-    data = [(name.split(" (")[0], *prepared(site, path, only)) for name, site, path, only in sets]
+    data = [(name, j, c) for name, (j, c) in whole_sets(azure, powerapps).items()]
     print("\n== quality weight: nDCG@5 / mean quality shown on every set")
     print(f"{'w_quality gate':16s}" + "".join(f"{n:>22s}" for n, _, _ in data) + "   azure 60 q")
     for wq, gate in itertools.product((0.0, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25), (0.2, 0.3)):

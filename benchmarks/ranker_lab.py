@@ -49,8 +49,8 @@ DEV = SHARED / "judgments" / "dev.jsonl"
 class Site:
     """One workspace's articles with everything pair features need, computed once."""
 
-    def __init__(self, workspace: str | os.PathLike, n_cand: int = 100, knn: int = 10) -> None:
-        self.engine = e = relate.Engine(workspace)
+    def __init__(self, workspace: str | os.PathLike, n_cand: int = 100, knn: int = 10, config=None) -> None:
+        self.engine = e = relate.Engine(workspace, config)          # config: the one it was built with
         self.rows = e._rows
         self.n = len(self.rows)
         self.table = e._table
