@@ -27,6 +27,20 @@ def test_partial_yaml_keeps_defaults(tmp_path):
     ("embed:\n  backend: tensorflow\n", "'embed.backend' is 'tensorflow'"),
     ("- a\n- b\n", "must be a mapping"),
     ("rank: [1\n", "not valid YAML"),
+    # values a run cannot act on: a usage error naming the key, not a crash or every list emptied
+    ("batch:\n  search_batch: 0\n", "'batch.search_batch' is 0; it must be at least 1"),
+    ("rank:\n  reciprocal_depth: -2\n", "'rank.reciprocal_depth' is -2; it must be at least 1"),
+    ("rank:\n  k: 99999999999999999999\n", "'rank.k' is 99999999999999999999; it must be at most 10,000"),
+    ("rank:\n  candidates: 0\n", "'rank.candidates' is 0; it must be at least 1"),
+    ("rank:\n  max_per_provider: 0\n", "'rank.max_per_provider' is 0; it must be at least 1"),
+    ("rank:\n  window_days: -5\n", "'rank.window_days' is -5.0; it must be at least 0"),
+    ("rank:\n  min_similarity: .nan\n", "'rank.min_similarity' must be a finite number, not nan"),
+    ("rank:\n  w_similarity: .inf\n", "'rank.w_similarity' must be a finite number, not inf"),
+    ("corpus:\n  entry_title_chars: 0\n", "'corpus.entry_title_chars' is 0; it must be at least 1"),
+    ("index:\n  kind: hnsw\n  hnsw_m: 0\n", "'index.hnsw_m' is 0; it must be at least 2"),
+    ("embed:\n  max_seq_length: 0\n", "'embed.max_seq_length' is 0; it must be at least 1"),
+    ("rank:\n  k: 3\n  k: 4\n", ":3: the key 'k' is given twice"),
+    ("rank: {w_terms: 0.1}\nrank: {k: 2}\n", ":2: the key 'rank' is given twice"),
 ])
 def test_bad_config_files_name_the_file_and_key(tmp_path, text, message):
     f = tmp_path / "relate.yaml"
@@ -34,6 +48,24 @@ def test_bad_config_files_name_the_file_and_key(tmp_path, text, message):
     with pytest.raises(ConfigError) as err:
         Config.from_yaml(f)
     assert message in str(err.value) and str(f) in str(err.value)
+
+
+def test_a_config_file_that_is_not_utf8_is_named(tmp_path):
+    f = tmp_path / "relate.yaml"
+    f.write_bytes(b"\xff\xferank:\n  k: 3\n")
+    with pytest.raises(ConfigError, match=r"relate.yaml: a config file must be UTF-8 text \(byte 0xff at offset 0"):
+        Config.from_yaml(f)
+
+
+def test_bounds_hold_for_flags_and_call_options_too():
+    with pytest.raises(ConfigError, match="'rank.candidates' is -1; it must be at least 1"):
+        Config().with_overrides({"rank.candidates": "-1"})
+    assert Config().with_overrides({"rank.window_days": "0", "rank.k": "0"}).rank.k == 0
+    for key, f in ((k, f) for k, _, f in settings()):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        least, most = f.metadata.get("least"), f.metadata.get("most")
+        if default is not None and least is not None:    # every default lies within its own bounds
+            assert least <= default <= (most if most is not None else default), key
 
 
 def test_overrides_coerce_strings_from_flags():

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config_values import build_section, read_yaml_mapping
 from .errors import ConfigError
 
 #: Name of the config file looked up in the working folder.
@@ -36,13 +36,16 @@ CONFIG_FILENAME = "relate.yaml"
 #: Environment variables: a config file, and a workspace folder.
 ENV_CONFIG = "RELATE_CONFIG"
 ENV_WORKSPACE = "RELATE_WORKSPACE"
+#: The most suggestions, candidates or neighbours one list may ask for.
+MOST_ITEMS = 10_000
 
 
 def _help(text: str, **more: Any) -> dict[str, Any]:
     """A field's metadata: its one-line ``help`` (also its command-line flag's help) and more.
 
     ``choices`` lists the only values the field takes (checked on load; the flag's metavar
-    lists them); ``metavar`` names the flag's value when the type alone does not say it.
+    lists them); ``least`` and ``most`` bound a number (checked on load; every float must also be
+    finite); ``metavar`` names the flag's value when the type alone does not say it.
     """
     return {"help": text, **more}
 
@@ -58,14 +61,14 @@ class EmbedConfig:
         "onnx (the default: the model exported to ONNX, fp32, run by ONNX Runtime; PyTorch's vectors within "
         "fp32 rounding, faster), torch (sentence-transformers on PyTorch) or onnx-int8 (dynamically quantised: "
         "faster still, slightly lower quality).", choices=("torch", "onnx", "onnx-int8")))
-    batch_size: int = field(default=64, metadata=_help("texts per forward pass."))
+    batch_size: int = field(default=64, metadata=_help("texts per forward pass.", least=1))
     max_seq_length: int = field(default=128, metadata=_help(
-        "tokens kept per text (titles plus excerpts rarely need more)."))
+        "tokens kept per text (titles plus excerpts rarely need more).", least=1))
     title_repeat: int = field(default=1, metadata=_help(
-        "how many times the title is written before the excerpt; more weights the title more."))
-    excerpt_chars: int = field(default=400, metadata=_help("characters of the cleaned excerpt kept."))
+        "how many times the title is written before the excerpt; more weights the title more.", least=1))
+    excerpt_chars: int = field(default=400, metadata=_help("characters of the cleaned excerpt kept.", least=0))
     device: str | None = field(default="cpu", metadata=_help("cpu, cuda or None for whatever is there."))
-    threads: int | None = field(default=None, metadata=_help("CPU threads for encoding; None uses every core."))
+    threads: int | None = field(default=None, metadata=_help("CPU threads for encoding; None uses every core.", least=1))
 
 
 @dataclass
@@ -74,16 +77,16 @@ class IndexConfig:
 
     kind: str = field(default="auto", metadata=_help(
         "auto (exact up to exact_max vectors, then hnsw), flat, hnsw or ivf.", choices=("auto", "flat", "hnsw", "ivf")))
-    exact_max: int = field(default=100_000, metadata=_help("largest corpus searched exactly when kind is auto."))
+    exact_max: int = field(default=100_000, metadata=_help("largest corpus searched exactly when kind is auto.", least=0))
     scalar_8bit: bool = field(default=False, metadata=_help(
         "store vectors as 8-bit scalars (4x less memory, small recall cost)."))
-    hnsw_m: int = field(default=32, metadata=_help("HNSW graph degree."))
-    ef_construction: int = field(default=80, metadata=_help(""))
+    hnsw_m: int = field(default=32, metadata=_help("HNSW graph degree.", least=2))
+    ef_construction: int = field(default=80, metadata=_help("", least=1))
     ef_search: int | None = field(default=None, metadata=_help(
         "HNSW search breadth (None: tuned on the corpus's own vectors until recall@10 against exact search "
-        "reaches 0.96)."))
+        "reaches 0.96).", least=1))
     nprobe: int | None = field(default=None, metadata=_help(
-        "IVF lists probed per query; None picks from the number of lists."))
+        "IVF lists probed per query; None picks from the number of lists.", least=1))
 
 
 @dataclass
@@ -93,9 +96,9 @@ class RankConfig:
     Defaults mirror ``models/ranker.yaml``.
     """
 
-    k: int = field(default=5, metadata=_help("suggestions per article."))
+    k: int = field(default=5, metadata=_help("suggestions per article.", least=0, most=MOST_ITEMS))
     candidates: int = field(default=60, metadata=_help(
-        "nearest neighbours considered before filtering and re-ranking."))
+        "nearest neighbours considered before filtering and re-ranking.", least=1, most=MOST_ITEMS))
     w_similarity: float = field(default=1.0, metadata=_help("weight of the (dense) cosine similarity."))
     w_lexical: float = field(default=0.3, metadata=_help("weight of the TF-IDF cosine between the two texts."))
     w_quality: float = field(default=0.2, metadata=_help(
@@ -106,17 +109,17 @@ class RankConfig:
         "weight of the provider's smoothed mean quality (percentile), on top."))
     quality_gate: float = field(default=0.2, metadata=_help(
         "quality only counts in proportion to how far similarity exceeds min_similarity, scaled so that a "
-        "match at quality_gate counts fully."))
+        "match at quality_gate counts fully.", least=0))
     provider_prior_strength: float = field(default=10.0, metadata=_help(
         "pseudo-articles that pull a provider's mean towards the corpus mean (a provider with 2 articles is "
-        "not trusted like one with 200)."))
+        "not trusted like one with 200).", least=0))
     min_similarity: float = field(default=0.3, metadata=_help("nothing whose similarity is below this is shown."))
     dup_similarity: float = field(default=0.95, metadata=_help(
         "a candidate this similar to the article, or to a better candidate, published within dup_days of it "
         "(or with no date), is the same story: it is dropped, or collapsed into the better one."))
     dup_title: float = field(default=0.8, metadata=_help(
         "title token overlap (Jaccard) that counts like dup_similarity."))
-    dup_days: float = field(default=14.0, metadata=_help("see dup_similarity."))
+    dup_days: float = field(default=14.0, metadata=_help("see dup_similarity.", least=0))
     repost_similarity: float = field(default=0.8, metadata=_help(
         "two articles whose titles have exactly the same words are the same story, at any date, when their "
         "similarity is at least this (a re-post of one item or press release)."))
@@ -124,11 +127,11 @@ class RankConfig:
         "two articles with near-identical titles (overlap >= dup_title) and the same figures in them are the "
         "same story within reissue_days when their similarity is at least this (one release announced again "
         "with an edited headline)."))
-    reissue_days: float = field(default=45.0, metadata=_help("see reissue_similarity."))
+    reissue_days: float = field(default=45.0, metadata=_help("see reissue_similarity.", least=0))
     story_similarity: float = field(default=0.6, metadata=_help(
         "similarity from which two articles published within story_days of each other are the same story "
         "(copies and rewrites of one announcement)."))
-    story_days: float = field(default=3.0, metadata=_help("see story_similarity."))
+    story_days: float = field(default=3.0, metadata=_help("see story_similarity.", least=0))
     story_evidence_similarity: float = field(default=0.6, metadata=_help(
         "similarity from which two articles published within story_evidence_days that share the story's key "
         "terms (names, numbers; overlap >= story_terms) are the same story: outlets re-telling one event over "
@@ -136,14 +139,14 @@ class RankConfig:
     story_same_provider_similarity: float = field(default=0.75, metadata=_help(
         "the same, for two articles of one provider (its own posts about one product family share every name, "
         "so the texts must be closer)."))
-    story_evidence_days: float = field(default=7.0, metadata=_help("see story_evidence_similarity."))
+    story_evidence_days: float = field(default=7.0, metadata=_help("see story_evidence_similarity.", least=0))
     story_terms: float = field(default=0.4, metadata=_help(
         "key-term overlap (IDF-weighted, 0..1, relate.evidence) that counts as sharing the story's names and "
         "figures."))
     retell_similarity: float = field(default=0.8, metadata=_help(
         "similarity from which two articles of different providers published within retell_days are the "
         "same story: another outlet's re-telling of one event, in its own words."))
-    retell_days: float = field(default=7.0, metadata=_help("see retell_similarity."))
+    retell_days: float = field(default=7.0, metadata=_help("see retell_similarity.", least=0))
     story_types: list[str] = field(default_factory=lambda: ["article"], metadata=_help(
         "record types (the type field; a record without one counts as an article) between which the "
         "time-window clauses apply (story_*, story_evidence_*, retell_*): news re-told by outlets within days. "
@@ -157,11 +160,12 @@ class RankConfig:
         "weight of 1 / (1 + r), where r is how many of the candidate's own neighbours are closer to it than the "
         "article is (0: the article is the candidate's nearest): a hub close to everything ranks lower than a "
         "mutual neighbour. Gated like quality (quality_gate): it reorders relevant candidates only."))
-    reciprocal_depth: int = field(default=60, metadata=_help("neighbours of each candidate looked at for w_reciprocal."))
+    reciprocal_depth: int = field(default=60, metadata=_help(
+        "neighbours of each candidate looked at for w_reciprocal.", least=1, most=MOST_ITEMS))
     max_per_provider: int | None = field(default=None, metadata=_help(
-        "at most this many suggestions from one provider (None: no limit)."))
+        "at most this many suggestions from one provider (None: no limit).", least=1))
     window_days: float | None = field(default=None, metadata=_help(
-        "only candidates published within this many days of the article."))
+        "only candidates published within this many days of the article.", least=0))
     only_older: bool = field(default=False, metadata=_help("only candidates published before the article."))
     exclude_providers: list[str] = field(default_factory=list, metadata=_help(
         "provider domains or names never shown."))
@@ -194,9 +198,9 @@ class CorpusConfig:
         "let an in-place run write a record reached through a symbolic link that points outside the corpus "
         "(by default it is read and suggested, never written)."))
     entry_title_chars: int = field(default=300, metadata=_help(
-        "longest title a related entry carries (longer ones are cut at a word and end with ...)."))
+        "longest title a related entry carries (longer ones are cut at a word and end with ...).", least=1))
     entry_excerpt_chars: int = field(default=600, metadata=_help(
-        "longest excerpt a related entry carries (0: none)."))
+        "longest excerpt a related entry carries (0: none).", least=0))
 
 
 @dataclass
@@ -205,16 +209,16 @@ class BatchConfig:
 
     engine: str = field(default="local", metadata=_help("local or ray.", choices=("local", "ray")))
     ray_address: str | None = field(default=None, metadata=_help("Ray cluster to join (None starts a local one)."))
-    ray_batch_size: int = field(default=256, metadata=_help("records per Ray batch."))
+    ray_batch_size: int = field(default=256, metadata=_help("records per Ray batch.", least=1))
     ray_concurrency: int | None = field(default=None, metadata=_help(
-        "encoder actors (None: one per CPU the cluster has)."))
-    search_batch: int = field(default=1024, metadata=_help("articles searched per FAISS call."))
+        "encoder actors (None: one per CPU the cluster has).", least=1))
+    search_batch: int = field(default=1024, metadata=_help("articles searched per FAISS call.", least=1))
     workers: int = field(default=1, metadata=_help(
         "processes the rank stage runs in on this machine (batch.engine local; forked, so POSIX only): "
-        "1 ranks in the run's own process, 0 one per CPU core."))
+        "1 ranks in the run's own process, 0 one per CPU core.", least=0))
     refit_after: float = field(default=0.1, metadata=_help(
         "share of the corpus added, changed or removed since the corpus statistics were fitted after which "
-        "a run refits them and rebuilds every list (0: every run that changes anything)."))
+        "a run refits them and rebuilds every list (0: every run that changes anything).", least=0))
     progress: bool = field(default=True, metadata=_help("show progress bars (only ever on a terminal)."))
 
 
@@ -236,31 +240,17 @@ class Config:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None, source: str = "<config>") -> Config:
         """Builds a config from a plain (possibly partial) dict; unknown keys are errors."""
-        return _build(cls, data or {}, source, prefix="")
+        return build_section(cls, data or {}, source, prefix="")
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike) -> Config:
         """Reads a YAML config file.
 
         Raises:
-            ConfigError: the file is missing, is not YAML, or holds an unknown key or bad value.
+            ConfigError: the file is missing, is not UTF-8 YAML, holds a key twice, an unknown key
+                or a bad value.
         """
-        import yaml
-
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: a config file must be a mapping of keys, not a {type(data).__name__}")
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_yaml_mapping(path), source=str(path))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data copy of every setting."""
@@ -327,74 +317,3 @@ def load_config(path: str | os.PathLike | None = None, overrides: Mapping[str, A
     if overrides:
         cfg = cfg.with_overrides(overrides)
     return cfg
-
-
-# --------------------------------------------------------------------- internals
-def _build(cls: type, data: Mapping[str, Any], source: str, prefix: str):
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: '{prefix.rstrip('.') or 'config'}' must be a mapping, not {data!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        known = ", ".join(sorted(fields))
-        raise ConfigError(f"{source}: unknown config key '{prefix}{unknown[0]}' (known here: {known})")
-    kwargs = {}
-    for name, value in data.items():
-        hint = hints[name]
-        if dataclasses.is_dataclass(hint):
-            kwargs[name] = _build(hint, value or {}, source, prefix=f"{prefix}{name}.")
-        else:
-            kwargs[name] = _coerce(value, hint, f"{prefix}{name}", source)
-    obj = cls(**kwargs)
-    _check_choices(obj, source, prefix)
-    return obj
-
-
-def _check_choices(obj, source: str, prefix: str) -> None:
-    for f in dataclasses.fields(obj):
-        allowed = f.metadata.get("choices")
-        if allowed is not None and getattr(obj, f.name) not in allowed:
-            raise ConfigError(
-                f"{source}: '{prefix}{f.name}' is {getattr(obj, f.name)!r}; use one of {', '.join(allowed)}")
-
-
-def _coerce(value: Any, hint: Any, key: str, source: str) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        if isinstance(value, str) and value.lower() in ("none", "null") and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(value, inner[0], key, source)
-    if origin is list:
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{source}: '{key}' must be a list, not {value!r}")
-        return [_coerce(v, args[0], key, source) for v in value]
-    try:
-        if hint is bool:
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
-                return value.lower() in ("true", "yes", "1", "on")
-            raise ValueError
-        if hint is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            return int(value)
-        if hint is float:
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        if hint is str:
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                raise ValueError
-            return str(value)
-    except (TypeError, ValueError):
-        name = getattr(hint, "__name__", str(hint))
-        raise ConfigError(f"{source}: '{key}' must be {name}, not {value!r}") from None
-    return value
