@@ -232,6 +232,13 @@ def test_suggest_json_has_scores(indexed, capsys):
     assert [e["score"] for e in entries] == sorted((e["score"] for e in entries), reverse=True)
 
 
+def test_a_folder_given_for_a_file_is_named_as_a_folder(tmp_path, capsys):
+    assert main(["suggest", str(DATA), "--workspace", str(tmp_path / "ws")]) == 2
+    assert f"{DATA}: a folder, not a record file" in capsys.readouterr().err
+    assert main(["index", str(DATA), "--workspace", str(tmp_path / "ws"), "--config", str(tmp_path)]) == 2
+    assert f"--config {tmp_path}: a folder" in capsys.readouterr().err and not (tmp_path / "ws").exists()
+
+
 def test_suggest_without_workspace_says_how_to_build_it(tmp_path, capsys):
     assert main(["suggest", str(DATA / OUTAGE), "--workspace", str(tmp_path / "empty")]) == 3
     assert "relate index" in capsys.readouterr().err
@@ -376,7 +383,7 @@ def test_negative_k_is_a_usage_error_and_nothing_changes(tmp_path, capsys):
     shutil.copytree(DATA, corpus)
     before = {p.name: p.read_bytes() for p in corpus.iterdir()}
     assert main(["regenerate", str(corpus), "-k", "-3", "--workspace", str(tmp_path / "ws")]) == 2
-    assert "rank.k is -3" in capsys.readouterr().err
+    assert "'rank.k') is -3; it must be at least 0" in capsys.readouterr().err
     assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
 
 

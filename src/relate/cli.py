@@ -113,7 +113,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     overrides = {k[len(_CFG_PREFIX):]: v for k, v in vars(args).items()
                  if k.startswith(_CFG_PREFIX) and v is not None}
     if getattr(args, "config", None) and not Path(args.config).is_file():
-        raise ConfigError(f"--config {args.config}: no such file")
+        raise ConfigError(f"--config {args.config}: {'a folder' if Path(args.config).is_dir() else 'no such file'}")
     cfg = load_config(getattr(args, "config", None))
     try:
         return cfg.with_overrides(overrides)
@@ -222,7 +222,6 @@ def _seconds(text: str) -> float | None:
 
 # ====================================================================== commands
 def _progress(args: argparse.Namespace, cfg: Config):
-
     return Progress(enabled=cfg.batch.progress and not args.quiet)
 
 
@@ -244,7 +243,6 @@ def cmd_index(args: argparse.Namespace) -> int:
     """``relate index CORPUS``."""
     cfg = config_from_args(args)
     corpus = _corpus_path(args.corpus)
-
     summary = batch.index(corpus, cfg, progress=_progress(args, cfg), wait=args.wait, rebuild=args.rebuild,
                           refit=args.refit or None)
     _print_summary(summary, args.json)
@@ -258,7 +256,6 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
     paths = list(args.paths)
     if args.paths_from:
         paths += _read_paths(args.paths_from)
-
     summary = batch.regenerate(corpus, cfg, out=args.out, jsonl=args.jsonl, dry_run=args.dry_run,
                                since=args.since, paths=paths or None, progress=_progress(args, cfg),
                                wait=args.wait, examples=args.examples, full=args.full or args.refit,
@@ -279,15 +276,18 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     """``relate suggest FILE``."""
     cfg = config_from_args(args)
     if not Path(args.file).is_file():
-        raise UsageError(f"{args.file}: no such file")
-
-    article = read_article(args.file)
+        raise UsageError(f"{args.file}: {'a folder, not a record file' if Path(args.file).is_dir() else 'no such file'}")
+    try:
+        article: Any = read_article(args.file)
+    except RecordError as exc:
+        if exc.code != "missing-url":
+            raise
+        article = args.file   # an indexed record without a URL: the engine knows its address
     engine = Engine(Workspace.require(cfg, near=args.file), cfg)
     entries = engine.suggest(article)
     if args.json:
         print(json.dumps(entries, ensure_ascii=False, indent=2, default=json_default))
     else:
-
         sys.stdout.write(render_related([strip_scores(e) for e in entries]))
     return EXIT_OK
 

@@ -109,3 +109,80 @@ def test_huge_titles_are_capped_in_entries(fresh, regen):
     assert max(sizes) < 20_000
     entry = cap_entry({"title": huge, "excerpt": "e" * 5000, "webUrl": "u"})
     assert len(entry["title"]) <= 300 and entry["title"].endswith("…") and len(entry["excerpt"]) <= 600
+
+
+MADRID = "2022-03-15-nimbus-cloud-opens-madrid-region.md"
+
+
+MADRID_URL = "https://www.cloudcastweekly.com/2022/03/15/nimbus-cloud-opens-madrid-region/"
+
+
+def _links_to_madrid(corpus) -> list[str]:
+    return sorted(p.name for p in corpus.glob("*.md") if p.name != MADRID and MADRID_URL in p.read_text())
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_time_with_no_utc_equivalent_is_a_skipped_record_not_a_crash(fresh, regen, when):
+    corpus, ws = fresh
+    victim = corpus / MADRID
+    text = victim.read_text(encoding="utf-8")
+    victim.write_text(text.replace("publishedDateTime: 2022-03-15T09:30:00Z", f'publishedDateTime: "{when}"'),
+                      encoding="utf-8")
+    assert when in victim.read_text(encoding="utf-8")
+    s = regen(corpus, Config(), workspace=ws)
+    assert [(e.code, e.field, e.path) for e in s.skipped] == [("bad-time", "publishedDateTime", str(victim))]
+    assert s.exit_code == 1 and s.written == s.records
+
+
+def test_a_record_broken_by_an_edit_keeps_its_place_in_other_lists(fresh, regen):
+    """A file that stops reading is reported and left alone; the lists that show it keep it until
+    the file is mended (nothing changes) or deleted (then it leaves them)."""
+    corpus, ws = fresh
+    assert MADRID_URL in (corpus / MADRID).read_text()
+    regen(corpus, Config(), workspace=ws)
+    linking = _links_to_madrid(corpus)
+    assert len(linking) >= 3
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    victim = corpus / MADRID
+    victim.write_bytes(before[MADRID][:400])                     # the closing --- is gone
+    s = regen(corpus, Config(), workspace=ws)
+    assert [e.code for e in s.skipped] == ["unclosed-front-matter"] and s.changed == 0
+    assert {p.name: p.read_bytes() for p in corpus.iterdir() if p.name != MADRID} == \
+        {n: b for n, b in before.items() if n != MADRID}
+    victim.write_bytes(before[MADRID])                           # mended: as if nothing happened
+    s = regen(corpus, Config(), workspace=ws)
+    assert not s.skipped and s.changed == 0
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
+    victim.unlink()                                              # deleted: it leaves every list
+    s = regen(corpus, Config(), workspace=ws)
+    assert s.changed == len(linking) and _links_to_madrid(corpus) == []
+
+
+@pytest.mark.parametrize("where", ["out", "jsonl"])
+def test_an_output_under_a_file_is_one_usage_error_before_any_work(fresh, regen, tmp_path, where):
+    corpus, ws = fresh
+    (tmp_path / "afile").write_text("x")
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    target = tmp_path / "afile" / ("mirror" if where == "out" else "lists.jsonl")
+    with pytest.raises(ConfigError, match=f"--{where} .*afile is a file"):
+        regen(corpus, Config(), workspace=ws, **{where: target})
+    with pytest.raises(ConfigError, match="--jsonl .*: that is a folder"):
+        regen(corpus, Config(), workspace=ws, jsonl=tmp_path)
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before
+
+
+def test_a_jsonl_corpus_with_unholdable_lines_is_rewritten_around_them(tmp_path, regen):
+    import json
+
+    good = [json.dumps({"title": t, "webUrl": f"https://e.com/{i}", "publishedDateTime": f"2023-0{i + 1}-01T00:00:00Z"})
+            for i, t in enumerate(["Nimbus Cloud storage outage hits US East", "Nimbus Cloud opens a region in Madrid",
+                                   "Nimbus Cloud blames a configuration push for its storage outage"])]
+    bad = ['{"title": "S", "webUrl": "https://e.com/s", "excerpt": "half \\ud800 a pair"}',
+           '{"title": "N", "webUrl": "https://e.com/n", "x": ' + "[" * 50_000 + "]" * 50_000 + "}"]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join([good[0], bad[0], good[1], bad[1], good[2]]) + "\n", encoding="utf-8")
+    s = regen(corpus, Config(), workspace=tmp_path / "ws")
+    assert s.exit_code == 1 and [e.code for e in s.skipped] == ["bad-text", "invalid-json"]
+    lines = corpus.read_text(encoding="utf-8").split("\n")
+    assert lines[1] == bad[0] and lines[3] == bad[1]             # kept as they were
+    assert all(json.loads(lines[i])["related"] for i in (0, 2, 4))          # the others' lists written

@@ -79,3 +79,22 @@ def test_lines_a_caller_holds_are_not_parsed_and_read_again_when_asked(tmp_path)
     with pytest.raises(RecordError, match="changed while relate read it") as exc:
         list(again.parsed(again.articles[:1]))
     assert exc.value.code == "changed-while-read" and exc.value.line == 1
+
+
+def test_a_lone_surrogate_or_deep_nesting_skips_its_line_alone(tmp_path):
+    """Valid JSON that no record can hold: an escape of half a UTF-16 pair (not a character: it
+    cannot be encoded, stored or written) and arrays nested past Python's recursion limit."""
+    lines = [json.dumps({"title": "A", "webUrl": "https://a.com/1"}),
+             '{"title": "B", "webUrl": "https://a.com/2", "excerpt": "half \\ud800 a pair"}',
+             '{"title": "C", "webUrl": "https://a.com/3", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+             '{"title": "D \\ud83d\\ude00", "webUrl": "https://a.com/4"}',          # a whole pair: an emoji
+             '{"title": "E", "webUrl": "https://a.com/5", "images": [{"url": "\\udfff"}]}']
+    path = write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
+    corpus = C.read_corpus(path)
+    assert [a.title for a in corpus] == ["A", "D \U0001F600"]
+    assert [(e.code, e.line, e.field) for e in corpus.skipped] == [
+        ("bad-text", 2, "excerpt"), ("invalid-json", 3, None), ("bad-text", 5, "images[0].url")]
+    assert "nested too deeply" in str(corpus.skipped[1])
+    with pytest.raises(RecordError, match="lone UTF-16 surrogate") as err:
+        C.as_article({"title": "x", "excerpt": "a\ud800b", "webUrl": "https://e.org/a"})
+    assert err.value.field == "excerpt"

@@ -126,3 +126,32 @@ def test_quiet_libraries_restores_the_environment(monkeypatch):
     with quiet_libraries():
         assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
     assert "HF_HUB_DISABLE_PROGRESS_BARS" not in os.environ
+
+
+def test_an_indexed_record_without_a_url_is_suggested_for_by_its_file(tmp_path, hash_encoder, monkeypatch):
+    """A record with neither webUrl nor originalUrl gets its address from its path when its corpus
+    is read (``corpus.url_template``); suggest on the file finds it by that file, as the batch job
+    does, and a file the workspace does not hold is still refused by name."""
+    from relate.config import Config
+    from relate.errors import RecordError
+
+    corpus = tmp_path / "site" / "_news"
+    corpus.mkdir(parents=True)
+    names = sorted(p.name for p in (Path(relate.__file__).parents[2] / "data").glob("*.md"))[:12]
+    for name in names:
+        (corpus / name).write_bytes((Path(relate.__file__).parents[2] / "data" / name).read_bytes())
+    victim = corpus / names[0]
+    victim.write_text("".join(line for line in victim.read_text(encoding="utf-8").splitlines(keepends=True)
+                              if not line.startswith(("webUrl:", "originalUrl:"))), encoding="utf-8")
+    engine = relate.Engine.build(tmp_path / "site", workspace=tmp_path / "ws", config=Config(), encoder=hash_encoder)
+    row = next(a for a in engine._rows if a.path and Path(a.path).name == names[0])
+    assert row.address == f"/news/{victim.stem}/" and not row.web_url
+    expected = engine.suggest(row)
+    assert expected and engine.suggest(str(victim)) == expected and engine.suggest(victim) == expected
+    monkeypatch.chdir(tmp_path / "site")                    # the same file, named from elsewhere
+    assert engine.suggest(Path("_news") / names[0]) == expected
+    stranger = tmp_path / "elsewhere.md"
+    stranger.write_bytes(victim.read_bytes())
+    with pytest.raises(RecordError, match="neither webUrl nor originalUrl") as err:
+        engine.suggest(stranger)
+    assert err.value.code == "missing-url"

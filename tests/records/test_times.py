@@ -8,6 +8,7 @@ from _helpers_articles import record
 
 from relate import corpus as C
 from relate import records as R
+from relate.errors import RecordError
 
 UTC = timezone.utc
 
@@ -67,3 +68,17 @@ def test_norm_entry_time():
     assert R.norm_entry_time(datetime(2020, 6, 26, 13, tzinfo=timezone(timedelta(hours=2)))) == "2020-06-26T11:00:00Z"
     assert R.norm_entry_time(datetime(2020, 6, 26).date()) == "2020-06-26T00:00:00Z"
     assert R.norm_entry_time("whenever") == "whenever" and R.norm_entry_time(None) is None
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_time_that_has_no_utc_equivalent_is_a_bad_time(value):
+    """Year 9999 or 1, pushed past the range by the offset: not a time relate can write or compare."""
+    assert R.parse_time(value) is None
+    aware = datetime.fromisoformat(value)
+    assert R.parse_time(aware) is None and R.norm_entry_time(aware) == aware.isoformat()
+    for quoted in (value, f'"{value}"'):                     # YAML reads the bare one as a datetime
+        with pytest.raises(RecordError) as err:
+            C.parse_article(record('title: "T"', 'webUrl: "u"', f"publishedDateTime: {quoted}"))
+        assert err.value.code == "bad-time" and err.value.field == "publishedDateTime"
+        assert "in UTC" in str(err.value)
+    assert R.format_time(R.parse_time("9999-12-31T23:59:59Z")) == "9999-12-31T23:59:59Z"

@@ -44,7 +44,7 @@ from ..errors import ConfigError
 from ..progress import QUIET, Progress
 from ..workspace import Spill, Workspace
 from .lists import ListTarget
-from .outputs import check_out_dir, write_jsonl, write_records
+from .outputs import check_out_dir, check_writable, write_jsonl, write_records
 from .outputs import dry_run as dry_run_output
 from .runners import get_runner, rank_workers
 from .stages import load, open_for_lines, parse_since, rank, rank_stream, select, update
@@ -142,6 +142,11 @@ def regenerate(corpus: str | os.PathLike, config: Config | None = None, *,
     corpus_path = Path(corpus)
     if out is not None:
         check_out_dir(corpus_path, Path(out))
+        check_writable(Path(out), f"--out {out}", make=not dry_run)
+    if jsonl is not None:
+        if Path(jsonl).is_dir():
+            raise ConfigError(f"--jsonl {jsonl}: that is a folder; give the file to write the lists to")
+        check_writable(Path(jsonl).parent, f"--jsonl {jsonl}", make=not dry_run)
     ws = Workspace.resolve(workspace, config, corpus=corpus)
     output = ("dry run" if dry_run else f"out {out}" if out is not None
               else f"jsonl {jsonl}" if jsonl is not None else "in place")

@@ -6,6 +6,7 @@ cannot be written is noted in the summary and the run goes on; a full disk stops
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,6 +39,29 @@ def check_out_dir(corpus: Path, out: Path) -> None:
     if o == root or root in o.parents:
         raise ConfigError(f"--out {out}: the mirror folder must not be the corpus folder or inside it "
                           "(its copies would be read as records next time); choose a folder elsewhere")
+
+
+def check_writable(folder: Path, flag: str, make: bool) -> None:
+    """Refuses an output whose folder cannot be made or written, before any work (a usage error).
+
+    ``flag`` names the option in the message (``--out DIR``, ``--jsonl FILE``); with ``make`` the
+    folder is made (as the run would) and a file is made and removed in it, else (a dry run) only
+    its nearest existing parent is looked at.
+    """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{flag}: {existing} is a file, not a folder" if existing == folder else
+                          f"{flag}: {existing} is a file, so the folder {folder} cannot be made")
+    if not make:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{flag}: cannot write in the folder {folder}: {exc.strerror or exc}") from None
 
 
 def write_records(corpus_obj: Any, targets: list[Any], lists: dict[str, list[dict]], root: Path,
@@ -258,14 +282,14 @@ def write_json_corpus(corpus_obj: Any, targets: list[Any], lists: dict[str, list
                 summary.written += written
                 summary.changed += changed
                 bar.update(written)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:
                 record_failure(summary, src, exc, dst)
 
 
 def json_or_none(line: str) -> Any:
     try:
         return json.loads(line) if line.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):   # a line the reader skipped: kept as it is
         return None
 
 

@@ -48,7 +48,10 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
 
 
 def _json_load(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_no_duplicates)
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise ValueError("arrays or objects nested too deeply") from None
 
 
 def _json_error(exc: ValueError, path: Any, line: int | None) -> RecordError:

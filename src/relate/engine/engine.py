@@ -12,7 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,10 +29,11 @@ from ..workspace import Workspace
 from . import memory, picks, plain, store, updates
 from .changes import Changes, plan_changes
 from .facts import numbers_of, plain_table, stored_table
-from .queries import lexical_scores, queries_for, rank_config
+from .queries import lexical_scores, queries_for, query_article, rank_config
 from .rows import ArticlesView
 from .sources import corpus_rows, keep_sources, known_lines, parse_kept, parse_unchanged
 from .state import EngineState, build_table, neighbour_sims
+from .unreadable import last_good_rows
 
 logger = logging.getLogger(__name__)
 
@@ -84,16 +84,12 @@ class Engine:
     live = property(lambda self: self._s.live, doc="Whether each row is a current article.")
     _lines = property(lambda self: self._s.lines)
     _rows = property(lambda self: self._s.rows)
+    folder = property(lambda self: self.workspace.folder, doc="The workspace folder (a ``Path``).")
 
     @property
     def pending(self) -> set[str] | None:
         """Ids of the articles whose lists changed and are not yet written (``None``: every article)."""
         return None if self._s.pending is None else set(self._s.pending)
-
-    @property
-    def folder(self) -> Path:
-        """The workspace folder."""
-        return self.workspace.folder
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -150,6 +146,7 @@ class Engine:
         skipped = len(getattr(corpus, "skipped", ()))
         sources = dict(getattr(corpus, "sources", None) or {})    # line digests (a .jsonl corpus)
         articles = list(corpus.articles) if isinstance(corpus, Corpus) else as_articles(corpus)
+        articles += last_good_rows(getattr(corpus, "skipped", ()), self._row_of, self._rows, articles)
         if not keep_records and isinstance(getattr(corpus, "articles", None), list):
             corpus.articles.clear()            # this update's own list is the last one holding them
             corpus.sources = {}
@@ -318,7 +315,7 @@ class Engine:
         Example:
             >>> engine.suggest({"title": "Azure outage hits Europe", "webUrl": "https://x.com/a"}, k=3)
         """
-        a = as_articles([article])[0]
+        a = query_article(article, self._rows)
         return self.suggest_many([a], k=k, **options)[a.id]
 
     def suggest_many(self, articles: Iterable[Any] | None = None, k: int | None = None,

@@ -7,20 +7,51 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..config import Config, EmbedConfig, RankConfig
+from ..corpus import JSON_SUFFIXES, article_from_bytes, as_article
+from ..corpus.read import read_bytes
 from ..embed import text_key
-from ..errors import ConfigError
+from ..errors import ConfigError, RecordError
 from ..lexical import Lexicon
 from ..rank import Query, RankTable, title_tokens
 from ..records import Article
 from ..text import article_text
 from .state import timestamp_of, url_keys_of
 from .store import Stored
+
+
+def query_article(article: Any, rows: Sequence[Article]) -> Article:
+    """The Article a suggest call is for: :func:`~relate.corpus.as_article`, except that a record
+    file with neither ``webUrl`` nor ``originalUrl`` that the workspace indexed (its corpus gave
+    it an address from its path, ``corpus.url_template``) is read with that address: the row of
+    the same file, else the one row of a file of that name.
+
+    Raises:
+        RecordError: the record is not valid (a file without a URL that ``rows`` do not hold
+            among them: ``missing-url``).
+    """
+    try:
+        return as_article(article)
+    except RecordError as exc:
+        if (exc.code != "missing-url" or not isinstance(article, (str, os.PathLike))
+                or Path(article).suffix.lower() in JSON_SUFFIXES):
+            raise
+        where, name = Path(article).resolve(), Path(article).name
+        named = [a for a in rows if a.address and a.path and Path(a.path).name == name]
+        same = [a for a in named if Path(a.path).resolve() == where]   # row paths are as the corpus was given
+        indexed = same[0] if same else named[0] if len(named) == 1 else None
+        if indexed is None:
+            raise
+    a = article_from_bytes(read_bytes(article), article, no_url=True)
+    a.address = indexed.address
+    return a
 
 
 def queries_for(articles: list[Article], s: Stored, row_of: dict[str, int], table: RankTable | None, encoder: Any,

@@ -48,7 +48,7 @@ def parse_time(value: Any, *, iso_only: bool = False) -> datetime | None:
         ('2020-06-27T00:00:00+00:00', None)
     """
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return _in_utc_range(value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc))
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
     if not isinstance(value, str) or not value.strip():
@@ -65,7 +65,21 @@ def parse_time(value: Any, *, iso_only: bool = False) -> datetime | None:
             return None
         if t is None:
             return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+    return _in_utc_range(t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc))
+
+
+def _in_utc_range(t: datetime) -> datetime | None:
+    """``t``, or ``None`` when it has no UTC time (year 1 or 9999 pushed past the range by its offset).
+
+    Example:
+        >>> _in_utc_range(parse_time("9999-12-31T23:59:59Z")) is None, parse_time("9999-12-31T23:59:59-05:00")
+        (False, None)
+    """
+    try:
+        t.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+    return t
 
 
 def format_time(t: datetime) -> str:
@@ -93,7 +107,7 @@ def norm_entry_time(value: Any) -> Any:
         ('2020-06-26T00:00:00Z', 'soon')
     """
     if isinstance(value, datetime):
-        return format_time(value)
+        return format_time(value) if _in_utc_range(value) is not None else value.isoformat()
     if isinstance(value, date):
         return format_time(datetime(value.year, value.month, value.day, tzinfo=timezone.utc))
     return value

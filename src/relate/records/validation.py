@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,10 @@ KeyLine = Callable[[str], "int | None"]
 EntryLine = Callable[[int], "int | None"]
 #: Builds a located error: ``err(code, reason, field=None, line=None)``.
 ErrorMaker = Callable[..., RecordError]
+
+#: A lone UTF-16 surrogate: what an escape such as ``\\ud800`` without its pair (JSON, YAML) or a
+#: Python string can hold; it is not a character and cannot be encoded or written back.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def record_error(code: str, reason: str, path: Any = None, field: str | None = None,
@@ -83,11 +88,18 @@ def _number(value: Any) -> int | float | None:
     return None
 
 
+def _characters(value: str, key: str, err: ErrorMaker) -> str:
+    if _SURROGATE.search(value) is not None:
+        raise err("bad-text", f"{key} holds a lone UTF-16 surrogate (an escape such as \\ud800 without "
+                  "its pair), which is not a character", key)
+    return value
+
+
 def _text(value: Any, key: str, err: ErrorMaker) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return _characters(value, key, err)
     if isinstance(value, (bool, dict, list)):
         raise err("bad-field", f"{key} must be text, not {kind_of(value)}; quote the value", key)
     return format_time(value) if isinstance(value, datetime) else str(value)
@@ -98,7 +110,7 @@ def _url(value: Any, key: str, err: ErrorMaker) -> str | None:
         return None
     if not isinstance(value, str):
         raise err("bad-field", f"{key} must be a URL in quotes, not {kind_of(value)}", key)
-    return value if value.strip() else None
+    return _characters(value, key, err) if value.strip() else None
 
 
 def check_related(entries: Any, err: ErrorMaker, entry_line: EntryLine | None = None) -> list[dict]:
@@ -182,7 +194,7 @@ def build_article(d: dict, path: Any = None, *, has_related: bool = False, relat
     if published is not None:
         published_at = parse_time(published)
         if published_at is None:
-            raise err("bad-time", f"publishedDateTime {published!r} cannot be read as a time; "
+            raise err("bad-time", f"publishedDateTime {published!r} cannot be read as a time in UTC (years 1 to 9999); "
                       "write ISO 8601 such as 2020-06-27T01:21:00Z", "publishedDateTime")
     numbers = {}
     for key in ("quality", "heat"):
@@ -214,11 +226,17 @@ def build_article(d: dict, path: Any = None, *, has_related: bool = False, relat
         topics = [str(t) for t in topics]
     else:
         raise err("bad-field", "topics must be a list of words", "topics")
+    for i, topic in enumerate(topics):
+        _characters(topic, f"topics[{i}]", err)
     images = d.get("images")
     if images is None:
         images = []
     elif not isinstance(images, list) or not all(isinstance(i, dict) for i in images):
         raise err("bad-field", "images must be a list of mappings (url, width, height)", "images")
+    for i, image in enumerate(images):
+        for k, v in image.items():
+            if isinstance(v, str):
+                _characters(v, f"images[{i}].{k}", err)
     if not has_related:
         entries, urls = None, []
     elif related_urls is not None:  # read by the fast reader: already checked
