@@ -195,13 +195,19 @@ def one_provider_rule(sim_same: float, ev_same: float = 0.75, days: float = 3.0)
 
 
 def story(data) -> None:
-    print("\n== story rule: the time clause for two records of one provider (P/R: precision / recall of the"
-          " rule on each set's judged repeats; az60: the 60 azure queries)")
     cells = [("shipped (0.6 for any pair)", rules.rule_new)]
     cells += [(f"one provider: 0.6 -> {s}", one_provider_rule(s)) for s in (0.7, 0.75, 0.8)]
     cells += [("one provider: never (time clause)", one_provider_rule(2.0)),
               ("one provider: never (time and evidence)", one_provider_rule(2.0, ev_same=2.0)),
               ("one provider 0.75, story_days 2", one_provider_rule(0.75, days=2.0))]
+    story_table("the time clause for two records of one provider", cells, data)
+
+
+def story_table(title: str, cells, data) -> None:
+    """Each (label, story rule) of ``cells`` in the shipped ranker: nDCG@5 against the shipped rule
+    with its interval, repeats shown, and the rule's precision / recall on each set's judged pairs."""
+    print(f"\n== story rule: {title} (P/R: precision / recall of the"
+          " rule on each set's judged repeats; az60: the 60 azure queries)")
     base = {n: lab.evaluate(NEW, c, j) for n, (j, c, _s) in data.items()}
     flags = {n: lab.judged_pairs(site, j) for n, (j, _c, site) in data.items()}
     for label, rule in cells:

@@ -5,7 +5,8 @@
 
 ``WS`` are workspaces of ``../shared/corpora/azure`` and ``../shared/corpora/powerapps`` built
 with the defaults; ``WS2`` the same corpora built with ``FILE`` (a relate config naming the other
-model, e.g. ``embed: {model: /models/all-mpnet-base-v2}``). Everything of the ranker runs on each
+model, e.g. ``embed: {model: /models/all-mpnet-base-v2}``; ``--other-powerapps-config`` where the
+powerapps workspace was built with another, e.g. a model adapted to each corpus). Everything of the ranker runs on each
 model's own vectors: candidates, the similarity, the reciprocal neighbours and the story rule's
 thresholds (MiniLM's). The judged pools were made from MiniLM-based rankers, so another model's
 lists hold pairs nobody judged; ``benchmarks/judgments/pool-additions.jsonl`` holds those that the
@@ -63,12 +64,15 @@ def condensed(lever: lab.Lever, c: lab.Cands, j: lab.Judged, k: int = 5) -> floa
     return float(np.mean(out))
 
 
-def site_sets(azure: str, powerapps: str, config: str | None) -> dict:
-    """Each whole set of the two workspaces (built with ``config``, or the defaults): the site,
-    its judgments, the same with the pool additions, its candidates, and how many were added."""
+def site_sets(azure: str, powerapps: str | None, config: str | None, powerapps_config: str | None = None) -> dict:
+    """Each whole set of the two workspaces (built with ``config``, or the defaults; the powerapps one
+    with ``powerapps_config`` where given; the azure sets only without ``powerapps``): the site, its
+    judgments, the same with the pool additions, its candidates, and how many were added."""
     cfg = load_config(config) if config else Config()
+    pa_cfg = load_config(powerapps_config) if powerapps_config else cfg
+    pa_site = lab.Site(powerapps, config=pa_cfg) if powerapps else None
     out = {}
-    for name, (j, c) in js.whole_sets(lab.Site(azure, config=cfg), lab.Site(powerapps, config=cfg)).items():
+    for name, (j, c) in js.whole_sets(lab.Site(azure, config=cfg), pa_site).items():
         j_plus = copy.deepcopy(j)
         n = add_judgments(c.site, j_plus, ADDITIONS) if ADDITIONS.exists() else 0
         out[name] = (c.site, j, j_plus, c, n)
@@ -101,8 +105,11 @@ def main(argv=None) -> int:
     p.add_argument("--azure", required=True)
     p.add_argument("--powerapps", required=True)
     p.add_argument("--other-azure", required=True)
-    p.add_argument("--other-powerapps", required=True)
+    p.add_argument("--other-powerapps", help="the powerapps workspace built with the other config (left out: "
+                   "the azure sets only)")
     p.add_argument("--other-config", required=True, help="the relate config the other workspaces were built with")
+    p.add_argument("--other-powerapps-config", help="the config of --other-powerapps where it differs from "
+                   "--other-config (a model adapted to each corpus)")
     p.add_argument("--other-name", default="other model")
     p.add_argument("--list-unjudged", metavar="FILE", help="write the top-5 pairs still unjudged (JSON) to FILE")
     p.add_argument("--speed", type=int, metavar="N", help="also time encoding N azure texts with each model")
@@ -112,12 +119,13 @@ def main(argv=None) -> int:
         mini, other = speed["MiniLM (default)"], speed["other"]
         print(f"encode speed, {args.speed} azure texts, ONNX, best of 2 (load average {os.getloadavg()[0]:.1f}): "
               f"MiniLM {mini:.1f} texts/s, {args.other_name} {other:.1f} texts/s: {mini / other:.1f}x the time\n")
-    models = {"MiniLM (default)": site_sets(args.azure, args.powerapps, None),
-              args.other_name: site_sets(args.other_azure, args.other_powerapps, args.other_config)}
+    models = {"MiniLM (default)": site_sets(args.azure, args.powerapps if args.other_powerapps else None, None),
+              args.other_name: site_sets(args.other_azure, args.other_powerapps, args.other_config,
+                                                 args.other_powerapps_config)}
     print("nDCG@5: original judgments / with pool additions / condensed; judged share (with additions); "
           "repeats; mean shown quality")
     unjudged = []
-    for set_name in SETS:
+    for set_name in (n for n in SETS if n in models["MiniLM (default)"]):
         print(f"\n{set_name}")
         for model, data in models.items():
             site, j, j_plus, c, added = data[set_name]

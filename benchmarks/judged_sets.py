@@ -50,10 +50,11 @@ def prepared(site: lab.Site, path: Path, only) -> tuple[lab.Judged, lab.Cands]:
     return j, c
 
 
-def whole_sets(azure: lab.Site, powerapps: lab.Site) -> dict[str, tuple[lab.Judged, lab.Cands]]:
-    """The three whole sets ("azure dev", "azure extra", "powerapps"), judgments and candidates."""
+def whole_sets(azure: lab.Site, powerapps: lab.Site | None) -> dict[str, tuple[lab.Judged, lab.Cands]]:
+    """The three whole sets ("azure dev", "azure extra", "powerapps"), judgments and candidates
+    (the two azure ones only, without ``powerapps``)."""
     return {name.split(" (")[0]: prepared(site, path, only)
-            for name, site, path, only in judged_sets(azure, powerapps)[:3]}
+            for name, site, path, only in judged_sets(azure, powerapps)[:3] if site is not None}
 
 
 def every_set(azure: lab.Site, powerapps: lab.Site, levers: bool = False) -> None:
