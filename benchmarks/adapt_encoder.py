@@ -40,6 +40,16 @@ def _drop_words(text: str, share: float = 0.6) -> str:
     return " ".join(kept or [random.choice(words)]) if words else text
 
 
+def mnrl_loss(embed, titles: list[str], excerpts: list[str], scale: float = 20.0):
+    """MultipleNegativesRankingLoss both ways: each title against its own excerpt and the batch's
+    other excerpts, and each excerpt against the titles (``embed``: texts -> unit vectors)."""
+    import torch
+
+    logits = scale * embed(titles) @ embed(excerpts).T
+    target = torch.arange(len(titles))
+    return (torch.nn.functional.cross_entropy(logits, target) + torch.nn.functional.cross_entropy(logits.T, target)) / 2
+
+
 def adapt(corpus: str, out: str, method: str = "tsdae", steps: int = 600, batch: int = 8, lr: float = 3e-5) -> float:
     """Trains and saves the adapted model; returns the training seconds."""
     import torch
@@ -78,10 +88,7 @@ def adapt(corpus: str, out: str, method: str = "tsdae", steps: int = 600, batch:
         if method == "tsdae":
             value = loss([model.tokenize([_drop_words(x) for x in chosen]), model.tokenize(chosen)], None)
         else:
-            logits = 20.0 * embed([t for t, _ in chosen]) @ embed([e for _, e in chosen]).T
-            target = torch.arange(len(chosen))
-            value = (torch.nn.functional.cross_entropy(logits, target)
-                     + torch.nn.functional.cross_entropy(logits.T, target)) / 2
+            value = mnrl_loss(embed, [t for t, _ in chosen], [e for _, e in chosen])
         opt.zero_grad()
         value.backward()
         opt.step()

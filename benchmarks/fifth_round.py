@@ -16,7 +16,6 @@ round"). Nothing is encoded here.
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import sys
@@ -27,11 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import judged_sets as js  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
 import story_rules as rules  # noqa: E402
-from fourth_round import story_table  # noqa: E402
+from fourth_round import sets_from_args, story_table  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
 
 SHOWN = ("cos", "ent", "title", "days", "same_prov")
@@ -71,12 +69,7 @@ def follow_up_window(data) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--azure", required=True, help="a workspace of ../shared/corpora/azure")
-    p.add_argument("--powerapps", required=True, help="a workspace of ../shared/corpora/powerapps")
-    args = p.parse_args(argv)
-    azure, powerapps = lab.Site(args.azure), lab.Site(args.powerapps)
-    data = {name: (j, c, c.site) for name, (j, c) in js.whole_sets(azure, powerapps).items()}
+    data = sets_from_args(argv, __doc__.splitlines()[0])
     residual(data)
     follow_up_window(data)
     return 0

@@ -225,13 +225,19 @@ def story_table(title: str, cells, data) -> None:
         print(f"{label:40s} | " + " | ".join(out) + f" | az60 {a60.mean():.3f} rep {r60.mean():.3f}", flush=True)
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def sets_from_args(argv, description: str) -> dict:
+    """The three judged sets of the ``--azure`` and ``--powerapps`` workspaces named in ``argv``:
+    ``{set name: (judgments, candidates, site)}``."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--azure", required=True, help="a workspace of ../shared/corpora/azure")
     p.add_argument("--powerapps", required=True, help="a workspace of ../shared/corpora/powerapps")
     args = p.parse_args(argv)
     azure, powerapps = lab.Site(args.azure), lab.Site(args.powerapps)
-    data = {name: (j, c, c.site) for name, (j, c) in js.whole_sets(azure, powerapps).items()}
+    return {name: (j, c, c.site) for name, (j, c) in js.whole_sets(azure, powerapps).items()}
+
+
+def main(argv=None) -> int:
+    data = sets_from_args(argv, __doc__.splitlines()[0])
     prf(data)
     similarity(data)
     quality(data)

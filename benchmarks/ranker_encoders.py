@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
+from adapt_encoder import mnrl_loss  # noqa: E402
 
 
 def _rows(site: lab.Site, j: lab.Judged, out: Path) -> np.ndarray:
@@ -74,10 +75,7 @@ def encode(what: str, site: lab.Site, rows: np.ndarray, out: Path) -> None:
             return torch.nn.functional.normalize(m(m.tokenize(texts))["sentence_embedding"], dim=-1)
         for s in range(len(pairs) // 32):
             batch = pairs[s * 32:(s + 1) * 32]
-            logits = 20.0 * emb([p[0] for p in batch]) @ emb([p[1] for p in batch]).T
-            lab_ = torch.arange(len(batch))
-            loss = (torch.nn.functional.cross_entropy(logits, lab_)
-                    + torch.nn.functional.cross_entropy(logits.T, lab_)) / 2
+            loss = mnrl_loss(emb, [p[0] for p in batch], [p[1] for p in batch])
             opt.zero_grad()
             loss.backward()
             opt.step()
