@@ -378,6 +378,19 @@ def test_eval_bad_judgments_is_one_located_usage_line(tmp_path, capsys, content)
         assert f"{judgments}:1:" in err
 
 
+@pytest.mark.parametrize("compare, message", [("bogus", "bogus: no such file; give"),
+                                              ("notjson", "not JSON (Expecting value at line 1)"),
+                                              ("list", "expected a JSON object")])
+def test_eval_bad_compare_is_one_usage_line_before_any_work(tmp_path, capsys, compare, message):
+    if compare != "bogus":
+        (tmp_path / compare).write_text({"notjson": "nope", "list": "[1, 2]"}[compare])
+    code = main(["eval", str(DATA), "--out", str(tmp_path / "r"), "--compare", str(tmp_path / compare),
+                 "--workspace", str(tmp_path / "ws")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "ws").exists() and not (tmp_path / "r").exists()
+
+
 def test_negative_k_is_a_usage_error_and_nothing_changes(tmp_path, capsys):
     corpus = tmp_path / "c"
     shutil.copytree(DATA, corpus)

@@ -233,10 +233,7 @@ def _corpus_path(text: str) -> Path:
 
 
 def _print_summary(summary: Any, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str))
-    else:
-        print(summary.format())
+    print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2, default=str) if as_json else summary.format())
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -298,14 +295,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     corpus = _corpus_path(args.corpus)
     try:
         # The evaluation package too only here: every other command starts without it.
+        from .evaluation.baselines import check_compare
         from .report import Judgments, write_report
     except ImportError as exc:
         raise UsageError(f"relate eval needs the evaluation extras ({exc}); pip install 'relate[eval]'") from None
-    try:  # bad judgments are bad input: one located line, before any work
+    try:  # bad judgments or --compare files are bad input: one located line, before any work
+        for compare in args.compare or ():
+            check_compare(compare)                                  # its message names --compare
         if args.judgments is not None:
             Judgments.from_file(args.judgments)
     except ValueError as exc:
-        raise UsageError(f"--judgments {exc}") from None
+        raise UsageError(f"{'' if str(exc).startswith('--') else '--judgments '}{exc}") from None
 
     ws = Workspace.resolve(None, cfg, corpus=corpus)
     options: dict[str, Any] = {}

@@ -72,6 +72,26 @@ def test_a_cache_whose_keys_do_not_match_starts_again(tmp_path, hash_encoder, ca
     assert "does not match its keys" in caplog.text
 
 
+@pytest.mark.parametrize("damage", ["keys emptied", "keys garbage", "vectors cut short", "vectors emptied"])
+def test_a_damaged_cache_is_encoded_again_not_a_crash(tmp_path, hash_encoder, caplog, damage):
+    """The cache is a cache: files cut short or overwritten cost an encode, never a run."""
+    texts = ["a", "b", "c"]
+    cache = VectorCache(tmp_path, hash_encoder.id)
+    cache.add([text_key(t) for t in texts], hash_encoder.encode(texts))
+    cache.save()
+    (meta,), (vecs,) = tmp_path.glob("*.json"), tmp_path.glob("*.npy")
+    {"keys emptied": lambda: meta.write_bytes(b""), "keys garbage": lambda: meta.write_text("[1, 2]"),
+     "vectors cut short": lambda: vecs.write_bytes(vecs.read_bytes()[:200]),
+     "vectors emptied": lambda: vecs.write_bytes(b"")}[damage]()
+    with caplog.at_level(logging.WARNING):
+        again = VectorCache(tmp_path, hash_encoder.id)
+        out, encoded = encode_cached(hash_encoder, texts, again)
+    assert len(caplog.records) == 1 and ("damaged" in caplog.text or "does not match" in caplog.text)
+    assert encoded == 3 and np.array_equal(out, hash_encoder.encode(texts))
+    again.save()
+    assert len(VectorCache(tmp_path, hash_encoder.id)) == 3          # written whole again
+
+
 def test_encode_cached_encodes_only_what_is_missing(tmp_path, hash_encoder):
     enc = Counting(hash_encoder)
     cache = VectorCache(tmp_path, enc.id)

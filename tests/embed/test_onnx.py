@@ -184,6 +184,30 @@ def test_onnx_fp32_matches_torch_and_exports_once(exported):
 
 @pytest.mark.model
 @needs_ort
+def test_a_damaged_export_is_made_again(exported, tmp_path, caplog):
+    """The export is a cache: one cut short (a run killed while copying a workspace, a full disk)
+    is exported again with a warning, not reported as a bug; the vectors are the same."""
+    import logging
+    import shutil
+
+    from relate.config import EmbedConfig
+    from relate.embed import Encoder
+
+    cache, _torch = exported
+    Encoder(EmbedConfig(backend="onnx"), cache_folder=cache).encode(TEXTS[:1])    # exported (once per module)
+    copy = tmp_path / "models"
+    shutil.copytree(cache, copy)
+    want = Encoder(EmbedConfig(backend="onnx"), cache_folder=copy).encode(TEXTS)
+    (model,) = copy.glob("onnx/*/model.onnx")
+    model.write_bytes(model.read_bytes()[:1000])
+    with caplog.at_level(logging.WARNING):
+        got = Encoder(EmbedConfig(backend="onnx"), cache_folder=copy).encode(TEXTS)
+    assert "cannot be read" in caplog.text and model.stat().st_size > 1_000_000
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.model
+@needs_ort
 def test_onnx_int8_is_close_and_keeps_input_order(exported):
     from relate.config import EmbedConfig
     from relate.embed import Encoder

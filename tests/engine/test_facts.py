@@ -202,3 +202,14 @@ def test_rows_hold_their_words_as_sorted_tuples_that_rank_as_the_sets_do(azure_e
     assert sum(jaccard(table.titles[a], table.titles[b]) > 0 for a, b in pairs) > 500
     assert sum(kt.overlap(a, b) > 0 for a, b in pairs) > 500
     assert sys.getsizeof(table.titles[0]) < sys.getsizeof(frozenset(table.titles[0])) / 3
+
+
+@pytest.mark.parametrize("name, damage", [("vectors.npy", b""), ("windows.npy", b""), ("lexicon-matrix.npz", b""),
+                                          ("lexicon-matrix.npz", "half"), ("ids.json", b"{")])
+def test_a_damaged_workspace_file_is_named_with_what_to_do(updated, hash_encoder, name, damage):
+    """Emptied or cut short (a full disk, a copy killed halfway): a WorkspaceError that says rebuild
+    (the CLI's exit 3 and one line), not an EOFError or BadZipFile traceback."""
+    path = updated.folder / name
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2] if damage == "half" else damage)
+    with pytest.raises(relate.errors.WorkspaceError, match=r"damaged workspace \(.*\); rebuild it with `relate index"):
+        relate.Engine(updated.folder, encoder=hash_encoder)

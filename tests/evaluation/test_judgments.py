@@ -39,8 +39,11 @@ def test_judgments_lines_end_at_newline_only_and_may_carry_notes(tmp_path):
 @pytest.mark.parametrize("line, message", [
     ("not json", "not JSON"),
     ('{"query": "q", "candidate": "c"}', "lacks grade"),
-    ('{"query": "q", "candidate": "c", "grade": -1}', "non-negative integer"),
-    ('{"query": "q", "candidate": "c", "grade": 1.5}', "non-negative integer"),
+    ('{"query": "q", "candidate": "c", "grade": -1}', "grade must be 0, 1 or 2"),
+    ('{"query": "q", "candidate": "c", "grade": 1.5}', "grade must be 0, 1 or 2"),
+    ('{"query": "q", "candidate": "c", "grade": 3}', "grade must be 0, 1 or 2"),       # the report knew no 3
+    ('{"query": "q", "candidate": "c", "grade": Infinity}', "not inf"),
+    ('{"query": "q", "candidate": "c", "grade": NaN}', "not nan"),
     ('{"query": "q", "candidate": "c", "grade": 1, "dup": "yes"}', "dup must be"),
     ('{"query": "q", "candidate": "c", "grade": 1, "grad": 1}', "unknown judgment field"),
     ('[1, 2]', "must be an object"),
@@ -51,6 +54,13 @@ def test_judgments_from_file_rejects_bad_lines_with_line_number(tmp_path, line, 
     with pytest.raises(ValueError, match=message) as err:
         Judgments.from_file(path)
     assert "j.jsonl:2" in str(err.value)
+
+
+def test_judgments_that_are_not_utf8_say_which_file(tmp_path):
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(b'\xff{"query": "q", "candidate": "a", "grade": 1}\n')
+    with pytest.raises(ValueError, match=r"j.jsonl: judgments must be UTF-8 text \(byte 0xff at offset 0"):
+        Judgments.from_file(path)
 
 
 def test_judgments_missing_file_says_which():

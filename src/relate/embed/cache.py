@@ -83,9 +83,14 @@ class VectorCache:
     def _read(self, vec_path: Path, key_path: Path) -> tuple[list[str], np.ndarray] | None:
         if not (key_path.exists() and vec_path.exists()):
             return None
-        meta = json.loads(key_path.read_text(encoding="utf-8"))
-        vecs = np.load(vec_path, mmap_mode="r", allow_pickle=False)   # rows read when used
-        if meta.get("model") != self.model or len(meta.get("keys", [])) != len(vecs):
+        try:
+            meta = json.loads(key_path.read_text(encoding="utf-8"))
+            vecs = np.load(vec_path, mmap_mode="r", allow_pickle=False)   # rows read when used
+        except (OSError, ValueError, EOFError) as exc:   # cut short, emptied, garbage: a cache, so encode again
+            logger.warning("vector cache %s is damaged (%s); its texts are encoded again", vec_path, exc)
+            return None
+        if (not isinstance(meta, dict) or meta.get("model") != self.model or vecs.ndim != 2
+                or len(meta.get("keys", [])) != len(vecs)):
             logger.warning("vector cache %s does not match its keys; starting it again", vec_path)
             return None
         return list(meta["keys"]), vecs

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -409,8 +410,8 @@ class Engine:
     def _load(self, params: dict[str, Any]) -> None:
         try:
             self._s = store.load(self.workspace, self.config.index, params)   # with the configured search settings
-        except (OSError, ValueError, RuntimeError, KeyError) as exc:
-            raise WorkspaceError(f"{self.folder}: damaged workspace ({exc}); rebuild it with "
+        except (OSError, ValueError, RuntimeError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+            raise WorkspaceError(f"{self.folder}: damaged workspace ({type(exc).__name__}: {exc}); rebuild it with "
                                  f"`relate index CORPUS --workspace {self.folder} --rebuild`") from exc
         self._index_rows()             # the rank table is built when first needed
         if self._s.stats is None:  # format 1: fitted on what it holds; its next update refits

@@ -29,7 +29,8 @@ from .runs import Run
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["legacy_lists", "relate_lists", "relate_suggestions", "resolve_compare", "tfidf_lists", "vector_lists"]
+__all__ = ["check_compare", "compare_file", "legacy_lists", "relate_lists", "relate_suggestions", "resolve_compare",
+           "tfidf_lists", "vector_lists"]
 
 
 def legacy_lists(corpus: Any) -> dict[str, list[str]]:
@@ -178,9 +179,31 @@ def resolve_compare(compare: str | os.PathLike | None, corpus: Any, k: int = 5) 
         return "legacy", legacy_lists(corpus)
     if isinstance(compare, str) and compare == "tfidf":
         return "tfidf", tfidf_lists(corpus, k=k)
+    run = compare_file(compare)
+    return run.name or Path(compare).stem, run.lists
+
+
+def compare_file(compare: str | os.PathLike) -> Run:
+    """The lists of a ``--compare`` that names a file (not ``legacy``, ``tfidf`` or ``none``).
+
+    Raises:
+        ValueError: the file is missing, or is not ``{webUrl: [webUrl, ...]}``.
+    """
     path = Path(compare)
-    if not path.exists():
+    if not path.is_file():
         raise ValueError(f"--compare {compare}: no such file; give 'legacy', 'tfidf', 'none' or a JSON file "
                          '{"webUrl": ["webUrl", ...]}')
-    run = Run.from_file(path)
-    return run.name or path.stem, run.lists
+    try:
+        return Run.from_file(path)
+    except ValueError as exc:
+        raise ValueError(f"--compare {exc}") from None
+
+
+def check_compare(compare: str | os.PathLike | None) -> None:
+    """Refuses a ``--compare`` that :func:`resolve_compare` could not use, before any work.
+
+    Raises:
+        ValueError: an unknown name or a bad file (see :func:`compare_file`).
+    """
+    if compare is not None and not (isinstance(compare, str) and compare.lower() in ("", "none", "legacy", "tfidf")):
+        compare_file(compare)

@@ -73,6 +73,9 @@ class Judgments:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ValueError(f"{path}: cannot read judgments: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: judgments must be UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                             f"{exc.start} is not)") from None
         out = cls(source=str(path))
         for n, line in enumerate(text.split("\n"), 1):      # not splitlines(): U+2028 may sit inside a string
             if not line.strip():
@@ -142,6 +145,8 @@ class Judgments:
 #: reason, the batch of queries it belongs to, the records' files inside the corpus
 #: (``benchmarks/judgments`` has them).
 ANNOTATIONS = frozenset({"note", "set", "query_path", "candidate_path"})
+#: The grades of the rubric (``../shared/judgments/README.md``): 0 not wanted, 1 related, 2 the same subject.
+GRADES = (0, 1, 2)
 
 
 def _judgment(rec: Any, where: str) -> Judgment:
@@ -156,8 +161,8 @@ def _judgment(rec: Any, where: str) -> Judgment:
     q, c, g, dup = rec["query"], rec["candidate"], rec["grade"], rec.get("dup", False)
     if not isinstance(q, str) or not isinstance(c, str) or not q or not c:
         raise ValueError(f"{where}: query and candidate must be non-empty strings (webUrls)")
-    if isinstance(g, bool) or not isinstance(g, (int, float)) or g != int(g) or g < 0:
-        raise ValueError(f"{where}: grade must be a non-negative integer, not {g!r}")
+    if isinstance(g, bool) or not isinstance(g, (int, float)) or g not in GRADES:
+        raise ValueError(f"{where}: grade must be 0, 1 or 2 (the rubric's), not {g!r}")
     if not isinstance(dup, bool):
         raise ValueError(f"{where}: dup must be true or false, not {dup!r}")  # noqa: TRY004 (bad data)
     return Judgment(q, c, int(g), dup)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from ...errors import WorkspaceError
+from ...errors import RelateError, WorkspaceError
 from ...fileio import atomic_write_bytes
 from ..encoder import require_onnx
 from .export import EXPORT_FORMAT, cpu_isa, export_onnx, isa_has_vnni, quantize_int8
@@ -66,6 +66,23 @@ def load_onnx_model(path: str | os.PathLike, cfg, cache_folder: str | os.PathLik
     if backend not in ("onnx", "onnx-int8"):
         raise WorkspaceError(f"load_onnx_model serves backends 'onnx' and 'onnx-int8', not {backend!r}")
     folder = export_folder(path, cache_folder)
+    cached = (folder / "model.onnx").is_file()
+    try:
+        return _export_and_load(path, cfg, folder, backend)
+    except RelateError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- onnxruntime's and onnx's errors are plain Exceptions
+        if not cached:
+            raise
+        # A cache: an export cut short or overwritten is made again, not reported as a bug.
+        logger.warning("the ONNX export in %s cannot be read (%s); exporting the model again", folder, exc)
+        for old in folder.glob("*.onnx"):
+            old.unlink(missing_ok=True)
+        return _export_and_load(path, cfg, folder, backend)
+
+
+def _export_and_load(path: str | os.PathLike, cfg, folder: Path, backend: str) -> OnnxSentenceModel:
+    """The export in ``folder`` (made first where missing: fp32, then int8 for this CPU), loaded."""
     fp32 = folder / "model.onnx"
     if not fp32.is_file():
         folder.mkdir(parents=True, exist_ok=True)
