@@ -186,3 +186,34 @@ def test_a_jsonl_corpus_with_unholdable_lines_is_rewritten_around_them(tmp_path,
     lines = corpus.read_text(encoding="utf-8").split("\n")
     assert lines[1] == bad[0] and lines[3] == bad[1]             # kept as they were
     assert all(json.loads(lines[i])["related"] for i in (0, 2, 4))          # the others' lists written
+
+
+def test_a_run_stopped_while_saving_the_workspace_is_finished_by_the_next(fresh, regen, tmp_path, monkeypatch):
+    """The workspace's files are each written atomically, not as a set: a run stopped between them
+    (killed, Ctrl-C, a full disk) leaves files of two runs. The next run sees the mark the save left
+    and builds the workspace again from the corpus, writing what a fresh workspace would."""
+    import errno
+    import shutil
+
+    from relate.engine import store
+
+    corpus, ws = fresh
+    regen(corpus, Config(), workspace=ws)
+    victim = corpus / MADRID
+    victim.write_text(victim.read_text(encoding="utf-8").replace("first region in Spain", "first Spanish region"),
+                      encoding="utf-8")
+    twin = tmp_path / "twin"
+    shutil.copytree(corpus, twin)
+    real = store.write_params
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(store, "write_params", disk_full)       # after the arrays, before params: two runs' files
+    s = regen(corpus, Config(), workspace=ws)
+    assert s.stopped and (ws / "saving").exists()
+    monkeypatch.setattr(store, "write_params", real)
+    again = regen(corpus, Config(), workspace=ws)
+    assert not again.stopped and again.exit_code == 0 and not (ws / "saving").exists()
+    regen(twin, Config(), workspace=tmp_path / "fresh-ws")
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == {p.name: p.read_bytes() for p in twin.iterdir()}
+    assert regen(corpus, Config(), workspace=ws).changed == 0      # and the run after it: nothing left to do

@@ -84,6 +84,12 @@ def test_options_filter_and_unknown_option_is_an_error(hash_engine):
     assert all(e["publishedDateTime"] < "2024-01-09T" for e in older)
     with pytest.raises(ConfigError, match="unknown ranking option 'colour'"):
         hash_engine.suggest(a, colour="red")
+    for bad in ({"max_per_provider": -1}, {"window_days": -5}, {"candidates": 0}):   # not an empty list
+        with pytest.raises(ConfigError, match="it must be at least"):
+            hash_engine.suggest(a, **bad)
+    with pytest.raises(ConfigError, match="batch_size: 'batch.search_batch' is -1"):
+        hash_engine.suggest_many(batch_size=-1)                   # silently no list at all, before
+    assert hash_engine.suggest_many(batch_size=7) == hash_engine.suggest_many()
 
 
 def test_reopened_workspace_gives_same_lists_and_other_model_is_refused(hash_engine, hash_encoder):

@@ -30,7 +30,7 @@ from ..workspace import Workspace
 from . import memory, picks, plain, store, updates
 from .changes import Changes, plan_changes
 from .facts import numbers_of, plain_table, stored_table
-from .queries import lexical_scores, queries_for, query_article, rank_config
+from .queries import lexical_scores, queries_for, query_article, rank_config, search_batch
 from .rows import ArticlesView
 from .sources import corpus_rows, keep_sources, known_lines, parse_kept, parse_unchanged
 from .state import EngineState, build_table, neighbour_sims
@@ -60,7 +60,7 @@ class Engine:
         config = config if config is not None else load_config()
         self._setup(Workspace.resolve(workspace, config) or Workspace(".relate", "default"), config, encoder)
         params = self.workspace.read_params()
-        if params is not None:
+        if params is not None and not store.unfinished_save(self.workspace):   # else: empty, built again
             self.workspace.check_compatible(params, self.encoder.id)
             self._load(params)
 
@@ -341,7 +341,7 @@ class Engine:
             raise WorkspaceError(f"{self.folder}: the workspace is empty; build it first with "
                                  "`relate index CORPUS` or Engine.build(corpus)")
         items = [self._rows[r] for r in self._row_of.values()] if articles is None else as_articles(articles)
-        batch = batch_size or self.config.batch.search_batch
+        batch = search_batch(self.config, batch_size)
         if cfg.w_reciprocal:
             self._neighbour_sims(cfg.reciprocal_depth)
         for start in range(0, len(items), batch):
@@ -404,8 +404,10 @@ class Engine:
     def _save(self) -> None:
         if self._built is not None:        # rows changed only with the table built: keep its numbers
             self._s.facts = numbers_of(self._built)
+        store.begin_save(self.workspace)
         store.save(self.workspace, self._s)
         store.write_params(self.workspace, self._s, self.encoder.id, self.config, count=len(self.articles))
+        store.end_save(self.workspace)
 
     def _load(self, params: dict[str, Any]) -> None:
         try:

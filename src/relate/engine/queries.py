@@ -118,3 +118,15 @@ def rank_config(config: Config, k: int | None, options: Mapping[str, Any]) -> Ra
     if k is not None:
         data["k"] = k
     return Config.from_dict({"rank": data}, source="suggest options").rank
+
+
+def search_batch(config: Config, batch_size: int | None) -> int:
+    """Articles searched per FAISS call for one call: ``batch_size``, checked as the config's
+    ``batch.search_batch`` is (default: that setting).
+
+    Raises:
+        ConfigError: not a whole number of at least 1.
+    """
+    if batch_size is None:
+        return config.batch.search_batch
+    return Config.from_dict({"batch": {"search_batch": batch_size}}, source="batch_size").batch.search_batch

@@ -14,6 +14,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
+import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from sys import intern
@@ -23,7 +26,7 @@ import numpy as np
 
 from .. import __version__
 from ..config import Config, IndexConfig
-from ..fileio import atomic_save_npy
+from ..fileio import atomic_save_npy, atomic_write_bytes
 from ..index import index_vectors, load_index, save_index
 from ..lexical import Lexicon
 from ..workspace import (
@@ -37,6 +40,7 @@ from ..workspace import (
     PENDING,
     PICK_SCORES,
     PICKS,
+    SAVING,
     SOURCES,
     STATS,
     TERMS,
@@ -49,6 +53,8 @@ from ..workspace import (
 from . import memory
 from .rows import LineRows
 from .stats import CorpusStats
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -160,6 +166,26 @@ class Stored:
             extra = n - len(self.picks)
             self.picks = np.concatenate([self.picks, np.full((extra, self.picks.shape[1]), -1, np.int32)])
             self.pick_floor = np.concatenate([self.pick_floor, np.full(extra, np.nan)])
+
+
+def begin_save(ws: Workspace) -> None:
+    """Marks the workspace as being saved: until :func:`end_save`, its files may be of two runs."""
+    atomic_write_bytes(ws.path(SAVING), json.dumps({"pid": os.getpid(), "started": time.time()}).encode())
+
+
+def end_save(ws: Workspace) -> None:
+    ws.path(SAVING).unlink(missing_ok=True)
+
+
+def unfinished_save(ws: Workspace) -> bool:
+    """Whether a run stopped while saving the workspace (killed, interrupted, disk full): its files
+    may then be of two runs, so it is built again from the corpus (the vector cache spares the
+    encoding); says so in a warning."""
+    if not ws.path(SAVING).exists():
+        return False
+    logger.warning("%s: the last run stopped while saving the workspace; it is built again from the corpus "
+                   "(texts already encoded are not encoded again)", ws.folder)
+    return True
 
 
 def save(ws: Workspace, s: Stored, arrays: bool = True) -> None:
@@ -380,11 +406,11 @@ def load(ws: Workspace, index_cfg: IndexConfig, params: dict[str, Any]) -> Store
         if ws.path(PICKS).exists() and ws.path(PICK_SCORES).exists():
             s.picks = np.load(ws.path(PICKS), allow_pickle=False)
             s.pick_floor = np.load(ws.path(PICK_SCORES), allow_pickle=False)
-            if len(s.picks) != len(s.ids):
+            if len(s.picks) != len(s.ids) or len(s.pick_floor) != len(s.ids):   # a save stopped between them
                 s.picks = s.pick_floor = None
     counts = {len(s.ids), len(s.keys), len(s.vectors), len(s.lines), s.index.ntotal, s.lexicon.matrix.shape[0]}
     if s.windows is not None:
-        counts |= {len(s.windows), len(s.terms or ())}
+        counts |= {len(s.windows), len(s.window_sims), len(s.terms or ())}
     if len(counts) != 1:
         raise ValueError("its files disagree on the number of articles")
     return s

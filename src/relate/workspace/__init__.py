@@ -23,6 +23,7 @@ from .workspace import (
     PENDING,
     PICK_SCORES,
     PICKS,
+    SAVING,
     SOURCES,
     STATS,
     TERMS,
@@ -37,7 +38,7 @@ from .workspace import (
 
 __all__ = [
     "ARTICLES", "FACTS", "FOLDER_NAME", "FORMAT_VERSION", "IDS", "INDEX", "LEDGER", "LOCK_NAME", "NEIGHBOURS", "PARAMS",
-    "PENDING", "PICK_SCORES", "PICKS", "SOURCES", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
+    "PENDING", "PICK_SCORES", "PICKS", "SAVING", "SOURCES", "STATS", "TERMS", "VECTORS", "WINDOWS", "WINDOW_SIMS",
     "FileLines", "Spill", "Workspace", "WorkspaceLock", "WorkspaceLocked", "article_from_json", "article_from_line", "article_lines",
     "article_to_json", "entry_from_line", "is_stale", "read_owner", "sweep_record_folders", "sweep_temp_files", "write_json",
 ]

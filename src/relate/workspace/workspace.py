@@ -79,6 +79,7 @@ PICKS = "picks.npy"
 PICK_SCORES = "pick-scores.npy"
 FACTS = "facts.npy"
 SOURCES = "sources.npy"
+SAVING = "saving"          # present while a run saves the files above: they may be of two runs
 #: The folder name a corpus's own workspace has (inside the corpus folder, like ``.git``).
 FOLDER_NAME = ".relate"
 FORMAT_VERSION = 3
@@ -86,7 +87,7 @@ FORMAT_VERSION = 3
 READABLE_FORMATS = (1, 2, 3)
 #: Files that make up the built workspace (what :meth:`Workspace.clear` removes).
 BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING, PICKS,
-               PICK_SCORES, FACTS, SOURCES, "vectors-tail.npy", "neighbours-tail.npy")
+               PICK_SCORES, FACTS, SOURCES, SAVING, "vectors-tail.npy", "neighbours-tail.npy")
 
 #: A temporary file of an atomic write (``.<name>.<8 random chars>.tmp``), left by a killed run.
 _TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
