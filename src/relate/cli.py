@@ -295,8 +295,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     corpus = _corpus_path(args.corpus)
     try:
         # The evaluation package too only here: every other command starts without it.
-        from .evaluation.baselines import check_compare
-        from .report import Judgments, write_report
+        from .report import Judgments, check_compare, write_report
     except ImportError as exc:
         raise UsageError(f"relate eval needs the evaluation extras ({exc}); pip install 'relate[eval]'") from None
     try:  # bad judgments or --compare files are bad input: one located line, before any work

@@ -21,6 +21,7 @@ Example:
 """
 import matplotlib  # noqa: F401  (the report's plotting library: a missing eval extra fails here)
 
+from ..evaluation.baselines import check_compare
 from .figures import (
                       figure_data_uri,
                       label_of,
@@ -31,5 +32,5 @@ from .figures import (
 )
 from .html import CSS, DEFAULT_NAME, Judgments, draw_figures, examples_html, render_html, write_report
 
-__all__ = ["CSS", "DEFAULT_NAME", "Judgments", "draw_figures", "examples_html", "figure_data_uri", "label_of",
+__all__ = ["CSS", "DEFAULT_NAME", "Judgments", "check_compare", "draw_figures", "examples_html", "figure_data_uri", "label_of",
            "plot_per_query", "plot_score_distribution", "plot_sweep", "plot_topic_precision", "render_html", "write_report"]
