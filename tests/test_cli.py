@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from relate.cli import build_parser, config_from_args, config_keys, flag_name, main
+from relate.cli import build_parser, main
+from relate.cli_flags import config_from_args, config_keys, flag_name
 from relate.config import Config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ LAYERS = [
     {"batch"},
     {"evaluation"},
     {"report"},
-    {"cli"},
+    {"cli", "cli_flags"},
 ]
 #: Libraries heavy enough (or optional enough) to be imported inside the function that needs them.
 HEAVY = {"faiss", "sklearn", "scipy", "torch", "sentence_transformers", "transformers", "onnx", "onnxruntime",

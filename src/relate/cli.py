@@ -31,7 +31,6 @@ import logging
 import os
 import signal
 import sys
-import typing
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +38,8 @@ from typing import Any
 
 from . import __version__, batch
 from .batch import json_default, strip_scores
-from .config import Config, load_config, settings
+from .cli_flags import add_config_flags, config_from_args
+from .config import Config
 from .corpus import read_article
 from .embed import BackendUnavailable
 from .engine import Engine
@@ -52,76 +52,8 @@ logger = logging.getLogger("relate")
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-_CFG_PREFIX = "cfg:"
-
-
 class UsageError(RelateError):
     """A command line relate cannot act on (exit code 2)."""
-
-
-# ====================================================================== config flags
-def config_keys() -> list[tuple[str, Any, str]]:
-    """Every config key as ``(dotted_key, type_hint, help)``, in declaration order."""
-    return [(key, hint, f.metadata.get("help", "")) for key, hint, f in settings()]
-
-
-def flag_name(key: str) -> str:
-    """The flag of a config key: ``rank.max_per_provider`` -> ``--rank-max-per-provider``."""
-    return "--" + key.replace(".", "-").replace("_", "-")
-
-
-def _metavar(hint: Any, metadata: Any) -> str:
-    """The flag's metavar: the field's own, its choices, else from its type (``|none`` if optional)."""
-    if "metavar" in metadata:
-        return metadata["metavar"]
-    if "choices" in metadata:
-        return "{" + ",".join(metadata["choices"]) + "}"
-    origin = typing.get_origin(hint)
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    optional = len(args) < len(typing.get_args(hint))
-    base = "A,B" if origin is list else {int: "N", float: "X", str: "TEXT"}.get(args[0] if args else hint, "VALUE")
-    return f"{base}|none" if optional else base
-
-
-#: Short flags for a few config keys, besides their ``--section-key`` flag.
-_ALIASES = {"batch.engine": ["--engine"], "batch.ray_address": ["--address"], "corpus.include": ["--include"],
-            "corpus.exclude": ["--exclude"]}
-
-
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """Adds ``--config`` and one flag per config key (values are checked by :class:`Config`)."""
-    group = parser.add_argument_group(
-        "settings", "each key of the config file as a flag (section-key); a flag wins over the file")
-    group.add_argument("--config", metavar="FILE",
-                       help="config file (default: $RELATE_CONFIG, else ./relate.yaml if present)")
-    for key, hint, f in settings():
-        names = [flag_name(key)]
-        if key == "rank.k":
-            names.insert(0, "-k")
-        names += _ALIASES.get(key, [])
-        help_text = f.metadata.get("help", "").replace("%", "%%")  # argparse formats help with %
-        if hint is bool or (typing.get_origin(hint) is typing.Union and bool in typing.get_args(hint)):
-            group.add_argument(*names, dest=_CFG_PREFIX + key, action=argparse.BooleanOptionalAction,
-                               default=None, help=help_text)
-        else:
-            group.add_argument(*names, dest=_CFG_PREFIX + key, metavar=_metavar(hint, f.metadata), default=None,
-                               help=help_text)
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The config file (``--config``, ``$RELATE_CONFIG`` or ``./relate.yaml``) with the flags on top."""
-    overrides = {k[len(_CFG_PREFIX):]: v for k, v in vars(args).items()
-                 if k.startswith(_CFG_PREFIX) and v is not None}
-    if getattr(args, "config", None) and not Path(args.config).is_file():
-        raise ConfigError(f"--config {args.config}: {'a folder' if Path(args.config).is_dir() else 'no such file'}")
-    cfg = load_config(getattr(args, "config", None))
-    try:
-        return cfg.with_overrides(overrides)
-    except ConfigError as exc:
-        msg = str(exc)
-        for key in overrides:
-            msg = msg.replace(f"'{key}'", f"{flag_name(key)} ('{key}')")
-        raise ConfigError(msg.replace("overrides: ", "")) from None
 
 
 # ====================================================================== parser

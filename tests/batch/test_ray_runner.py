@@ -17,7 +17,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from relate.batch import RankBatch, get_runner, regenerate
-from relate.cli import build_parser, config_from_args, main
+from relate.cli import build_parser, main
+from relate.cli_flags import config_from_args
 from relate.config import Config
 from relate.engine import Engine
 
