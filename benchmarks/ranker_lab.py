@@ -49,12 +49,14 @@ DEV = SHARED / "judgments" / "dev.jsonl"
 class Site:
     """One workspace's articles with everything pair features need, computed once."""
 
-    def __init__(self, workspace: str | os.PathLike, n_cand: int = 100, knn: int = 10, config=None) -> None:
+    def __init__(self, workspace: str | os.PathLike, n_cand: int = 100, knn: int = 10, config=None,
+                 vectors: np.ndarray | None = None) -> None:
         self.engine = e = relate.Engine(workspace, config)          # config: the one it was built with
         self.rows = e._rows
         self.n = len(self.rows)
         self.table = e._table
-        self.V = np.ascontiguousarray(e.vectors, dtype=np.float32)
+        # vectors: other unit vectors of the same rows (two encoders' joined, say) in place of the workspace's
+        self.V = np.ascontiguousarray(e.vectors if vectors is None else vectors, dtype=np.float32)
         cfg = e.config.embed
         self.titles_clean = [clean_text(a.title) for a in self.rows]
         self.texts = [article_text(a.title, a.excerpt, cfg) for a in self.rows]

@@ -95,7 +95,7 @@ def test_help_lists_every_flag(capsys):
         assert flag in out
 
 
-@pytest.mark.parametrize("command", ["index", "regenerate", "suggest", "eval"])
+@pytest.mark.parametrize("command", ["index", "regenerate", "suggest", "eval", "adapt"])
 def test_each_subcommand_has_help(command, capsys):
     assert main([command, "--help"]) == 0
     assert f"usage: relate {command}" in capsys.readouterr().out

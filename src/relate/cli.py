@@ -7,6 +7,7 @@ Subcommands::
     relate regenerate CORPUS [PATH...]  rebuild related lists (in place, --out DIR, --jsonl FILE)
     relate suggest FILE                 print one article's list (YAML, or --json)
     relate eval CORPUS --out PATH       evaluation report (HTML)
+    relate adapt CORPUS --teacher MODEL the encoder adapted to the corpus by a bigger model
 
 Every key of the config file (``relate.yaml`` in the working folder, or ``--config FILE``)
 is also a flag, named after its section and key: ``rank.k`` is ``--rank-k``,
@@ -38,6 +39,7 @@ from typing import Any
 
 from . import __version__, batch
 from .batch import json_default, strip_scores
+from .batch.adapt import adapt
 from .cli_flags import add_config_flags, config_from_args
 from .config import Config
 from .corpus import read_article
@@ -124,6 +126,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON entries with score and score_parts")
     common(p, lock=False)
     p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("adapt", help="adapt the encoder to the corpus, taught by a bigger model (no labels)",
+                       description="Train the configured model (embed.model) to order each text's nearest "
+                                   "neighbours as a bigger teacher model does, on the corpus's own texts, and "
+                                   "save it as a new model folder. Then set embed.model to that folder and run "
+                                   "`relate index CORPUS --rebuild`. See docs/ranking.md, 'Sixth round'.")
+    p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
+    p.add_argument("--teacher", required=True, metavar="MODEL",
+                   help="a sentence-transformers model folder, e.g. all-mpnet-base-v2 (models/quality.yaml)")
+    p.add_argument("--out", metavar="DIR", help="the new model's folder (default: WORKSPACE/adapted/...)")
+    p.add_argument("--steps", type=int, default=240, metavar="N", help="training steps (default 240)")
+    p.add_argument("--sample", type=int, default=20_000, metavar="N",
+                   help="at most this many texts are encoded by the teacher and trained on (default 20000)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the sample and of training")
+    common(p)
+    p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("eval", help="write an evaluation report (HTML)",
                        description="Evaluate relate's lists on a corpus (judged relevance, agreement with the "
@@ -218,6 +236,22 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         print(json.dumps(entries, ensure_ascii=False, indent=2, default=json_default))
     else:
         sys.stdout.write(render_related([strip_scores(e) for e in entries]))
+    return EXIT_OK
+
+
+def cmd_adapt(args: argparse.Namespace) -> int:
+    """``relate adapt CORPUS --teacher MODEL``."""
+    cfg = config_from_args(args)
+    try:
+        result = adapt(_corpus_path(args.corpus), cfg, teacher=args.teacher, out=args.out, steps=args.steps,
+                       sample=args.sample, seed=args.seed, progress=_progress(args, cfg), wait=args.wait)
+    except batch.BatchStopped as exc:
+        _error(exc)
+        return EXIT_STOPPED
+    print(f"adapted model: {result.folder}\n  {result.texts} texts, {result.steps} steps in {result.seconds:.0f} s "
+          f"(loss {result.first_loss:.3f} -> {result.last_loss:.3f})\n"
+          f"use it: set `embed: {{model: {result.folder}}}` in relate.yaml (or --embed-model), then "
+          f"`relate index {args.corpus} --rebuild`")
     return EXIT_OK
 
 

@@ -1,0 +1,73 @@
+"""The encoder adapted to a corpus by a teacher (relate.embed.distil, relate adapt), on the data/ sample.
+
+The teacher here is TF-IDF (dense, unit rows) of the sample's own texts: a real neighbourhood
+structure that differs from MiniLM's, with no second model to load.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from relate import read_corpus
+from relate.config import EmbedConfig
+from relate.embed.distil import distil, distil_loss, neighbour_batches
+from relate.lexical import Lexicon
+from relate.text import article_text
+
+
+@pytest.fixture(scope="module")
+def sample(data_dir):
+    """The sample's distinct texts and their TF-IDF vectors (unit rows)."""
+    texts = sorted({article_text(a.title, a.excerpt, EmbedConfig()) for a in read_corpus(data_dir, cache=False)})
+    m = Lexicon.fit(texts).rows(range(len(texts))).toarray().astype(np.float32)
+    return texts, m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+def test_batches_hold_each_anchor_with_its_teacher_neighbours(sample):
+    texts, teacher = sample
+    sims = teacher @ teacher.T
+    np.fill_diagonal(sims, -np.inf)
+    fifth = -np.sort(-sims, axis=1)[:, 4]                 # each text's 5th-nearest similarity
+    batches = neighbour_batches(teacher, anchors=4, neighbours=3, pool=5, seed=1)
+    anchors = []
+    for _ in range(len(texts) // 4):
+        rows = next(batches)
+        assert len(rows) == len(set(rows)) <= 16
+        anchors.append(rows[0])
+        # the rows after the first anchor are among its 5 nearest under the teacher
+        assert all(sims[rows[0], r] >= fifth[rows[0]] for r in rows[1:4])
+    # one pass shows every text as an anchor at most once
+    assert len(anchors) == len(set(anchors))
+
+
+def test_loss_is_zero_for_the_teachers_own_vectors_and_grows_with_disorder(sample):
+    _texts, teacher = sample
+    rows = next(neighbour_batches(teacher, anchors=4, seed=0))
+    t = torch.from_numpy(teacher[rows])
+    assert float(distil_loss(t, t)) == pytest.approx(0.0, abs=1e-6)
+    noisy = torch.nn.functional.normalize(t + 0.05 * torch.randn(t.shape, generator=torch.Generator().manual_seed(0)), dim=-1)
+    shuffled = t[torch.randperm(len(t), generator=torch.Generator().manual_seed(0))]
+    assert 0 < float(distil_loss(noisy, t)) < float(distil_loss(shuffled, t))
+
+
+@pytest.mark.model
+def test_training_moves_minilm_towards_the_teachers_neighbourhoods(sample, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from relate.embed import Encoder, resolve_model
+
+    texts, teacher = sample
+    student = resolve_model("all-MiniLM-L6-v2")
+
+    def loss_of(model_path) -> float:
+        enc = Encoder(EmbedConfig(model=str(model_path), backend="torch"))
+        return float(distil_loss(torch.from_numpy(enc.encode(texts)), torch.from_numpy(teacher)))
+
+    before = loss_of(student)
+    result = distil(texts, teacher, student, tmp_path / "adapted", steps=12, anchors=4, lr=1e-4)
+    assert result.steps == 12 and result.texts == len(texts)
+    after = loss_of(tmp_path / "adapted")
+    assert after < before * 0.9, (before, after)
+    # the folder is a sentence-transformers model of the student's shape
+    assert SentenceTransformer(str(tmp_path / "adapted"), device="cpu").encode(texts[:2]).shape == (2, 384)
