@@ -54,6 +54,7 @@ logger = logging.getLogger("relate")
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
+
 class UsageError(RelateError):
     """A command line relate cannot act on (exit code 2)."""
 
