@@ -7,9 +7,9 @@
 ``DenoisingAutoEncoderLoss``, decoder tied to the encoder): each record's "title. excerpt" with 60 %
 of its words deleted is encoded, and the decoder must rebuild the whole text from that one vector.
 ``mnrl``: MultipleNegativesRankingLoss on (title, excerpt) pairs, each record's title against its
-own excerpt and the other excerpts of the batch. (The third way, a bigger model's neighbourhoods
-distilled into MiniLM, helped and ships as ``relate adapt``: docs/ranking.md, "Sixth round".) Either starts from the shipped
-all-MiniLM-L6-v2, trains ``--steps`` batches (seed 0, 2 CPU threads) and saves a
+own excerpt and the other excerpts of the batch. (A third way, a bigger model's neighbourhoods
+distilled into MiniLM, helped and ships as ``relate adapt``: docs/ranking.md, "Sixth round".)
+Either starts from the shipped all-MiniLM-L6-v2, trains ``--steps`` batches (seed 0, 2 CPU threads) and saves a
 sentence-transformers folder at ``OUT``; then index the corpus with it and compare
 (docs/ranking.md, "Fifth round")::
 
