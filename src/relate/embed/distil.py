@@ -25,7 +25,6 @@ Example:
 """
 from __future__ import annotations
 
-import logging
 import os
 import random
 import shutil
@@ -35,8 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 __all__ = ["Distilled", "distil", "distil_loss", "neighbour_batches"]
 
@@ -68,6 +65,7 @@ def neighbour_batches(teacher: np.ndarray, anchors: int = 6, neighbours: int = 7
         sims = teacher[start:start + _BLOCK] @ teacher.T
         sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf
         near[start:start + len(sims)] = np.argpartition(-sims, pool - 1, axis=1)[:, :pool]
+    nearest = near.tolist()
     rng = random.Random(seed)
     order: list[int] = []
     while True:
@@ -77,9 +75,9 @@ def neighbour_batches(teacher: np.ndarray, anchors: int = 6, neighbours: int = 7
         chosen, order = order[:anchors], order[anchors:]
         rows: list[int] = []
         for a in chosen:
-            for r in [a, *rng.sample(list(near[a]), neighbours)]:
-                if int(r) not in rows:
-                    rows.append(int(r))
+            for r in [a, *rng.sample(nearest[a], neighbours)]:
+                if r not in rows:
+                    rows.append(r)
         yield rows
 
 
