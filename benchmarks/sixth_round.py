@@ -19,9 +19,11 @@ all-mpnet-base-v2). Sections:
   additions read, nDCG@5 with them, condensed, judged share), against each encoder alone, with a
   paired bootstrap 95 % interval. Its cost is both encoders' encode time.
 
-- ``--distil-joined OUT [--distil-site powerapps]``: MiniLM trained (``relate.embed.distil``, as
-  ``relate adapt``) on one site's texts (azure by default) with the two encoders joined as its teacher instead of mpnet alone, so that it keeps
-  half of its own neighbourhoods; saved at ``OUT``, to index and score with ``judged_encoders.py``.
+- ``--distil-joined OUT [--distil-site powerapps]``: MiniLM trained (``relate.embed.distil``) on one
+  site's texts (azure by default) with the two encoders joined as its teacher instead of mpnet
+  alone, so that it keeps half of its own neighbourhoods; saved at ``OUT``, to index and score
+  with ``judged_encoders.py``. Since the seventh round this is what ``relate adapt`` does by
+  default (docs/ranking.md); kept here to reproduce the sixth round's figures.
 
 Nothing is encoded here (``--distil-joined`` trains, about 12 minutes on 2 cores).
 """

@@ -130,9 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("adapt", help="adapt the encoder to the corpus, taught by a bigger model (no labels)",
                        description="Train the configured model (embed.model) to order each text's nearest "
-                                   "neighbours as a bigger teacher model does, on the corpus's own texts, and "
-                                   "save it as a new model folder. Then set embed.model to that folder and run "
-                                   "`relate index CORPUS --rebuild`. See docs/ranking.md, 'Sixth round'.")
+                                   "neighbours as it and a bigger teacher model joined do (the mean of their "
+                                   "cosines), on the corpus's own texts, and save it as a new model folder. Then "
+                                   "set embed.model to that folder and run `relate index CORPUS --rebuild`. See "
+                                   "docs/ranking.md, 'Seventh round'.")
     p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
     p.add_argument("--teacher", required=True, metavar="MODEL",
                    help="a sentence-transformers model folder, e.g. all-mpnet-base-v2 (models/quality.yaml)")
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, default=20_000, metavar="N",
                    help="at most this many texts are encoded by the teacher and trained on (default 20000)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the sample and of training")
+    p.add_argument("--teacher-alone", action="store_true",
+                   help="teach the teacher's order of neighbours alone, not joined with the configured model's")
     common(p)
     p.set_defaults(func=cmd_adapt)
 
@@ -245,7 +248,8 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     try:
         result = adapt(_corpus_path(args.corpus), cfg, teacher=args.teacher, out=args.out, steps=args.steps,
-                       sample=args.sample, seed=args.seed, progress=_progress(args, cfg), wait=args.wait)
+                       sample=args.sample, seed=args.seed, teacher_alone=args.teacher_alone,
+                       progress=_progress(args, cfg), wait=args.wait)
     except batch.BatchStopped as exc:
         _error(exc)
         return EXIT_STOPPED

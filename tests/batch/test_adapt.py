@@ -1,10 +1,16 @@
 """``relate adapt``: the encoder adapted to a corpus by a teacher model (relate.batch.adapt)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from relate.batch import adapt as adapt_module
 from relate.cli import main
+from relate.config import Config, EmbedConfig
+from relate.embed import Encoder
+from relate.embed.distil import Distilled
 
 
 def test_a_teacher_that_is_not_a_model_folder_is_a_usage_error(data_dir, tmp_path, capsys):
@@ -35,7 +41,6 @@ def test_steps_and_sample_are_checked(data_dir, tmp_path, capsys, flag, value):
 @pytest.mark.model
 def test_adapt_writes_a_model_that_index_uses(data_dir, tmp_path, capsys):
     from relate import Engine
-    from relate.config import Config, EmbedConfig
 
     ws = tmp_path / "ws"
     # the default model taught by itself: two steps, to show the whole path (benchmarks measure the gain)
@@ -43,7 +48,8 @@ def test_adapt_writes_a_model_that_index_uses(data_dir, tmp_path, capsys):
                  "-q"]) == 0
     out = capsys.readouterr().out
     folder = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("adapted model: "))
-    assert folder.startswith(str(ws / "adapted" / "all-MiniLM-L6-v2-from-all-MiniLM-L6-v2-"))
+    # the student is taught itself and the teacher joined: both are in the folder's name
+    assert folder.startswith(str(ws / "adapted" / "all-MiniLM-L6-v2-from-all-MiniLM-L6-v2+all-MiniLM-L6-v2-"))
     assert f"embed: {{model: {folder}}}" in out
     # the teacher's vectors are in the workspace's vector cache: a second run encodes nothing again
     assert any((ws / "vectors").iterdir())
@@ -54,3 +60,35 @@ def test_adapt_writes_a_model_that_index_uses(data_dir, tmp_path, capsys):
     assert a.shape == d.shape
     cos = np.einsum("ij,ij->i", a, d)
     assert 0.9 < cos.min() and cos.mean() < 0.99999      # moved by training, but only a little
+
+
+@pytest.mark.model
+def test_the_student_is_taught_itself_and_the_teacher_joined(data_dir, tmp_path, monkeypatch):
+    # a teacher that differs from the student: MiniLM trained a few steps on the sample
+    teacher = tmp_path / "teacher"
+    assert main(["adapt", str(data_dir), "--teacher", "all-MiniLM-L6-v2", "--steps", "4", "--out", str(teacher),
+                 "--workspace", str(tmp_path / "ws0"), "-q"]) == 0
+    taught = {}
+
+    def capture(texts, vectors, student, folder, **kw):     # what relate adapt trains on, not trained here
+        taught[Path(folder).name] = (list(texts), vectors)
+        return Distilled(str(folder), len(texts), 0, 0.0, 0.0, 0.0)
+
+    monkeypatch.setattr(adapt_module, "distil", capture)
+    for alone in (False, True):
+        adapt_module.adapt(data_dir, Config(), teacher=str(teacher), workspace=tmp_path / "ws",
+                           out=tmp_path / f"alone-{alone}", teacher_alone=alone)
+    # both models' vectors are kept in the workspace's vector cache (a workspace indexed with the
+    # student already holds its vectors): one file set per model
+    assert len({f.name.split(".")[0] for f in (tmp_path / "ws" / "vectors").iterdir()}) == 2
+    texts, joined = taught["alone-False"]
+    assert taught["alone-True"][0] == texts and len(texts) > 20
+    student_v = Encoder(EmbedConfig()).encode(texts)
+    teacher_v = Encoder(EmbedConfig(model=str(teacher))).encode(texts)
+    assert np.allclose(taught["alone-True"][1], teacher_v, atol=1e-5)
+    assert joined.shape == (len(texts), 2 * 384)
+    assert np.allclose(joined, np.hstack([student_v, teacher_v]) / np.sqrt(2), atol=1e-5)
+    # its similarities are the mean of the two models' cosines, which differ from the teacher's
+    mean = (student_v @ student_v.T + teacher_v @ teacher_v.T) / 2
+    assert np.allclose(joined @ joined.T, mean, atol=1e-5)
+    assert np.abs(mean - teacher_v @ teacher_v.T).max() > 1e-3

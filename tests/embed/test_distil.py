@@ -11,7 +11,7 @@ import torch
 
 from relate import read_corpus
 from relate.config import EmbedConfig
-from relate.embed.distil import distil, distil_loss, neighbour_batches
+from relate.embed.distil import distil, distil_loss, joined_teacher, neighbour_batches
 from relate.lexical import Lexicon
 from relate.text import article_text
 
@@ -39,6 +39,19 @@ def test_batches_hold_each_anchor_with_its_teacher_neighbours(sample):
         assert all(sims[rows[0], r] >= fifth[rows[0]] for r in rows[1:4])
     # one pass shows every text as an anchor at most once
     assert len(anchors) == len(set(anchors))
+
+
+def test_joined_vectors_rank_neighbours_by_the_mean_of_the_two_cosines(sample):
+    texts, tfidf = sample
+    rng = np.random.default_rng(0)
+    other = rng.normal(size=(len(texts), 16)).astype(np.float32)
+    other /= np.linalg.norm(other, axis=1, keepdims=True)
+    joined = joined_teacher(tfidf, other)
+    assert joined.shape == (len(texts), tfidf.shape[1] + 16) and joined.dtype == np.float32
+    assert np.allclose(np.linalg.norm(joined, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(joined @ joined.T, (tfidf @ tfidf.T + other @ other.T) / 2, atol=1e-5)
+    with pytest.raises(ValueError, match="same rows"):
+        joined_teacher(tfidf, other[:-1])
 
 
 def test_loss_is_zero_for_the_teachers_own_vectors_and_grows_with_disorder(sample):

@@ -1,12 +1,15 @@
 """``relate adapt``: the configured encoder adapted to a corpus by a bigger model, without labels.
 
-:func:`adapt` reads the corpus, encodes its texts with the *teacher* (through the workspace's
-vector cache, so a second run, or a workspace built with the teacher, encodes nothing again),
-trains the configured model on them (:func:`relate.embed.distil.distil`) and saves it as a
-sentence-transformers folder, by default inside the workspace (``adapted/<student>-<teacher>-<time>``,
-a new folder every run: vectors cached for one adapted model are never served for another).
-Then ``embed.model: FOLDER`` and ``relate index CORPUS --rebuild`` use it; every later run
-encodes at the adapted model's (the student's) speed.
+:func:`adapt` reads the corpus and gets two vectors of each text: the configured model's (the
+*student*'s) and a bigger *teacher*'s, both through the workspace's vector cache, so a workspace
+the corpus was indexed into already holds the student's and a second run encodes nothing again.
+It trains the student (:func:`relate.embed.distil.distil`) to order each text's neighbours as the
+two joined do (:func:`relate.embed.distil.joined_teacher`: the mean of the two cosines; with
+``teacher_alone``, as the teacher alone does) and saves it as a sentence-transformers folder, by
+default inside the workspace (``adapted/<student>-from-<teachers>-<time>``, a new folder every
+run: vectors cached for one adapted model are never served for another). Then
+``embed.model: FOLDER`` and ``relate index CORPUS --rebuild`` use it; every later run encodes at
+the adapted model's (the student's) speed. docs/ranking.md ("Seventh round") has what it gave.
 
 Example (a few steps, to show the call; the default is 240):
     >>> from relate.batch.adapt import adapt
@@ -24,9 +27,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..config import Config, load_config
+from ..config import Config, EmbedConfig, load_config
 from ..embed import DEFAULT_MODEL_NAMES, Encoder, VectorCache, encode_cached, resolve_model, text_key
-from ..embed.distil import Distilled, distil
+from ..embed.distil import Distilled, distil, joined_teacher
 from ..errors import ConfigError, WorkspaceError
 from ..progress import QUIET, Progress
 from ..text import article_text
@@ -39,11 +42,13 @@ logger = logging.getLogger(__name__)
 __all__ = ["adapt", "adapted_folder"]
 
 
-def adapted_folder(workspace: Workspace, student: str, teacher: str) -> Path:
-    """A new folder for an adapted model: ``<workspace>/adapted/<student>-<teacher>-<UTC time>``."""
+def adapted_folder(workspace: Workspace, student: str, teacher: str, joined: bool = True) -> Path:
+    """A new folder for an adapted model: ``<workspace>/adapted/<student>-from-<teachers>-<UTC time>``,
+    the teachers being ``<student>+<teacher>`` when the two are joined."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     names = ["all-MiniLM-L6-v2" if m in DEFAULT_MODEL_NAMES else Path(m).name for m in (student, teacher)]
-    return workspace.folder / "adapted" / f"{names[0]}-from-{names[1]}-{stamp}"
+    teachers = f"{names[0]}+{names[1]}" if joined else names[1]
+    return workspace.folder / "adapted" / f"{names[0]}-from-{teachers}-{stamp}"
 
 
 def _check_out(out: Path) -> None:
@@ -52,10 +57,27 @@ def _check_out(out: Path) -> None:
                           "cached for one model are never served for another")
 
 
+def _cached_vectors(ws: Workspace, embed: EmbedConfig, texts: list[str], role: str,
+                    progress: Progress):
+    """The vectors of ``texts`` under ``embed``'s model, encoding only those not in ``ws``'s cache."""
+    encoder = Encoder(embed, cache_folder=ws.models)
+    cache = VectorCache(ws.vector_cache, encoder.id)
+    t = time.perf_counter()
+    with progress.stage(f"encode ({role})", unit="text") as bar:
+        encode_cached(encoder, texts, cache, chunk=256, save_every=2048, on_start=bar.set_total,
+                      on_chunk=bar.update)
+    vectors, missing = cache.get([text_key(x) for x in texts])
+    if missing or vectors is None:
+        raise WorkspaceError(f"{ws.vector_cache}: the {role}'s vectors of {len(missing)} of {len(texts)} texts "
+                             "are missing from the vector cache; run relate adapt again")
+    logger.info("%s %s: %d texts in %.1f s", role, embed.model, len(texts), time.perf_counter() - t)
+    return vectors
+
+
 def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: str,
           workspace: str | os.PathLike | Workspace | None = None, out: str | os.PathLike | None = None,
-          steps: int = 240, sample: int = 20_000, seed: int = 0, progress: Progress = QUIET,
-          wait: float | None = 0.0) -> Distilled:
+          steps: int = 240, sample: int = 20_000, seed: int = 0, teacher_alone: bool = False,
+          progress: Progress = QUIET, wait: float | None = 0.0) -> Distilled:
     """Adapts the configured model (``config.embed.model``) to ``corpus``, taught by ``teacher``.
 
     Args:
@@ -63,15 +85,18 @@ def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: s
         config: settings (``None``: :func:`relate.config.load_config`); its ``embed`` section
             makes the texts and names the student; the teacher is encoded with the same settings.
         teacher: a sentence-transformers model on disk (a folder, or a name the encoder resolves),
-            better than the student: e.g. ``models/quality.yaml``'s all-mpnet-base-v2.
-        workspace: whose vector cache keeps the teacher's vectors and where the model goes by
-            default (see :meth:`relate.workspace.Workspace.resolve`).
+            better than the student: e.g. ``models/quality.yaml``'s all-mpnet-base-v2. By default
+            the student is taught the student and the teacher joined (the mean of their cosines).
+        workspace: whose vector cache keeps the student's and the teacher's vectors and where
+            the model goes by default (see :meth:`relate.workspace.Workspace.resolve`).
         out: the new model's folder (must not exist, or be empty); ``None``: :func:`adapted_folder`.
         steps: training steps (batches of 6 texts with 7 of each one's teacher neighbours).
         sample: at most this many of the corpus's distinct texts are encoded by the teacher and
             trained on (drawn with ``seed``): the teacher's cost is paid on these only.
         seed: the seed of the sample and of training.
-        progress: progress display (the teacher's encoding and the training steps).
+        teacher_alone: teach the teacher's order of neighbours alone, not joined with the
+            student's (docs/ranking.md: the sixth round's method, which lost on the dev set).
+        progress: progress display (the two encodings and the training steps).
         wait: seconds to wait for another run holding the workspace (``None``: for ever).
 
     Returns:
@@ -86,7 +111,7 @@ def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: s
             raise ConfigError(f"{flag} {name}: no such model folder (a sentence-transformers model on disk)")
     ws = Workspace.resolve(workspace, config, corpus=corpus)
     student = config.embed.model
-    folder = Path(out) if out is not None else adapted_folder(ws, student, teacher)
+    folder = Path(out) if out is not None else adapted_folder(ws, student, teacher, joined=not teacher_alone)
     _check_out(folder)
     teacher_cfg = dataclasses.replace(config.embed, model=teacher)
     summary = Summary("adapt", str(corpus), str(ws.folder))
@@ -100,17 +125,9 @@ def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: s
             raise ConfigError(f"{corpus}: relate adapt needs at least two records with text")
         if len(texts) > sample:
             texts = sorted(random.Random(seed).sample(texts, sample))
-        encoder = Encoder(teacher_cfg, cache_folder=ws.models)
-        cache = VectorCache(ws.vector_cache, encoder.id)
-        t = time.perf_counter()
-        with progress.stage("encode (teacher)", unit="text") as bar:
-            encode_cached(encoder, texts, cache, chunk=256, save_every=2048, on_start=bar.set_total,
-                          on_chunk=bar.update)
-        vectors, missing = cache.get([text_key(x) for x in texts])
-        if missing or vectors is None:
-            raise WorkspaceError(f"{ws.vector_cache}: the teacher's vectors of {len(missing)} of {len(texts)} texts "
-                                 "are missing from the vector cache; run relate adapt again")
-        logger.info("teacher %s: %d texts in %.1f s", teacher, len(texts), time.perf_counter() - t)
+        vectors = _cached_vectors(ws, teacher_cfg, texts, "teacher", progress)
+        if not teacher_alone:
+            vectors = joined_teacher(_cached_vectors(ws, config.embed, texts, "student", progress), vectors)
     # Training reads nothing of the workspace: the lock is let go, so a nightly run need not wait for it.
     folder.parent.mkdir(parents=True, exist_ok=True)
     with progress.stage("train", unit="step") as bar:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Distilled", "distil", "distil_loss", "neighbour_batches"]
+__all__ = ["Distilled", "distil", "distil_loss", "joined_teacher", "neighbour_batches"]
 
 #: Rows of the teacher's similarity matrix computed at a time (memory: ``_BLOCK x n`` floats).
 _BLOCK = 2048
@@ -51,6 +51,23 @@ class Distilled:
     seconds: float
     first_loss: float
     last_loss: float
+
+
+def joined_teacher(*vectors: np.ndarray) -> np.ndarray:
+    """Several models' unit vectors of the same texts (rows aligned) side by side, over the square
+    root of their number: unit vectors whose dot product is the mean of the models' cosines.
+
+    ``relate adapt`` teaches the student the student and the teacher joined: it keeps half of its
+    own order of neighbours and takes half of the teacher's (docs/ranking.md, "Seventh round").
+
+    >>> a = np.array([[1.0, 0.0], [0.6, 0.8]]); b = np.array([[0.0, 1.0], [0.0, 1.0]])
+    >>> j = joined_teacher(a, b)
+    >>> j.shape, np.allclose(np.linalg.norm(j, axis=1), 1.0), round(float(j[0] @ j[1]), 6)
+    ((2, 4), True, 0.8)
+    """
+    if not vectors or len({len(v) for v in vectors}) != 1:
+        raise ValueError(f"joined_teacher needs vectors of the same rows (got {[len(v) for v in vectors]} rows)")
+    return (np.hstack([np.asarray(v, dtype=np.float32) for v in vectors]) / np.sqrt(len(vectors))).astype(np.float32)
 
 
 def neighbour_batches(teacher: np.ndarray, anchors: int = 6, neighbours: int = 7, pool: int = 15,
