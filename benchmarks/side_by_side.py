@@ -1,0 +1,132 @@
+"""Two rankers' lists side by side, blind, for a reader to say which an editor would rather show.
+
+    PYTHONPATH=src python benchmarks/side_by_side.py cards CORPUS A.jsonl B.jsonl --out DIR \\
+        [--names A B] [-n 16] [--seed 11] [--exclude JUDGMENTS.jsonl ...]
+    PYTHONPATH=src python benchmarks/side_by_side.py tally VERDICTS.jsonl [--key DIR/key.json]
+
+``A.jsonl`` and ``B.jsonl`` are ``relate regenerate CORPUS --jsonl FILE --full`` outputs of two
+setups (another model, another config). ``cards`` draws ``-n`` records whose top 5 differ
+(leaving out the queries of ``--exclude`` judgment files, so the reading is fresh) and writes
+``DIR/cards.md``: each record's title, type, date, provider and excerpt, and its two top 5s as
+"List X" and "List Y", which of the two is which drawn at random per record; ``DIR/key.json``
+says which. A reader (an editor, or a helper agent told to read only the cards) writes one JSON
+line per record, ``{"article": N, "better": "X" | "Y" | "tie", "reason": ...}``; ``tally``
+prints the count for each setup and a two-sided sign test (``--key``: the key, for verdict lines
+that do not carry their record's ``X`` and ``Y`` themselves, as the kept readings in
+``benchmarks/judgments/side-by-side-*.jsonl`` do). This is how powerapps, which has no
+judgments of its own beyond issue 10's, is "read by eye" (docs/ranking.md, "Seventh round").
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import random
+import re
+import sys
+from math import comb
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from relate import read_corpus  # noqa: E402
+
+
+def read_lists(path: str | Path) -> dict[str, list[dict]]:
+    """``relate regenerate --jsonl`` output: ``{webUrl: related entries}``."""
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    return {d["webUrl"]: d["related"] for d in (json.loads(x) for x in lines if x.strip())}
+
+
+def _top(entries: list[dict], k: int = 5) -> list[str]:
+    return [e.get("webUrl") or e["title"] for e in entries[:k]]
+
+
+def _clean(text: str | None, n: int) -> str:
+    return re.sub(r"\s+", " ", html.unescape(text or "")).strip()[:n]
+
+
+def _entry(e: dict) -> str:
+    when = (e.get("publishedDateTime") or "")[:10]
+    who = (e.get("provider") or {}).get("name", "?")
+    return f"  - {e['title']}  _({e.get('type', 'article')}, {when}, {who})_ — {_clean(e.get('excerpt'), 160)}"
+
+
+def make_cards(corpus: str, a: dict, b: dict, names: tuple[str, str], n: int, seed: int,
+               exclude: set[str]) -> tuple[str, dict]:
+    """The cards (markdown) and the key ``{number: {"url", "X": name, "Y": name}}``."""
+    records = {r.url: r for r in read_corpus(corpus, cache=False)}
+    differ = sorted(u for u in a if u in b and u in records and u not in exclude and _top(a[u]) != _top(b[u]))
+    rng = random.Random(seed)
+    chosen = rng.sample(differ, min(n, len(differ)))
+    lines, key = ["# Which list would an editor rather show?", ""], {}
+    for i, url in enumerate(chosen, 1):
+        r = records[url]
+        flip = rng.random() < 0.5
+        x, y = (b, a) if flip else (a, b)
+        key[str(i)] = {"url": url, "X": names[1] if flip else names[0], "Y": names[0] if flip else names[1]}
+        when = r.published_at.date().isoformat() if r.published_at else "?"
+        lines += [f"## Article {i}", "", f"**{r.title}**  _({r.type or 'article'}, {when}, {r.provider_name or '?'})_",
+                  "", _clean(r.excerpt, 350), "", "List X:", *map(_entry, x[url][:5]), "",
+                  "List Y:", *map(_entry, y[url][:5]), ""]
+    return "\n".join(lines), key
+
+
+def tally(key: dict, verdicts: list[dict]) -> dict[str, int]:
+    """Verdicts counted by setup (``tie`` kept apart)."""
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        side = v["better"]
+        name = "tie" if side == "tie" else key[str(v["article"])][side]
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test (ties left out)."""
+    n = wins + losses
+    tail = sum(comb(n, k) for k in range(max(wins, losses), n + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("cards")
+    c.add_argument("corpus")
+    c.add_argument("a")
+    c.add_argument("b")
+    c.add_argument("--out", required=True)
+    c.add_argument("--names", nargs=2, default=("A", "B"))
+    c.add_argument("-n", type=int, default=16)
+    c.add_argument("--seed", type=int, default=11)
+    c.add_argument("--exclude", nargs="*", default=[], help="judgment files whose queries are left out")
+    t = sub.add_parser("tally")
+    t.add_argument("verdicts")
+    t.add_argument("--key", help="cards' key.json (default: each verdict line's own X and Y)")
+    args = p.parse_args(argv)
+    if args.cmd == "cards":
+        exclude = {json.loads(x)["query"] for f in args.exclude
+                   for x in Path(f).read_text(encoding="utf-8").split("\n") if x.strip()}
+        cards, key = make_cards(args.corpus, read_lists(args.a), read_lists(args.b), tuple(args.names), args.n,
+                                args.seed, exclude)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "cards.md").write_text(cards, encoding="utf-8")
+        (out / "key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
+        print(f"{len(key)} records -> {out / 'cards.md'} (key: {out / 'key.json'})")
+        return 0
+    verdicts = [json.loads(x) for x in Path(args.verdicts).read_text(encoding="utf-8").split("\n") if x.strip()]
+    key = (json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key
+           else {str(v["article"]): v for v in verdicts})
+    counts = tally(key, verdicts)
+    names = sorted({s[k] for s in key.values() for k in ("X", "Y")})
+    print(" | ".join(f"{name}: {counts.get(name, 0)}" for name in names) + f" | tie: {counts.get('tie', 0)}")
+    if len(names) == 2:
+        print(f"sign test, two-sided: p = {sign_test(counts.get(names[0], 0), counts.get(names[1], 0)):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

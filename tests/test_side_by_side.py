@@ -1,0 +1,45 @@
+"""benchmarks/side_by_side.py: blind cards of two setups' lists, and the tally of a reader's verdicts.
+
+On the azure corpus: its stored ``related:`` lists against the same lists reversed.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from relate import read_corpus
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import side_by_side  # noqa: E402
+
+
+@pytest.mark.slow
+def test_cards_show_each_setups_list_under_the_letter_the_key_gives(azure_dir):
+    stored = {a.url: a.related for a in read_corpus(azure_dir, full_related=True, cache=False) if len(a.related or []) >= 2}
+    reversed_ = {u: list(reversed(r)) for u, r in stored.items()}
+    cards, key = side_by_side.make_cards(str(azure_dir), stored, reversed_, ("stored", "reversed"), n=8, seed=3,
+                                         exclude=set())
+    assert len(key) == 8
+    assert {k["X"] for k in key.values()} == {"stored", "reversed"}       # the letters are drawn, not fixed
+    for number, card in zip(key, re.split(r"^## Article \d+$", cards, flags=re.M)[1:]):
+        k = key[number]
+        shown = {side: re.findall(r"^  - (.+?)  _\(", block, flags=re.M)
+                 for side, block in zip("XY", card.split("List X:")[1].split("List Y:"))}
+        lists = {"stored": stored[k["url"]], "reversed": reversed_[k["url"]]}
+        for side in "XY":
+            assert shown[side] == [e["title"] for e in lists[k[side]][:5]]
+    # an excluded record is never drawn
+    _, fewer = side_by_side.make_cards(str(azure_dir), stored, reversed_, ("a", "b"), n=99, seed=3,
+                                       exclude={key["1"]["url"]})
+    assert key["1"]["url"] not in {k["url"] for k in fewer.values()}
+
+
+def test_tally_counts_by_the_key_and_the_sign_test():
+    key = {"1": {"X": "a", "Y": "b"}, "2": {"X": "b", "Y": "a"}, "3": {"X": "a", "Y": "b"}}
+    verdicts = [{"article": 1, "better": "X"}, {"article": 2, "better": "X"}, {"article": 3, "better": "tie"}]
+    assert side_by_side.tally(key, verdicts) == {"a": 1, "b": 1, "tie": 1}
+    assert side_by_side.sign_test(8, 8) == 1.0
+    assert round(side_by_side.sign_test(10, 6), 2) == 0.45 and round(side_by_side.sign_test(14, 2), 4) == 0.0042
