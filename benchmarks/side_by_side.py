@@ -55,12 +55,14 @@ def _entry(e: dict) -> str:
 
 def make_cards(corpus: str, a: dict, b: dict, names: tuple[str, str], n: int, seed: int,
                exclude: set[str]) -> tuple[str, dict]:
-    """The cards (markdown) and the key ``{number: {"url", "X": name, "Y": name}}``."""
+    """The cards (markdown) and the key ``{number: {"url", "X": name, "Y": name}}``; the first line
+    of the cards says how many records the ``n`` were drawn from."""
     records = {r.url: r for r in read_corpus(corpus, cache=False)}
     differ = sorted(u for u in a if u in b and u in records and u not in exclude and _top(a[u]) != _top(b[u]))
     rng = random.Random(seed)
     chosen = rng.sample(differ, min(n, len(differ)))
-    lines, key = ["# Which list would an editor rather show?", ""], {}
+    lines, key = ["# Which list would an editor rather show?", "",
+                  f"({len(chosen)} records drawn from the {len(differ)} whose top 5 differ)", ""], {}
     for i, url in enumerate(chosen, 1):
         r = records[url]
         flip = rng.random() < 0.5
@@ -115,7 +117,7 @@ def main(argv=None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "cards.md").write_text(cards, encoding="utf-8")
         (out / "key.json").write_text(json.dumps(key, indent=1), encoding="utf-8")
-        print(f"{len(key)} records -> {out / 'cards.md'} (key: {out / 'key.json'})")
+        print(f"{cards.splitlines()[2][1:-1]} -> {out / 'cards.md'} (key: {out / 'key.json'})")
         return 0
     verdicts = [json.loads(x) for x in Path(args.verdicts).read_text(encoding="utf-8").split("\n") if x.strip()]
     key = (json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key
