@@ -19,10 +19,8 @@ judgments of its own beyond issue 10's, is "read by eye" (docs/ranking.md, "Seve
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import random
-import re
 import sys
 from math import comb
 from pathlib import Path
@@ -31,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from relate import read_corpus  # noqa: E402
+from relate.text import clean_text  # noqa: E402
 
 
 def read_lists(path: str | Path) -> dict[str, list[dict]]:
@@ -43,14 +42,10 @@ def _top(entries: list[dict], k: int = 5) -> list[str]:
     return [e.get("webUrl") or e["title"] for e in entries[:k]]
 
 
-def _clean(text: str | None, n: int) -> str:
-    return re.sub(r"\s+", " ", html.unescape(text or "")).strip()[:n]
-
-
 def _entry(e: dict) -> str:
     when = (e.get("publishedDateTime") or "")[:10]
     who = (e.get("provider") or {}).get("name", "?")
-    return f"  - {e['title']}  _({e.get('type', 'article')}, {when}, {who})_ — {_clean(e.get('excerpt'), 160)}"
+    return f"  - {e['title']}  _({e.get('type', 'article')}, {when}, {who})_ — {clean_text(e.get('excerpt'))[:160]}"
 
 
 def make_cards(corpus: str, a: dict, b: dict, names: tuple[str, str], n: int, seed: int,
@@ -70,7 +65,7 @@ def make_cards(corpus: str, a: dict, b: dict, names: tuple[str, str], n: int, se
         key[str(i)] = {"url": url, "X": names[1] if flip else names[0], "Y": names[0] if flip else names[1]}
         when = r.published_at.date().isoformat() if r.published_at else "?"
         lines += [f"## Article {i}", "", f"**{r.title}**  _({r.type or 'article'}, {when}, {r.provider_name or '?'})_",
-                  "", _clean(r.excerpt, 350), "", "List X:", *map(_entry, x[url][:5]), "",
+                  "", clean_text(r.excerpt)[:350], "", "List X:", *map(_entry, x[url][:5]), "",
                   "List Y:", *map(_entry, y[url][:5]), ""]
     return "\n".join(lines), key
 

@@ -47,6 +47,8 @@ import ranker_lab as lab  # noqa: E402
 from ranker_lab import NEW, PLAIN  # noqa: E402
 
 from relate.config import Config, load_config  # noqa: E402
+from relate.embed import resolve_model  # noqa: E402
+from relate.embed.distil import distil, joined_teacher  # noqa: E402
 
 FEATURES = (("cos", "cosine"), ("tfidf", "TF-IDF cosine (w_lexical)"), ("ent", "key-term overlap (w_terms)"),
             ("recip_gated", "reciprocal, gated (w_reciprocal)"), ("q", "quality percentile (w_quality)"))
@@ -74,7 +76,7 @@ def joined(a: lab.Site, b: lab.Site) -> np.ndarray:
     whose dot product is the mean of the two cosines."""
     where = {u: i for i, u in enumerate(b.urls)}
     order = np.array([where[u] for u in a.urls])
-    return np.hstack([a.V, b.V[order]]) / np.sqrt(2.0)
+    return joined_teacher(a.V, b.V[order])
 
 
 def with_additions(sets: dict) -> dict:
@@ -130,9 +132,6 @@ def main(argv=None) -> int:
     if all(others):
         two_encoders(args.azure, args.powerapps, *others, base)
     if args.distil_joined and all(others):
-        from relate.embed import resolve_model
-        from relate.embed.distil import distil
-
         site = args.distil_site
         other = lab.Site(getattr(args, f"other_{site}"), config=load_config(args.other_config))
         done = distil(base[site].texts, joined(base[site], other), resolve_model("all-MiniLM-L6-v2"),
