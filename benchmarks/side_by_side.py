@@ -6,15 +6,17 @@
 
 ``A.jsonl`` and ``B.jsonl`` are ``relate regenerate CORPUS --jsonl FILE --full`` outputs of two
 setups (another model, another config). ``cards`` draws ``-n`` records whose top 5 differ
-(leaving out the queries of ``--exclude`` judgment files, so the reading is fresh) and writes
+(leaving out the queries of ``--exclude`` judgment files and the articles of earlier verdict
+files, so the reading is fresh) and writes
 ``DIR/cards.md``: each record's title, type, date, provider and excerpt, and its two top 5s as
 "List X" and "List Y", which of the two is which drawn at random per record; ``DIR/key.json``
 says which. A reader (an editor, or a helper agent told to read only the cards) writes one JSON
 line per record, ``{"article": N, "better": "X" | "Y" | "tie", "reason": ...}``; ``tally``
-prints the count for each setup and a two-sided sign test (``--key``: the key, for verdict lines
-that do not carry their record's ``X`` and ``Y`` themselves, as the kept readings in
-``benchmarks/judgments/side-by-side-*.jsonl`` do). This is how powerapps, which has no
-judgments of its own beyond issue 10's, is "read by eye" (docs/ranking.md, "Seventh round").
+prints, for each pair of setups read, the count for each and a two-sided sign test (``--key``:
+the key, for verdict lines that do not carry their record's ``X`` and ``Y`` themselves, as the
+kept readings in ``benchmarks/judgments/side-by-side-*.jsonl`` do; a kept file may hold several
+readings, each numbered from 1). This is how powerapps, which has no judgments of its own beyond
+issue 10's, is "read by eye" (docs/ranking.md, "Seventh round" and "Eighth round").
 """
 from __future__ import annotations
 
@@ -48,6 +50,17 @@ def _entry(e: dict) -> str:
     return f"  - {e['title']}  _({e.get('type', 'article')}, {when}, {who})_ — {clean_text(e.get('excerpt'))[:160]}"
 
 
+def excluded_urls(files: list[str | Path]) -> set[str]:
+    """The records to leave out: each line's ``query`` (a judgment file) or ``url`` (a verdict file)."""
+    out = set()
+    for f in files:
+        for line in Path(f).read_text(encoding="utf-8").split("\n"):
+            if line.strip():
+                d = json.loads(line)
+                out.add(d["query"] if "query" in d else d["url"])
+    return out
+
+
 def make_cards(corpus: str, a: dict, b: dict, names: tuple[str, str], n: int, seed: int,
                exclude: set[str]) -> tuple[str, dict]:
     """The cards (markdown) and the key ``{number: {"url", "X": name, "Y": name}}``; the first line
@@ -70,13 +83,15 @@ def make_cards(corpus: str, a: dict, b: dict, names: tuple[str, str], n: int, se
     return "\n".join(lines), key
 
 
-def tally(key: dict, verdicts: list[dict]) -> dict[str, int]:
-    """Verdicts counted by setup (``tie`` kept apart)."""
-    counts: dict[str, int] = {}
+def tally(verdicts: list[dict], key: dict | None = None) -> dict[tuple[str, str], dict[str, int]]:
+    """Verdicts counted by setup (``tie`` kept apart), for each pair of setups read side by side.
+    ``key``: the cards' key.json, for verdict lines that do not carry their own ``X`` and ``Y``."""
+    counts: dict[tuple[str, str], dict[str, int]] = {}
     for v in verdicts:
-        side = v["better"]
-        name = "tie" if side == "tie" else key[str(v["article"])][side]
-        counts[name] = counts.get(name, 0) + 1
+        sides = key[str(v["article"])] if key is not None else v
+        pair = counts.setdefault(tuple(sorted((sides["X"], sides["Y"]))), {})
+        name = "tie" if v["better"] == "tie" else sides[v["better"]]
+        pair[name] = pair.get(name, 0) + 1
     return counts
 
 
@@ -98,16 +113,15 @@ def main(argv=None) -> int:
     c.add_argument("--names", nargs=2, default=("A", "B"))
     c.add_argument("-n", type=int, default=16)
     c.add_argument("--seed", type=int, default=11)
-    c.add_argument("--exclude", nargs="*", default=[], help="judgment files whose queries are left out")
+    c.add_argument("--exclude", nargs="*", default=[],
+                   help="judgment files whose queries, or verdict files whose articles, are left out")
     t = sub.add_parser("tally")
     t.add_argument("verdicts")
     t.add_argument("--key", help="cards' key.json (default: each verdict line's own X and Y)")
     args = p.parse_args(argv)
     if args.cmd == "cards":
-        exclude = {json.loads(x)["query"] for f in args.exclude
-                   for x in Path(f).read_text(encoding="utf-8").split("\n") if x.strip()}
         cards, key = make_cards(args.corpus, read_lists(args.a), read_lists(args.b), tuple(args.names), args.n,
-                                args.seed, exclude)
+                                args.seed, excluded_urls(args.exclude))
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "cards.md").write_text(cards, encoding="utf-8")
@@ -115,13 +129,10 @@ def main(argv=None) -> int:
         print(f"{cards.splitlines()[2][1:-1]} -> {out / 'cards.md'} (key: {out / 'key.json'})")
         return 0
     verdicts = [json.loads(x) for x in Path(args.verdicts).read_text(encoding="utf-8").split("\n") if x.strip()]
-    key = (json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key
-           else {str(v["article"]): v for v in verdicts})
-    counts = tally(key, verdicts)
-    names = sorted({s[k] for s in key.values() for k in ("X", "Y")})
-    print(" | ".join(f"{name}: {counts.get(name, 0)}" for name in names) + f" | tie: {counts.get('tie', 0)}")
-    if len(names) == 2:
-        print(f"sign test, two-sided: p = {sign_test(counts.get(names[0], 0), counts.get(names[1], 0)):.2f}")
+    key = json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key else None
+    for (a, b), counts in tally(verdicts, key).items():
+        print(f"{a}: {counts.get(a, 0)} | {b}: {counts.get(b, 0)} | tie: {counts.get('tie', 0)} | "
+              f"sign test, two-sided: p = {sign_test(counts.get(a, 0), counts.get(b, 0)):.2f}")
     return 0
 
 

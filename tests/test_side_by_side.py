@@ -4,6 +4,7 @@ On the azure corpus: its stored ``related:`` lists against the same lists revers
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 
 from relate import read_corpus
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
 import side_by_side  # noqa: E402
 
 
@@ -37,9 +39,22 @@ def test_cards_show_each_setups_list_under_the_letter_the_key_gives(azure_dir):
     assert key["1"]["url"] not in {k["url"] for k in fewer.values()}
 
 
+def test_records_read_before_are_left_out_with_the_judged_ones():
+    judged = REPO / "benchmarks" / "judgments" / "powerapps.jsonl"
+    read = REPO / "benchmarks" / "judgments" / "side-by-side-powerapps.jsonl"
+    queries = {json.loads(x)["query"] for x in judged.read_text(encoding="utf-8").split("\n") if x.strip()}
+    articles = {json.loads(x)["url"] for x in read.read_text(encoding="utf-8").split("\n") if x.strip()}
+    assert len(queries) == 60 and len(articles) >= 16
+    assert side_by_side.excluded_urls([judged, read]) == queries | articles
+
+
 def test_tally_counts_by_the_key_and_the_sign_test():
     key = {"1": {"X": "a", "Y": "b"}, "2": {"X": "b", "Y": "a"}, "3": {"X": "a", "Y": "b"}}
     verdicts = [{"article": 1, "better": "X"}, {"article": 2, "better": "X"}, {"article": 3, "better": "tie"}]
-    assert side_by_side.tally(key, verdicts) == {"a": 1, "b": 1, "tie": 1}
+    assert side_by_side.tally(verdicts, key) == {("a", "b"): {"a": 1, "b": 1, "tie": 1}}
+    # kept verdicts carry their own X and Y; two readings (numbered from 1 each) are counted apart
+    kept = [{"article": 1, "X": "a", "Y": "b", "better": "X"}, {"article": 1, "X": "c", "Y": "a", "better": "X"},
+            {"article": 2, "X": "a", "Y": "c", "better": "Y"}, {"article": 2, "X": "b", "Y": "a", "better": "X"}]
+    assert side_by_side.tally(kept) == {("a", "b"): {"a": 1, "b": 1}, ("a", "c"): {"c": 2}}
     assert side_by_side.sign_test(8, 8) == 1.0
     assert round(side_by_side.sign_test(10, 6), 2) == 0.45 and round(side_by_side.sign_test(14, 2), 4) == 0.0042

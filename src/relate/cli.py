@@ -39,7 +39,7 @@ from typing import Any
 
 from . import __version__, batch
 from .batch import json_default, strip_scores
-from .batch.adapt import adapt
+from .batch.adapt import MIX, adapt
 from .cli_flags import add_config_flags, config_from_args
 from .config import Config
 from .corpus import read_article
@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the sample and of training")
     p.add_argument("--teacher-alone", action="store_true",
                    help="teach the teacher's order of neighbours alone, not joined with the configured model's")
+    p.add_argument("--mix", type=float, default=MIX, metavar="X", help="the model saved is X times the trained "
+                   f"weights plus 1 - X times the configured model's own (default {MIX}; 1: the trained model)")
     common(p)
     p.set_defaults(func=cmd_adapt)
 
@@ -248,7 +250,7 @@ def cmd_adapt(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     try:
         result = adapt(_corpus_path(args.corpus), cfg, teacher=args.teacher, out=args.out, steps=args.steps,
-                       sample=args.sample, seed=args.seed, teacher_alone=args.teacher_alone,
+                       sample=args.sample, seed=args.seed, teacher_alone=args.teacher_alone, mix=args.mix,
                        progress=_progress(args, cfg), wait=args.wait)
     except batch.BatchStopped as exc:
         _error(exc)

@@ -31,11 +31,12 @@ def test_an_existing_model_folder_is_never_overwritten(data_dir, tmp_path, capsy
     assert (out / "config.json").read_text() == "{}"
 
 
-@pytest.mark.parametrize("flag, value", [("--steps", "0"), ("--sample", "1")])
-def test_steps_and_sample_are_checked(data_dir, tmp_path, capsys, flag, value):
+@pytest.mark.parametrize("flag, value, says", [("--steps", "0", "at least"), ("--sample", "1", "at least"),
+                                              ("--mix", "1.5", "between 0 and 1")])
+def test_steps_sample_and_mix_are_checked(data_dir, tmp_path, capsys, flag, value, says):
     assert main(["adapt", str(data_dir), "--teacher", "all-MiniLM-L6-v2", flag, value,
                  "--workspace", str(tmp_path / "ws")]) == 2
-    assert "at least" in capsys.readouterr().err
+    assert says in capsys.readouterr().err
 
 
 @pytest.mark.model
@@ -71,7 +72,7 @@ def test_the_student_is_taught_itself_and_the_teacher_joined(data_dir, tmp_path,
     taught = {}
 
     def capture(texts, vectors, student, folder, **kw):     # what relate adapt trains on, not trained here
-        taught[Path(folder).name] = (list(texts), vectors)
+        taught[Path(folder).name] = (list(texts), vectors, kw.get("mix"))
         return Distilled(str(folder), len(texts), 0, 0.0, 0.0, 0.0)
 
     monkeypatch.setattr(adapt_module, "distil", capture)
@@ -81,7 +82,9 @@ def test_the_student_is_taught_itself_and_the_teacher_joined(data_dir, tmp_path,
     # both models' vectors are kept in the workspace's vector cache (a workspace indexed with the
     # student already holds its vectors): one file set per model
     assert len({f.name.split(".")[0] for f in (tmp_path / "ws" / "vectors").iterdir()}) == 2
-    texts, joined = taught["alone-False"]
+    texts, joined, mix = taught["alone-False"]
+    # what is saved is the trained weights mixed with the student's own, by default at MIX
+    assert mix == adapt_module.MIX and 0 < mix < 1
     assert taught["alone-True"][0] == texts and len(texts) > 20
     student_v = Encoder(EmbedConfig()).encode(texts)
     teacher_v = Encoder(EmbedConfig(model=str(teacher))).encode(texts)

@@ -84,3 +84,24 @@ def test_training_moves_minilm_towards_the_teachers_neighbourhoods(sample, tmp_p
     assert after < before * 0.9, (before, after)
     # the folder is a sentence-transformers model of the student's shape
     assert SentenceTransformer(str(tmp_path / "adapted"), device="cpu").encode(texts[:2]).shape == (2, 384)
+
+
+@pytest.mark.model
+def test_the_model_saved_mixes_the_trained_weights_with_the_students_own(sample, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from relate.embed import resolve_model
+
+    texts, teacher = sample
+    student = resolve_model("all-MiniLM-L6-v2")
+    for mix in (1.0, 0.7, 0.0):
+        distil(texts, teacher, student, tmp_path / f"mix-{mix}", steps=3, anchors=4, lr=1e-4, seed=0, mix=mix)
+    own, trained, mixed, none = (SentenceTransformer(str(p), device="cpu").state_dict() for p in
+                                 (student, tmp_path / "mix-1.0", tmp_path / "mix-0.7", tmp_path / "mix-0.0"))
+    floats = [k for k, v in own.items() if v.is_floating_point()]
+    assert any(not torch.equal(trained[k], own[k]) for k in floats)        # training moved the weights
+    for k in floats:
+        assert torch.equal(none[k], own[k])                                 # mix 0: the student as it was
+        assert torch.allclose(mixed[k], 0.7 * trained[k] + 0.3 * own[k], atol=1e-6)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        distil(texts, teacher, student, tmp_path / "bad", steps=1, mix=1.5)

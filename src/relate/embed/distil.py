@@ -115,13 +115,17 @@ def distil_loss(student, teacher, tau: float = 0.05):
 
 
 def distil(texts: Sequence[str], teacher: np.ndarray, student: str, folder: str | Path, *, steps: int = 240,
-           anchors: int = 6, lr: float = 2e-5, seed: int = 0, max_seq_length: int = 128,
+           anchors: int = 6, lr: float = 2e-5, seed: int = 0, max_seq_length: int = 128, mix: float = 1.0,
            on_step: Callable[[int, float], None] | None = None) -> Distilled:
     """Trains the student model at ``student`` (a sentence-transformers folder) to order the
     neighbours of ``texts`` as ``teacher`` (their unit vectors, rows aligned) does, and saves it
     to ``folder`` (a sentence-transformers folder, loadable as ``embed.model``).
 
-    ``on_step(step, loss)`` is called after every step. Uses the CPU, with a fixed seed.
+    ``mix``: the weights saved are ``mix`` times the trained weights plus ``1 - mix`` times the
+    student's own, tensor by tensor (weight-space ensembling, as WiSE-FT does): 1 saves the trained
+    model, 0 the student unchanged; between them, what one training run's seed does to the lists
+    is smaller (docs/ranking.md, "Eighth round"). ``on_step(step, loss)`` is called after every
+    step. Uses the CPU, with a fixed seed.
     """
     import torch
     from sentence_transformers import SentenceTransformer
@@ -130,9 +134,12 @@ def distil(texts: Sequence[str], teacher: np.ndarray, student: str, folder: str 
         raise ValueError(f"{len(texts)} texts but {len(teacher)} teacher vectors")
     if len(texts) < 2:
         raise ValueError("distillation needs at least two texts")
+    if not 0.0 <= mix <= 1.0:
+        raise ValueError(f"mix must be between 0 and 1 (got {mix})")
     torch.manual_seed(seed)
     model = SentenceTransformer(student, device="cpu")
     model.max_seq_length = max_seq_length
+    own = {k: v.detach().clone() for k, v in model.state_dict().items()} if mix < 1.0 else {}
     teacher_t = torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32))
     batches = neighbour_batches(teacher, anchors=anchors, seed=seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
@@ -150,6 +157,10 @@ def distil(texts: Sequence[str], teacher: np.ndarray, student: str, folder: str 
         if on_step is not None:
             on_step(step, losses[-1])
     model.eval()
+    if own:
+        trained = model.state_dict()
+        model.load_state_dict({k: mix * v + (1.0 - mix) * own[k] if v.is_floating_point() else v
+                               for k, v in trained.items()})
     # written beside, then renamed: a run stopped while saving leaves no half-written model folder
     folder = Path(folder)
     scratch = folder.with_name(f".{folder.name}.saving")
