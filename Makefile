@@ -39,7 +39,8 @@ DOCTESTED := src/relate/digests.py src/relate/records src/relate/frontmatter src
              src/relate/engine/rows.py src/relate/engine/memory.py src/relate/workspace/lines.py \
              src/relate/workspace/articles.py src/relate/batch/lists.py src/relate/embed/cache.py \
              src/relate/mapped.py src/relate/config_values.py src/relate/engine/unreadable.py \
-             src/relate/cli_flags.py src/relate/embed/distil.py src/relate/embed/packaged.py
+             src/relate/cli_flags.py src/relate/embed/distil.py src/relate/embed/packaged.py \
+             src/relate/user_cache.py
 
 test: setup lint doctest
 	$(BIN)/python -m pytest

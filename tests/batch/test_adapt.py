@@ -44,7 +44,7 @@ def test_adapt_writes_a_model_that_index_uses(data_dir, tmp_path, capsys, mpnet_
     from relate import Engine
 
     ws = tmp_path / "ws"
-    monkeypatch.setenv("RELATE_CACHE", str(mpnet_cache))
+    monkeypatch.setenv("RELATE_CACHE_DIR", str(mpnet_cache))
     # the default teacher, all-mpnet-base-v2 as its packages ship it: two steps, to show the whole
     # path (benchmarks measure the gain)
     assert main(["adapt", str(data_dir), "--steps", "2", "--workspace", str(ws), "-q"]) == 0
@@ -66,7 +66,7 @@ def test_adapt_writes_a_model_that_index_uses(data_dir, tmp_path, capsys, mpnet_
 
 @pytest.mark.model
 def test_the_student_is_taught_itself_and_the_teacher_joined(data_dir, tmp_path, monkeypatch, mpnet_cache):
-    monkeypatch.setenv("RELATE_CACHE", str(mpnet_cache))
+    monkeypatch.setenv("RELATE_CACHE_DIR", str(mpnet_cache))
     teacher = "all-mpnet-base-v2"
     taught = {}
 

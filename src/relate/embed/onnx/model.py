@@ -30,8 +30,8 @@ import onnxruntime as ort
 
 from ...errors import RelateError, WorkspaceError
 from ...fileio import atomic_write_bytes
+from ...user_cache import user_cache_dir
 from ..encoder import require_onnx
-from ..packaged import cache_root
 from .export import EXPORT_FORMAT, cpu_isa, export_onnx, isa_has_vnni, quantize_int8
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def load_onnx_model(path: str | os.PathLike, cfg, cache_folder: str | os.PathLik
         cfg: the ``embed`` config; ``backend`` (``onnx`` or ``onnx-int8``), ``threads``,
             ``max_seq_length`` and ``device`` are used.
         cache_folder: where exports are kept (the workspace's ``models`` folder); ``None`` uses
-            ``$RELATE_CACHE`` or ``~/.cache/relate``.
+            :func:`relate.user_cache.user_cache_dir` (``$RELATE_CACHE_DIR``, else ``~/.cache/relate``).
 
     Returns:
         An :class:`OnnxSentenceModel`.
@@ -125,7 +125,7 @@ def export_folder(path: str | os.PathLike, cache_folder: str | os.PathLike | Non
     Its name changes when the model's files, or relate's export format, change.
     """
     if cache_folder is None:
-        cache_folder = cache_root()
+        cache_folder = user_cache_dir()
     path = Path(path)
     h = hashlib.sha1(f"format={EXPORT_FORMAT}".encode())
     if path.is_dir():
