@@ -5,8 +5,9 @@
 
 ``WS`` are workspaces of ``../shared/corpora/azure`` and ``../shared/corpora/powerapps`` built
 with the defaults; ``WS2`` the same corpora built with ``FILE`` (a relate config naming the other
-model, e.g. ``embed: {model: /models/all-mpnet-base-v2}``; ``--other-powerapps-config`` where the
-powerapps workspace was built with another, e.g. a model adapted to each corpus). Everything of the ranker runs on each
+model, e.g. ``embed: {model: all-mpnet-base-v2}``, found by name in its packages;
+``--other-powerapps-config`` where the powerapps workspace was built with another, e.g. a model
+adapted to each corpus). Everything of the ranker runs on each
 model's own vectors: candidates, the similarity, the reciprocal neighbours and the story rule's
 thresholds (MiniLM's). The judged pools were made from MiniLM-based rankers, so another model's
 lists hold pairs nobody judged; ``benchmarks/judgments/pool-additions.jsonl`` holds those that the
