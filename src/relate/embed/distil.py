@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .encoder import stay_offline
+
 __all__ = ["Distilled", "distil", "distil_loss", "joined_teacher", "neighbour_batches"]
 
 #: Rows of the teacher's similarity matrix computed at a time (memory: ``_BLOCK x n`` floats).
@@ -137,8 +139,7 @@ def distil(texts: Sequence[str], teacher: np.ndarray, student: str, folder: str 
     if not 0.0 <= mix <= 1.0:
         raise ValueError(f"mix must be between 0 and 1 (got {mix})")
     torch.manual_seed(seed)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")         # as the encoder loads a model: never the network
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    stay_offline()
     model = SentenceTransformer(student, device="cpu", local_files_only=True)
     model.max_seq_length = max_seq_length
     own = {k: v.detach().clone() for k, v in model.state_dict().items()} if mix < 1.0 else {}

@@ -81,6 +81,13 @@ def require_onnx() -> None:
             "(or set embed.backend: torch)")
 
 
+def stay_offline() -> None:
+    """Tells the model libraries never to look online (``HF_HUB_OFFLINE``, ``TRANSFORMERS_OFFLINE``),
+    unless the user set them: call it before any model load."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
 def resolve_model(name: str) -> str:
     """Where a model name points: a packaged model's folder (:mod:`relate.embed.packaged`: the
     default all-MiniLM-L6-v2, or all-mpnet-base-v2 from its five packages), a local folder, or
@@ -131,8 +138,7 @@ class Encoder:
         return int(self.model.get_sentence_embedding_dimension())
 
     def _load(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        stay_offline()
         path = resolve_model(self.cfg.model)
         if self.cfg.backend == "torch":
             if self.cfg.threads:
