@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from relate import frontmatter as F
 from relate.frontmatter import split_front_matter
 from relate.records import norm_entry_time
 
@@ -135,3 +136,24 @@ def yaml_reference(data: bytes) -> tuple[dict, list | None]:
         if "publishedDateTime" in e:
             e["publishedDateTime"] = norm_entry_time(e["publishedDateTime"])
     return ref, related
+
+
+def check_against_yaml(path: Path) -> None:
+    """``path`` reads with relate's front-matter reader as with plain PyYAML (:func:`yaml_reference`)."""
+    data = path.read_bytes()
+    ref, related = yaml_reference(data)
+    fm = F.parse(data)
+    assert fm.reader == "fast" or not fm.has_related, f"{path.name} left the fast path"
+    assert fm.data == ref and list(fm.data) == list(ref)
+    assert (fm.related if fm.has_related else None) == related
+    assert fm.related_urls == [e["webUrl"] for e in related or []]
+
+
+def yaml_mismatch(path: Path) -> str | None:
+    """``None`` when ``path`` reads as :func:`check_against_yaml` wants, else what failed (a
+    module-level function, so that a spawned worker can import it)."""
+    try:
+        check_against_yaml(path)
+    except AssertionError as err:
+        return f"{path.name}: {err}"
+    return None

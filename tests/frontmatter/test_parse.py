@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from pathlib import Path
 
 import pytest
 import yaml
-from _helpers_articles import TINY, azure_files, needs_azure, record, yaml_reference
+from _helpers_articles import TINY, azure_files, check_against_yaml, needs_azure, record, yaml_mismatch, yaml_reference
 
 from relate import corpus as C
 from relate import frontmatter as F
@@ -100,25 +99,6 @@ def test_parse_text_reads_text_without_a_file():
 # --------------------------------------------------------------------------- the real corpus
 
 
-def yaml_mismatch(path: Path) -> str | None:
-    """``None`` when ``path`` reads as :func:`check_against_yaml` wants, else what failed."""
-    try:
-        check_against_yaml(path)
-    except AssertionError as err:
-        return f"{path.name}: {err}"
-    return None
-
-
-def check_against_yaml(path: Path) -> None:
-    data = path.read_bytes()
-    ref, related = yaml_reference(data)
-    fm = F.parse(data)
-    assert fm.reader == "fast" or not fm.has_related, f"{path.name} left the fast path"
-    assert fm.data == ref and list(fm.data) == list(ref)
-    assert (fm.related if fm.has_related else None) == related
-    assert fm.related_urls == [e["webUrl"] for e in related or []]
-
-
 @needs_azure
 def test_sample_reads_like_yaml():
     for path in azure_files(step=250):
@@ -128,8 +108,10 @@ def test_sample_reads_like_yaml():
 @needs_azure
 @pytest.mark.slow
 def test_every_file_reads_like_plain_yaml():
-    """All 4,958 files; PyYAML is the slow side, so two forked processes share them."""
-    with multiprocessing.get_context("fork").Pool(min(2, os.cpu_count() or 1)) as pool:
+    """All 4,958 files; PyYAML is the slow side, so two processes share them. Spawned, not forked:
+    by now the test process may run Ray's and ONNX Runtime's threads, and a child forked from
+    them can hang on a lock one of them held (a CI run stopped here, a pool worker waiting for ever)."""
+    with multiprocessing.get_context("spawn").Pool(min(2, os.cpu_count() or 1)) as pool:
         wrong = [m for m in pool.map(yaml_mismatch, azure_files(), chunksize=64) if m]
     assert not wrong, wrong[:5]
 
