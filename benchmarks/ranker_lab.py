@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import relate  # noqa: E402
 from relate.evidence import KeyTerms  # noqa: E402
 from relate.rank import jaccard, meet  # noqa: E402
-from relate.story import same_figures  # noqa: E402
+from relate.story import same_figures, same_headline  # noqa: E402
 from relate.text import article_text, clean_text  # noqa: E402
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -153,6 +153,8 @@ class Site:
         f["title"] = np.array([jaccard(self.title_sets[x], self.title_sets[y]) for x, y in zip(a, b)])
         f["figures"] = np.array([1.0 if same_figures(self.title_sets[x], self.title_sets[y]) else 0.0
                                  for x, y in zip(a, b)])
+        f["headline"] = np.array([1.0 if same_headline(self.title_sets[x], self.title_sets[y]) else 0.0
+                                  for x, y in zip(a, b)])
         pa, pb = self.published[a], self.published[b]
         f["days"] = np.where(np.isfinite(pa) & np.isfinite(pb), np.abs(pa - pb) / 86400.0, np.nan)
         f["same_prov"] = np.array([1.0 if self.provider[x] and self.provider[x] == self.provider[y] else 0.0

@@ -1,8 +1,8 @@
 """The same-story rules of the ranker lab, over pair-feature arrays (``ranker_lab.Site.pair_features``).
 
 Vectorised twins of ``relate.story``: a rule takes a dict of feature arrays (``cos``, ``title``,
-``days``, ``ent``, ``same_prov``, ``news``, ``figures``, ``url_same``) and returns a boolean array,
-true where the pair tells one story. Also the precision/recall helper and the inputs of the
+``days``, ``ent``, ``same_prov``, ``news``, ``figures``, ``headline``, ``url_same``) and returns a
+boolean array, true where the pair tells one story. Also the precision/recall helper and the inputs of the
 logistic same-story model that ``tune_ranker.py`` cross-validates.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
     near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
     out = near & (unknown | (d <= dup_days))
     if repost:
-        out |= (f["title"] >= 1.0) & (f["cos"] >= repost_sim)
+        out |= ((f["title"] >= 1.0) | (f.get("headline", 0.0) > 0)) & (f["cos"] >= repost_sim)
     if reissue_days:
         out |= (~unknown & (d <= reissue_days) & (f["title"] >= dup_title) & (f["cos"] >= reissue_sim)
                 & (f.get("figures", 1.0) > 0))

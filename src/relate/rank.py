@@ -33,8 +33,11 @@ import numpy as np
 
 from .config import RankConfig
 from .evidence import KeyTerms, term_overlap
-from .story import is_news, same_figures, same_story
+from .story import is_news, same_figures, same_headline, same_story
 
+#: Which ranker made a list: raised when a change of code, not of settings, changes lists (2: the
+#: re-post clause forgives typos), so that a nightly run ranks every list again (``list_settings``).
+REVISION = 2
 #: A row's words: a set, or a (sorted) tuple of distinct words.
 Words = Union[frozenset[str], tuple[str, ...]]
 
@@ -335,8 +338,8 @@ def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tup
     return found
 
 
-def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig,
-                  terms: float = 0.0, same_provider: bool = False, figures: bool = False, news: bool = True) -> bool:
+def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
+                  same_provider: bool = False, figures: bool = False, news: bool = True, headline: bool = False) -> bool:
     """Whether two articles tell the same story: :func:`relate.story.same_story`.
 
     Example:
@@ -344,7 +347,7 @@ def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: Rank
         >>> is_same_story(0.70, 0.2, 1.0, cfg), is_same_story(0.99, 0.6, 30.0, cfg)
         (True, False)
     """
-    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures, news)
+    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures, news, headline)
 
 
 def reciprocal(neighbour_sims: np.ndarray, sim: float) -> float:
@@ -388,7 +391,8 @@ def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, c
     days = _days(query.published, float(table.published[row]))
     news = not days <= _time_window(cfg) or (is_news(query.type, cfg) and is_news(_type(table, row), cfg))
     return is_same_story(sim, overlap, days, cfg, terms, same_provider,
-                         overlap < cfg.dup_title or same_figures(query.titles, table.titles[row]), news)
+                         overlap < cfg.dup_title or same_figures(query.titles, table.titles[row]), news,
+                         sim >= cfg.repost_similarity and same_headline(query.titles, table.titles[row]))
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
@@ -401,7 +405,8 @@ def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
     days = _days(float(table.published[a]), float(table.published[b]))
     news = not days <= _time_window(cfg) or (is_news(_type(table, a), cfg) and is_news(_type(table, b), cfg))
     return is_same_story(sim, overlap, days, cfg, terms, same_provider,
-                         overlap < cfg.dup_title or same_figures(table.titles[a], table.titles[b]), news)
+                         overlap < cfg.dup_title or same_figures(table.titles[a], table.titles[b]), news,
+                         sim >= cfg.repost_similarity and same_headline(table.titles[a], table.titles[b]))
 
 
 def _type(table: RankTable, row: int) -> str:

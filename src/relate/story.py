@@ -7,10 +7,12 @@ articles are the same story when (first match wins):
 
 1. they are near-identical (cosine >= ``dup_similarity`` or title-word overlap >=
    ``dup_title``) and published within ``dup_days`` of each other, or a date is unknown;
-2. their titles have exactly the same words and their texts are closely similar (cosine >=
-   ``repost_similarity``), at any date: a re-post, the same item or press release published
-   again weeks or months later (the same headline is the strongest sign of one story; a
-   monthly "updates" post changes its month, so it is not caught);
+2. their titles are one headline (:func:`same_headline`: the same words, or the same but for a
+   typo fixed or made, "Open source API portal now generally availabile" 54 days after
+   "... available") and their texts are closely similar (cosine >= ``repost_similarity``), at
+   any date: a re-post, the same item or press release published again weeks or months later
+   (the same headline is the strongest sign of one story; a monthly "updates" post changes its
+   month, so it is not caught);
 3. their titles are near-identical (overlap >= ``dup_title``) with the same figures (the
    numbers of one title are among the other's: "20.07" and "20.08" are two releases), their
    texts closely similar (cosine >= ``reissue_similarity``), published within
@@ -48,6 +50,8 @@ Example:
     False
     >>> same_story(0.99, 1.0, 120.0, cfg)         # the same item re-posted months later
     True
+    >>> same_story(0.87, 0.71, 54.0, cfg), same_story(0.87, 0.71, 54.0, cfg, headline=True)  # a typo fixed
+    (False, True)
     >>> same_story(0.70, 0.2, 0.0, cfg, news=False)   # two parts of a series, uploaded together
     False
 """
@@ -73,8 +77,59 @@ def same_figures(a: frozenset[str], b: frozenset[str]) -> bool:
     return x <= y or y <= x
 
 
+def one_typo_apart(a: str, b: str) -> bool:
+    """Whether two different words differ by one typo: a letter added, dropped or changed, or two
+    neighbouring letters swapped.
+
+    Example:
+        >>> [one_typo_apart("available", w) for w in ("availabile", "avialable", "availble", "availability")]
+        [True, True, True, False]
+    """
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) > 1 or a == b:
+        return False
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) < len(b):
+        return a[i:] == b[i + 1:]                                      # one letter added
+    if a[i + 1:] == b[i + 1:]:
+        return True                                                    # one letter changed
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]   # two swapped
+
+
+def same_headline(a: frozenset[str] | tuple[str, ...], b: frozenset[str] | tuple[str, ...]) -> bool:
+    """Whether two titles' words (:func:`relate.rank.title_tokens`) are one headline: the same words,
+    or as many words, each word that only one title has being one typo (:func:`one_typo_apart`)
+    from a word that only the other has. A typo counts in words of five letters or more only,
+    and never in a word with a digit: "update 20.07" and "update 20.08" are two releases.
+
+    Example:
+        >>> words = lambda t: frozenset(t.lower().split())
+        >>> same_headline(words("open source api portal generally available"),
+        ...               words("open source api portal generally availabile"))
+        True
+        >>> same_headline(words("sphere os update 20 07"), words("sphere os update 20 08"))
+        False
+        >>> same_headline(words("teams adds rooms"), words("teams adds room"))   # short words: exact
+        False
+    """
+    if len(a) != len(b):
+        return False
+    only_a = frozenset(a).difference(b)
+    if not only_a:
+        return bool(a)
+    only_b = frozenset(b).difference(a)
+    if len(only_a) > 2 or any(len(w) < 5 or not w.isalpha() for w in only_a | only_b):
+        return False
+    return (all(any(one_typo_apart(x, y) for y in only_b) for x in only_a)
+            and all(any(one_typo_apart(y, x) for x in only_a) for y in only_b))
+
+
 def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
-               same_provider: bool = False, figures: bool = False, news: bool = True) -> bool:
+               same_provider: bool = False, figures: bool = False, news: bool = True,
+               headline: bool = False) -> bool:
     """Whether two articles tell the same story (see the module docstring for the rule).
 
     Args:
@@ -88,12 +143,15 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
             so the re-issue clause does not apply).
         news: whether both are of ``cfg.story_types`` (:func:`is_news`): only then do the
             time-window clauses (4 to 6) apply.
+        headline: whether their titles are one headline but for typos (:func:`same_headline`);
+            titles with the same words (``title_overlap`` 1) are one headline anyway. Only the
+            re-post clause reads it, so a caller need not work it out below ``repost_similarity``.
     """
     unknown = math.isnan(days_apart)
     near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
     if near_identical and (unknown or days_apart <= cfg.dup_days):
         return True
-    if title_overlap >= 1.0 and sim >= cfg.repost_similarity:
+    if (headline or title_overlap >= 1.0) and sim >= cfg.repost_similarity:
         return True
     if unknown:
         return False

@@ -110,6 +110,22 @@ def test_changed_settings_rank_every_list(nightly, hash_encoder):
     assert back.selected == back.records and back.changed == back.records   # lists of 5 again
 
 
+def test_lists_of_an_older_ranker_are_all_ranked_again(nightly, hash_encoder, monkeypatch):
+    """A relate whose ranker changed in code (its same-story rule, say), not in settings, ranks
+    every list on its first nightly run, not only those the corpus's changes reach."""
+    import relate.batch.job
+
+    regenerate(nightly["corpus"], Config(), workspace=nightly["ws"], encoder=hash_encoder)
+    monkeypatch.setattr(relate.batch.job, "RANK_REVISION", relate.batch.job.RANK_REVISION + 1)
+    newer = regenerate(nightly["corpus"], Config(), workspace=nightly["ws"], encoder=hash_encoder)
+    assert newer.selected == newer.records and newer.changed == 0
+    again = regenerate(nightly["corpus"], Config(), workspace=nightly["ws"], encoder=hash_encoder)
+    assert (again.selected, again.written) == (0, 0)
+    monkeypatch.undo()                                         # this relate again: every list once more
+    back = regenerate(nightly["corpus"], Config(), workspace=nightly["ws"], encoder=hash_encoder)
+    assert back.selected == back.records
+
+
 def test_refit_after_share_of_changes(tmp_path, azure_dir, hash_encoder):
     corpus = tmp_path / "c"
     corpus.mkdir()

@@ -42,6 +42,7 @@ from ..corpus.jsonl import Kept, Unchanged
 from ..engine.sources import RowSource, row_source
 from ..errors import ConfigError
 from ..progress import QUIET, Progress
+from ..rank import REVISION as RANK_REVISION
 from ..workspace import Spill, Workspace
 from .lists import ListTarget
 from .outputs import check_out_dir, check_writable, write_jsonl, write_records
@@ -221,12 +222,13 @@ def _kept_row(article: Any, embed: EmbedConfig, spill: Spill) -> RowSource:
 
 
 def list_settings(config: Config, k: int) -> str:
-    """A digest of every setting that shapes a written list (ranking, ``k``, entry sizes).
+    """A digest of every setting that shapes a written list (ranking, ``k``, entry sizes) and of
+    the ranker's code (:data:`relate.rank.REVISION`).
 
     When it differs from the one of the lists written last, every list is ranked again.
     """
     data = {"rank": dataclasses.asdict(config.rank), "k": k, "title": config.corpus.entry_title_chars,
-            "excerpt": config.corpus.entry_excerpt_chars}
+            "excerpt": config.corpus.entry_excerpt_chars, "ranker": RANK_REVISION}
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
