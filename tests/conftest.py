@@ -25,6 +25,14 @@ SEED = SHARED / "seed" / "000_33c2295afe8b2691.txt"
 DATA = REPO / "data"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Ray's tests run last. Ray leaves threads of its own in this process, and a process forked
+    while another thread holds a lock can wait for ever on it (a CI run hung so, issue 10's ninth
+    round): the tests that fork (``relate``'s rank workers, ``tests/batch/test_workers.py``) then
+    fork before Ray has started, not after."""
+    items.sort(key=lambda item: item.get_closest_marker("ray") is not None)   # stable: otherwise as collected
+
+
 @pytest.fixture(scope="session")
 def azure_dir() -> Path:
     if not AZURE.is_dir():
