@@ -222,6 +222,7 @@ class Lever:
     min_similarity: float = 0.3
     candidates: int = 60
     story: Callable | None = rule_today     # None: no story rule at all
+    collapse_story: Callable | None = None  # the rule between two candidates (None: ``story``)
     quality_top: int = 0                    # >0: quality only reorders the best `quality_top` by relevance
     collapse: bool = True                   # collapse copies among candidates
     k: int = 5
@@ -255,7 +256,9 @@ class Lever:
             valid &= ~self.story(f)
         return valid
 
-    def lists(self, c: Cands) -> list[list[int]]:
+    def lists(self, c: Cands, skipped: list | None = None) -> list[list[int]]:
+        """Each query's list (corpus rows); ``skipped`` gets ``(query index, candidate index, index of
+        the candidate taken before it that tells its story)`` for each candidate collapsed."""
         s = self.scores(c)
         valid = self._valid(c)
         out = []
@@ -265,11 +268,15 @@ class Lever:
             chosen: list[int] = []
             pstory = None
             if self.collapse and self.story is not None:
-                pstory = self.story(c.pair[qi])
+                pstory = (self.collapse_story or self.story)(c.pair[qi])
             for j in idx:
                 if len(chosen) >= self.k:
                     break
-                if pstory is not None and j < pstory.shape[0] and any(pstory[j, x] for x in chosen if x < pstory.shape[0]):
+                same = [x for x in chosen if x < pstory.shape[0]] if pstory is not None and j < pstory.shape[0] else []
+                same = [x for x in same if pstory[j, x]]
+                if same:
+                    if skipped is not None:
+                        skipped.append((qi, int(j), same[0]))
                     continue
                 chosen.append(int(j))
             out.append([int(c.rows[qi, j]) for j in chosen])
