@@ -13,7 +13,11 @@ powerapps queries read for issue 10. Sections:
   between candidates (none; only the near-identical, re-post and re-issue clauses; those and
   other outlets' re-tellings; one provider's posts within three days only at cosine >= 0.75).
   The judgments grade each item against the query alone, so a list that shows one story twice
-  loses nothing by them: read the pairs (``--pairs`` prints every one) before trusting a gain.
+  loses nothing by them: read the pairs (``--pairs`` prints every one) before trusting a gain;
+- a digest's list (a newsletter issue's) with and without the items the issue lists (a
+  candidate whose whole title is one of its list items), on 15 powerapps issues whose lists
+  differ, graded by the site's rubric (``judgments/powerapps-newsletters.jsonl``), and how many
+  of the 650 issues' shipped lists show one of their own items.
 
 Nothing is encoded here.
 """
@@ -28,11 +32,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+import dataclasses  # noqa: E402
+
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
 import story_rules as rules  # noqa: E402
 from fourth_round import sets_from_args  # noqa: E402
+from judged_sets import JUDGMENTS, prepared  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
+
+from relate.digests import segment_keys, title_key  # noqa: E402
 
 
 def without_headline(f):
@@ -114,12 +123,49 @@ def print_pairs(j, c, site, skipped) -> None:
               f"      {feats}")
 
 
+@dataclasses.dataclass
+class ListedLeftOut(lab.Lever):
+    """A ranker that never shows a digest's own list items under it (``listed`` candidates)."""
+
+    def _valid(self, c: lab.Cands) -> np.ndarray:
+        return super()._valid(c) & (c.f["listed"] == 0)
+
+
+def listed(site: lab.Site, queries, rows: np.ndarray) -> np.ndarray:
+    """1 where a candidate's whole title is one of the items its query's excerpt lists."""
+    out = np.zeros(rows.shape)
+    for i, q in enumerate(queries):
+        items = set(segment_keys(site.rows[int(q)].excerpt))
+        out[i] = [title_key(site.rows[int(r)].title) in items for r in rows[i]]
+    return out
+
+
+def digests(powerapps: lab.Site) -> None:
+    print("\n== a newsletter issue's list, with and without the items the issue lists (powerapps)")
+    issues = np.flatnonzero(powerapps.table.digest)
+    shown = dict(powerapps.engine.rank_many([powerapps.rows[int(q)] for q in issues]))
+    holding = sum(bool({title_key(powerapps.rows[p.row].title) for p in shown[powerapps.rows[int(q)].id]}
+                       & set(segment_keys(powerapps.rows[int(q)].excerpt))) for q in issues)
+    print(f"shipped lists of the {len(issues)} issues that show one of the issue's own items: {holding}")
+    j, c = prepared(powerapps, JUDGMENTS / "powerapps-newsletters.jsonl", None)
+    c.f["listed"] = listed(powerapps, c.queries, c.rows)
+    base = lab.evaluate(NEW.with_("the issue's items shown (shipped)"), c, j)
+    out = lab.evaluate(ListedLeftOut(**{**dataclasses.asdict(NEW), "name": "the issue's items left out"}), c, j)
+    print(f"{len(c.queries)} issues, {sum(len(g) for g in j.grade.values())} judged pairs")
+    print(f"  {lab.row(base)}\n  {lab.row(out, base)}")
+    taken = [j.grade[int(q)].get(x, 0) for q, a, b in zip(c.queries, base.lists, out.lists) for x in a if x not in b]
+    given = [j.grade[int(q)].get(x, 0) for q, a, b in zip(c.queries, base.lists, out.lists) for x in b if x not in a]
+    print(f"  grades of the items left out: mean {np.mean(taken):.2f} ({len(taken)}); of those shown instead: "
+          f"mean {np.mean(given):.2f} ({len(given)})")
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     pairs = "--pairs" in argv
     data = sets_from_args([a for a in argv if a != "--pairs"], __doc__.splitlines()[0])
     headline(data)
     collapse(data, pairs)
+    digests(data["powerapps"][2])
     return 0
 
 

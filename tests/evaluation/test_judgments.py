@@ -91,3 +91,6 @@ def test_the_judged_sets_name_real_records_and_the_pool_additions_only_new_pairs
         mine = [(r["query"], r["candidate"]) for r in additions if r["query"] in urls[corpus]]
         assert mine and {x for p in mine for x in p} <= urls[corpus] and {q for q, _c in mine} <= queries
         assert not set(mine) & pairs, f"{corpus}: a pool addition repeats a judged pair"
+    newsletters = {(j.query, j.candidate) for j in Judgments.from_file(folder / "powerapps-newsletters.jsonl")}
+    assert len({q for q, _c in newsletters}) == 15 and {x for p in newsletters for x in p} <= urls["powerapps"]
+    assert all("/newsletter/" in q and "/newsletter/" not in c for q, c in newsletters)   # issues, never one as an item
