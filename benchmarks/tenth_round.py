@@ -14,6 +14,9 @@ powerapps queries read for issue 10. Sections:
   other outlets' re-tellings; one provider's posts within three days only at cosine >= 0.75).
   The judgments grade each item against the query alone, so a list that shows one story twice
   loses nothing by them: read the pairs (``--pairs`` prints every one) before trusting a gain;
+- items shown in many lists (filler): the grade of what the shipped lists of the judged queries
+  show, by how many of the corpus's lists show it, and a penalty for hubs (``w · log(1 + N_k / k)``,
+  ``N_k`` the rows whose ``k`` nearest neighbours hold the candidate) or a heavier reciprocal weight;
 - a digest's list (a newsletter issue's) with and without the items the issue lists (a
   candidate whose whole title is one of its list items), on 15 powerapps issues whose lists
   differ, graded by the site's rubric (``judgments/powerapps-newsletters.jsonl``), and how many
@@ -123,6 +126,34 @@ def print_pairs(j, c, site, skipped) -> None:
               f"      {feats}")
 
 
+def hubs(data) -> None:
+    print("\n== filler: items shown in many lists (shipped lists of the judged queries; penalties: Δ against shipped)")
+    counted: dict[int, np.ndarray] = {}
+    for name, (j, c, site) in data.items():
+        shown_in = counted.get(id(site))
+        if shown_in is None:                          # how many of the corpus's lists show each row
+            shown_in = counted[id(site)] = np.zeros(site.n)
+            for _aid, picks in site.engine.rank_many():
+                shown_in[[p.row for p in picks]] += 1
+        top = np.argsort(-shown_in, kind="stable")
+        print(f"{name}: the 50 items shown most take {shown_in[top[:50]].sum() / shown_in.sum():.1%} of the "
+              f"corpus's entries; most: " + "; ".join(f"{site.rows[x].title[:50]!r} in {shown_in[x]:.0f}" for x in top[:2]))
+        base = lab.evaluate(NEW, c, j)
+        cells = []
+        for lo, hi in ((0, 10), (10, 30), (30, 60), (60, None)):
+            grades = [j.grade.get(int(q), {}).get(x) for q, shown in zip(c.queries, base.lists) for x in shown
+                      if shown_in[x] >= lo and (hi is None or shown_in[x] < hi)]
+            known = [g for g in grades if g is not None]
+            cells.append(f"{lo}-{hi or ''} lists: {len(grades)} shown, mean grade {np.mean(known) if known else np.nan:.2f}")
+        print("  shown in " + "; ".join(cells))
+        for k in (10, 30):
+            c.f[f"hub{k}"] = np.log1p(np.bincount(site.nn[:, :k].ravel(), minlength=site.n) / k)[c.rows]
+            for w in (0.02, 0.05, 0.1):
+                print(f"  {lab.row(lab.evaluate(NEW.with_(f'hub penalty, k {k}, w {w}', w={**NEW.w, f'hub{k}': -w}), c, j), base)}")
+        for w in (0.3, 0.4):
+            print(f"  {lab.row(lab.evaluate(NEW.with_(f'reciprocal weight {w}', w={**NEW.w, 'recip_gated': w}), c, j), base)}")
+
+
 @dataclasses.dataclass
 class ListedLeftOut(lab.Lever):
     """A ranker that never shows a digest's own list items under it (``listed`` candidates)."""
@@ -165,6 +196,7 @@ def main(argv=None) -> int:
     data = sets_from_args([a for a in argv if a != "--pairs"], __doc__.splitlines()[0])
     headline(data)
     collapse(data, pairs)
+    hubs(data)
     digests(data["powerapps"][2])
     return 0
 
