@@ -32,9 +32,9 @@ import numpy as np  # noqa: E402
 
 import relate  # noqa: E402
 from relate.evidence import KeyTerms  # noqa: E402
-from relate.rank import jaccard, meet  # noqa: E402
 from relate.story import same_figures, same_headline  # noqa: E402
 from relate.text import article_text, clean_text  # noqa: E402
+from relate.words import jaccard, meet  # noqa: E402
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from story_rules import rule_new, rule_round2, rule_today  # noqa: E402

@@ -23,65 +23,21 @@ Everything here is plain arrays in, plain tuples out; :mod:`relate.engine` feeds
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from .config import RankConfig
 from .evidence import KeyTerms, term_overlap
 from .story import is_news, same_figures, same_headline, same_story
+from .words import Words, jaccard, meet
 
 #: Which ranker made a list: raised when a change of code, not of settings, changes lists (2: the
-#: re-post clause forgives typos), so that a nightly run ranks every list again (``list_settings``).
-REVISION = 2
-#: A row's words: a set, or a (sorted) tuple of distinct words.
-Words = Union[frozenset[str], tuple[str, ...]]
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-#: Words too common in headlines to tell two stories apart.
-_STOP = frozenset("""a an and are as at be by for from has have how in is it its of on or the to
-was were will with this that what why new now you your we our us""".split())  # noqa: SIM905
-
-
-def title_tokens(title: str) -> frozenset[str]:
-    """Lower-cased content words of a title, accents folded.
-
-    Example:
-        >>> sorted(title_tokens("The Café opens: NEW menu!"))
-        ['cafe', 'menu', 'opens']
-    """
-    text = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode() or (title or "")
-    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
-
-
-def jaccard(a: Words, b: Words) -> float:
-    """Share of words two sets have in common (0 when either is empty); each a set or a tuple
-    of distinct words (what a :class:`RankTable` holds per row).
-
-    Example:
-        >>> jaccard(frozenset({"azure", "outage"}), ("azure", "east", "outage"))
-        0.6666666666666666
-    """
-    if not a or not b:
-        return 0.0
-    shared = len((a if isinstance(a, (set, frozenset)) else frozenset(a)).intersection(b))
-    return shared / (len(a) + len(b) - shared)
-
-
-def meet(a: Words, b: Words) -> bool:
-    """Whether two sets (or tuples) of words share one.
-
-    Example:
-        >>> meet(("e.com/a",), frozenset({"e.com/b", "e.com/a"})), meet((), ("x",))
-        (True, False)
-    """
-    return not (a if isinstance(a, (set, frozenset)) else frozenset(a)).isdisjoint(b)
-
-
+#: re-post clause forgives typos; 3: title words parted at dashes, month names count as figures),
+#: so that a nightly run ranks every list again (``list_settings``).
+REVISION = 3
 def percentiles(values: np.ndarray) -> np.ndarray:
     """Mid-rank percentile (0..1) of each finite value among the finite ones; NaN stays NaN.
 

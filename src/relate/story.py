@@ -62,18 +62,25 @@ from functools import lru_cache
 
 from .config import RankConfig
 
+#: Month names, which date a title as its numbers do ("… features—June 2021" and "… July 2021").
+MONTHS = frozenset("""january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec""".split())
+
 
 def same_figures(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether the numbers among two titles' words agree: those of one are all among the other's.
+    """Whether the numbers and month names among two titles' words agree: those of one are all
+    among the other's.
 
     Example:
         >>> same_figures(frozenset({"sphere", "20", "10"}), frozenset({"sphere", "20", "10", "1"}))
         True
         >>> same_figures(frozenset({"sphere", "20", "07"}), frozenset({"sphere", "20", "08"}))
         False
+        >>> same_figures(frozenset({"features", "june", "2021"}), frozenset({"features", "july", "2021"}))
+        False
     """
-    x = {w for w in a if w.isdigit()}
-    y = {w for w in b if w.isdigit()}
+    x = {w for w in a if w.isdigit() or w in MONTHS}
+    y = {w for w in b if w.isdigit() or w in MONTHS}
     return x <= y or y <= x
 
 
@@ -100,7 +107,7 @@ def one_typo_apart(a: str, b: str) -> bool:
 
 
 def same_headline(a: frozenset[str] | tuple[str, ...], b: frozenset[str] | tuple[str, ...]) -> bool:
-    """Whether two titles' words (:func:`relate.rank.title_tokens`) are one headline: the same words,
+    """Whether two titles' words (:func:`relate.words.title_tokens`) are one headline: the same words,
     or as many words, each word that only one title has being one typo (:func:`one_typo_apart`)
     from a word that only the other has. A typo counts in words of five letters or more only,
     and never in a word with a digit: "update 20.07" and "update 20.08" are two releases.

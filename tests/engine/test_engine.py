@@ -12,8 +12,9 @@ import pytest
 import relate
 from relate.config import Config
 from relate.errors import ConfigError, WorkspaceError
-from relate.rank import is_same_story, jaccard, title_tokens
+from relate.rank import is_same_story
 from relate.story import same_figures
+from relate.words import jaccard, title_tokens
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"

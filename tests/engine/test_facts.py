@@ -178,8 +178,8 @@ def test_rows_hold_their_words_as_sorted_tuples_that_rank_as_the_sets_do(azure_e
     import sys
 
     from relate.evidence import term_overlap
-    from relate.rank import jaccard, meet
     from relate.story import same_figures
+    from relate.words import jaccard, meet
 
     table = azure_engine._table
     kt = table.key_terms

@@ -20,9 +20,10 @@ from ..corpus.read import read_bytes
 from ..embed import text_key
 from ..errors import ConfigError, RecordError
 from ..lexical import Lexicon
-from ..rank import Query, RankTable, title_tokens
+from ..rank import Query, RankTable
 from ..records import Article
 from ..text import article_text
+from ..words import title_tokens
 from .state import timestamp_of, url_keys_of
 from .store import Stored
 

@@ -22,9 +22,10 @@ import numpy as np
 
 from ..config import EmbedConfig, RankConfig
 from ..index import search
-from ..rank import RankTable, Words, title_tokens
+from ..rank import RankTable
 from ..records import Article, url_variants
 from ..text import article_text
+from ..words import Words, title_tokens
 from .stats import CorpusStats, RecordColumns, as_number
 
 
