@@ -272,11 +272,11 @@ class Lever:
             for j in idx:
                 if len(chosen) >= self.k:
                     break
-                same = [x for x in chosen if x < pstory.shape[0]] if pstory is not None and j < pstory.shape[0] else []
-                same = [x for x in same if pstory[j, x]]
-                if same:
+                m = 0 if pstory is None else pstory.shape[0]
+                taken = next((x for x in chosen if j < m and x < m and pstory[j, x]), None)
+                if taken is not None:
                     if skipped is not None:
-                        skipped.append((qi, int(j), same[0]))
+                        skipped.append((qi, int(j), taken))
                     continue
                 chosen.append(int(j))
             out.append([int(c.rows[qi, j]) for j in chosen])

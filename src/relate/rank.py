@@ -343,12 +343,9 @@ def _query_terms(query: Query, row: int, table: RankTable) -> float:
 def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, cfg: RankConfig,
                          terms: float = 0.0) -> bool:
     same_provider = bool(query.provider) and query.provider == table.provider_key[row]
-    overlap = jaccard(query.titles, table.titles[row])
     days = _days(query.published, float(table.published[row]))
     news = not days <= _time_window(cfg) or (is_news(query.type, cfg) and is_news(_type(table, row), cfg))
-    return is_same_story(sim, overlap, days, cfg, terms, same_provider,
-                         overlap < cfg.dup_title or same_figures(query.titles, table.titles[row]), news,
-                         sim >= cfg.repost_similarity and same_headline(query.titles, table.titles[row]))
+    return _titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider, news)
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
@@ -357,12 +354,20 @@ def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
     sim = float(table.vectors[a] @ table.vectors[b])
     terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0
     same_provider = bool(table.provider_key[a]) and table.provider_key[a] == table.provider_key[b]
-    overlap = jaccard(table.titles[a], table.titles[b])
     days = _days(float(table.published[a]), float(table.published[b]))
     news = not days <= _time_window(cfg) or (is_news(_type(table, a), cfg) and is_news(_type(table, b), cfg))
-    return is_same_story(sim, overlap, days, cfg, terms, same_provider,
-                         overlap < cfg.dup_title or same_figures(table.titles[a], table.titles[b]), news,
-                         sim >= cfg.repost_similarity and same_headline(table.titles[a], table.titles[b]))
+    return _titled_story(sim, table.titles[a], table.titles[b], days, cfg, terms, same_provider, news)
+
+
+def _titled_story(sim: float, titles_a: Words, titles_b: Words, days: float, cfg: RankConfig, terms: float,
+                  same_provider: bool, news: bool) -> bool:
+    """The story rule for two articles, with what it reads from their title words worked out here
+    (the overlap, whether their figures agree, and, only where the re-post clause can apply,
+    whether they are one headline)."""
+    overlap = jaccard(titles_a, titles_b)
+    return same_story(sim, overlap, days, cfg, terms, same_provider,
+                      overlap < cfg.dup_title or same_figures(titles_a, titles_b), news,
+                      sim >= cfg.repost_similarity and same_headline(titles_a, titles_b))
 
 
 def _type(table: RankTable, row: int) -> str:
