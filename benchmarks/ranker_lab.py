@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 import relate  # noqa: E402
 from relate.evidence import KeyTerms  # noqa: E402
-from relate.story import same_figures, same_headline  # noqa: E402
+from relate.story import other_parts, same_figures, same_headline  # noqa: E402
 from relate.text import article_text, clean_text  # noqa: E402
 from relate.words import jaccard, meet  # noqa: E402
 
@@ -155,6 +155,8 @@ class Site:
                                  for x, y in zip(a, b)])
         f["headline"] = np.array([1.0 if same_headline(self.title_sets[x], self.title_sets[y]) else 0.0
                                   for x, y in zip(a, b)])
+        f["other_part"] = np.array([1.0 if other_parts(self.title_sets[x], self.title_sets[y]) else 0.0
+                                    for x, y in zip(a, b)])
         pa, pb = self.published[a], self.published[b]
         f["days"] = np.where(np.isfinite(pa) & np.isfinite(pb), np.abs(pa - pb) / 86400.0, np.nan)
         f["same_prov"] = np.array([1.0 if self.provider[x] and self.provider[x] == self.provider[y] else 0.0
@@ -195,6 +197,7 @@ class Cands:
         for r in rows:
             x, y = np.meshgrid(r[:m], r[:m], indexing="ij")
             pf = site.pair_features(x.ravel(), y.ravel(), bm25=False)
+            pf["other_part"][:] = 0.0     # as the engine: parts of a series are two items only beside the query
             pair.append({k: v.reshape(m, m) for k, v in pf.items()})
         return cls(site, q, rows, f, pair)
 

@@ -1,7 +1,7 @@
 """The same-story rules of the ranker lab, over pair-feature arrays (``ranker_lab.Site.pair_features``).
 
 Vectorised twins of ``relate.story``: a rule takes a dict of feature arrays (``cos``, ``title``,
-``days``, ``ent``, ``same_prov``, ``news``, ``figures``, ``headline``, ``url_same``) and returns a
+``days``, ``ent``, ``same_prov``, ``news``, ``figures``, ``headline``, ``other_part``, ``url_same``) and returns a
 boolean array, true where the pair tells one story. Also the precision/recall helper and the inputs of the
 logistic same-story model that ``tune_ranker.py`` cross-validates.
 """
@@ -38,6 +38,7 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
     out |= news & ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)
     if retell_sim is not None:
         out |= news & ~unknown & (d <= retell_days) & (f["cos"] >= retell_sim) & (f["same_prov"] == 0)
+    out &= ~(f.get("other_part", 0) > 0)    # the query's other parts of a series (0 between candidates: ranker_lab.Cands)
     return out | (f.get("url_same", 0) > 0)
 
 

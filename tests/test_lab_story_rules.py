@@ -26,14 +26,15 @@ def test_lab_rule_is_the_shipped_rule_around_every_threshold():
         (0.0, 0.5, 0.8, 1.0),                                                # title-word overlap
         (math.nan, 0.5, 2.5, 3.0, 3.5, 6.9, 7.0, 8.0, 14.0, 20.0, 45.0, 50.0),  # days apart
         (0.0, 0.39, 0.4, 0.8),                                               # key-term overlap
-        (False, True), (False, True), (False, True), (False, True)))        # one provider, figures, news, headline
-    cos, title, days, terms, prov, figures, news, headline = (np.array(v, dtype=np.float64) for v in zip(*grid))
+        (False, True), (False, True), (False, True), (False, True),         # one provider, figures, news, headline
+        (False, True)))                                                      # other parts of a series
+    cos, title, days, terms, prov, figures, news, headline, part = (np.array(v, dtype=np.float64) for v in zip(*grid))
     f = {"cos": cos, "title": title, "days": days, "ent": terms, "same_prov": prov, "figures": figures,
-         "news": news, "headline": headline, "url_same": np.zeros(len(grid))}
+         "news": news, "headline": headline, "other_part": part, "url_same": np.zeros(len(grid))}
     lab = story_rules.rule_new(f)
     shipped = np.array([same_story(c, t, d, cfg, terms=e, same_provider=bool(p), figures=bool(g), news=bool(n),
-                                   headline=bool(h))
-                        for c, t, d, e, p, g, n, h in grid])
+                                   headline=bool(h), other_part=bool(o))
+                        for c, t, d, e, p, g, n, h, o in grid])
     assert shipped.any() and not shipped.all()
     wrong = [grid[i] for i in np.nonzero(lab != shipped)[0]]
     assert not wrong, f"{len(wrong)} pairs differ, e.g. {wrong[:3]}"

@@ -6,7 +6,8 @@ The steps, for one article:
    candidates outside the publish-time window, records marked ``removed: true``, and digests
    (records whose excerpt lists other records: :mod:`relate.digests`) unless ``suggest_digests``;
 2. drop candidates below ``min_similarity`` (a short list beats a padded one) and copies of
-   the article's own story (:func:`relate.story.same_story`);
+   the article's own story (:func:`relate.story.same_story`; not the article's other parts of
+   a series, :func:`relate.story.other_parts`);
 3. score the rest: ``w_similarity * cos + w_lexical * tfidf + w_terms * terms +
    gate * (w_reciprocal * recip + w_quality * q + w_provider * p)``, where ``tfidf`` is the
    TF-IDF cosine of the two texts, ``terms`` the overlap of their key terms (names, numbers;
@@ -31,13 +32,14 @@ import numpy as np
 
 from .config import RankConfig
 from .evidence import KeyTerms, term_overlap
-from .story import is_news, same_figures, same_headline, same_story
+from .story import is_news, other_parts, same_figures, same_headline, same_story
 from .words import Words, jaccard, meet
 
 #: Which ranker made a list: raised when a change of code, not of settings, changes lists (2: the
-#: re-post clause forgives typos; 3: title words parted at dashes, month names count as figures),
+#: re-post clause forgives typos; 3: title words parted at dashes, month names count as figures;
+#: 4: the article's other parts of a series are shown),
 #: so that a nightly run ranks every list again (``list_settings``).
-REVISION = 3
+REVISION = 4
 def percentiles(values: np.ndarray) -> np.ndarray:
     """Mid-rank percentile (0..1) of each finite value among the finite ones; NaN stays NaN.
 
@@ -295,7 +297,8 @@ def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tup
 
 
 def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
-                  same_provider: bool = False, figures: bool = False, news: bool = True, headline: bool = False) -> bool:
+                  same_provider: bool = False, figures: bool = False, news: bool = True, headline: bool = False,
+                  other_part: bool = False) -> bool:
     """Whether two articles tell the same story: :func:`relate.story.same_story`.
 
     Example:
@@ -303,7 +306,7 @@ def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: Rank
         >>> is_same_story(0.70, 0.2, 1.0, cfg), is_same_story(0.99, 0.6, 30.0, cfg)
         (True, False)
     """
-    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures, news, headline)
+    return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures, news, headline, other_part)
 
 
 def reciprocal(neighbour_sims: np.ndarray, sim: float) -> float:
@@ -345,7 +348,10 @@ def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, c
     same_provider = bool(query.provider) and query.provider == table.provider_key[row]
     days = _days(query.published, float(table.published[row]))
     news = not days <= _time_window(cfg) or (is_news(query.type, cfg) and is_news(_type(table, row), cfg))
-    return _titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider, news)
+    # the article's other parts of a series are shown (relate.story.other_parts), looked up only
+    # where the clauses call the two one story
+    return (_titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider, news)
+            and not other_parts(query.titles, table.titles[row]))
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:

@@ -32,6 +32,14 @@ articles are the same story when (first match wins):
    words, with few of its names ("Microsoft offers a 99.99 % uptime SLA for Azure AD Premium",
    reported by one outlet and then by others over the next days).
 
+A reader of one part of a series wants the next (the rubric's direct follow-up), so the parts
+are not the article's own story, whatever the clauses say: titles that name different parts
+(:func:`other_parts`: "Minecraft Earth and Azure Cosmos DB part 1: …" and "… part 2: …", one
+day, cosine 0.94; "Excel Data To Multiple PDFs - Part 1/2" and "… Part 2/2", one excerpt) are
+two items (``other_part``). The ranker asks this between the article and a candidate only:
+under another article, two parts with one excerpt would read as one item shown twice, so
+between two candidates the clauses alone decide, and such a list shows the series once.
+
 Clauses 4 to 6 are about news: they apply only between records of ``story_types`` (articles;
 a record without a type counts as one). A channel's videos, a course's modules or a set of
 samples published on one day are the parts of a series, which a reader of one wants next:
@@ -54,6 +62,8 @@ Example:
     (False, True)
     >>> same_story(0.70, 0.2, 0.0, cfg, news=False)   # two parts of a series, uploaded together
     False
+    >>> same_story(1.0, 0.9, 0.0, cfg), same_story(1.0, 0.9, 0.0, cfg, other_part=True)   # "Part 1/2", "Part 2/2"
+    (True, False)
 """
 from __future__ import annotations
 
@@ -61,6 +71,7 @@ import math
 from functools import lru_cache
 
 from .config import RankConfig
+from .words import Words, series_parts
 
 #: Month names, which date a title as its numbers do ("… features—June 2021" and "… July 2021").
 MONTHS = frozenset("""january february march april may june july august september october november december
@@ -134,9 +145,24 @@ def same_headline(a: frozenset[str] | tuple[str, ...], b: frozenset[str] | tuple
             and all(any(one_typo_apart(y, x) for x in only_a) for y in only_b))
 
 
+def other_parts(a: Words, b: Words) -> bool:
+    """Whether two titles' words (:func:`relate.words.title_tokens`) name different parts of a
+    series: each names a part (:func:`relate.words.series_parts`), and not the same ones.
+
+    Example:
+        >>> from relate.words import title_tokens
+        >>> other_parts(title_tokens("Repeating Tables Part 1"), title_tokens("Repeating Tables Part 2"))
+        True
+        >>> other_parts(title_tokens("Repeating Tables Part 1"), title_tokens("Repeating Tables"))
+        False
+    """
+    x, y = series_parts(a), series_parts(b)
+    return bool(x) and bool(y) and x != y
+
+
 def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
                same_provider: bool = False, figures: bool = False, news: bool = True,
-               headline: bool = False) -> bool:
+               headline: bool = False, other_part: bool = False) -> bool:
     """Whether two articles tell the same story (see the module docstring for the rule).
 
     Args:
@@ -153,7 +179,12 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         headline: whether their titles are one headline but for typos (:func:`same_headline`);
             titles with the same words (``title_overlap`` 1) are one headline anyway. Only the
             re-post clause reads it, so a caller need not work it out below ``repost_similarity``.
+        other_part: whether their titles name different parts of a series (:func:`other_parts`):
+            then they are two items, whatever the clauses say (the ranker passes it for the
+            article and a candidate, not for two candidates).
     """
+    if other_part:
+        return False
     unknown = math.isnan(days_apart)
     near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
     if near_identical and (unknown or days_apart <= cfg.dup_days):

@@ -24,22 +24,46 @@ _SIGNS = re.compile(r"[\u2010-\u2015\u2022\u2027\u2190-\u21ff\u2212\u00b7\u2043\
 #: Words too common in headlines to tell two stories apart.
 _STOP = frozenset("""a an and are as at be by for from has have how in is it its of on or the to
 was were will with this that what why new now you your we our us""".split())  # noqa: SIM905
+#: Where a title names a part of a series ("part 2", "Part Two", "Part 1/2", "part 1 of 2", "Episode 5",
+#: "Chapter III", "Lesson 4"): its words then hold ``part:N`` (:data:`PART`) beside the words themselves.
+_PART = re.compile(r"\b(?:part|episode|chapter|lesson)\s*[.#:]?\s*(\d{1,3}|[a-z]+)\b")
+_NUMBERS = {w: str(i) for i, w in enumerate(
+    "one two three four five six seven eight nine ten eleven twelve".split(), start=1)}  # noqa: SIM905
+_NUMBERS.update({w: str(i) for i, w in enumerate("i ii iii iv v vi vii viii ix x".split(), start=1)})  # noqa: SIM905
+#: The prefix of a title's part word: "Minecraft and Cosmos DB part 2" holds ``part:2``.
+PART = "part:"
 
 
 def title_tokens(title: str) -> frozenset[str]:
     """Lower-cased content words of a title, accents folded. A dash, bullet or other sign parts
     words ("software—part 2"); a curly apostrophe is dropped as before ("Starter’s" reads as
-    "Starters").
+    "Starters"). A part of a series the title names adds ``part:N`` (:func:`series_parts`).
 
     Example:
         >>> sorted(title_tokens("The Café opens: NEW menu!"))
         ['cafe', 'menu', 'opens']
         >>> sorted(title_tokens("Reliability through software—part 2")), sorted(title_tokens("Starter’s guide"))
-        (['2', 'part', 'reliability', 'software', 'through'], ['guide', 'starters'])
+        (['2', 'part', 'part:2', 'reliability', 'software', 'through'], ['guide', 'starters'])
     """
     title = _SIGNS.sub(" ", title or "")
-    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode() or title
-    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP)
+    text = (unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode() or title).lower()
+    words = {w for w in _WORD.findall(text) if w not in _STOP}
+    for n in _PART.findall(text):
+        n = _NUMBERS.get(n, n)
+        if n.isdigit():
+            words.add(PART + str(int(n)))
+    return frozenset(words)
+
+
+def series_parts(words: Words) -> frozenset[str]:
+    """The parts of a series that a title's words name (``part:N``; none: empty).
+
+    Example:
+        >>> [sorted(series_parts(title_tokens(t))) for t in ("Design Patterns (Part 2)", "Part Two – AI Builder",
+        ...  "Excel to PDFs - Part 1/2", "Monthly Update: June 2021, Episode 5", "Part of the plan", "Lesson learned")]
+        [['part:2'], ['part:2'], ['part:1'], ['part:5'], [], []]
+    """
+    return frozenset(w for w in words if w.startswith(PART))
 
 
 def jaccard(a: Words, b: Words) -> float:
