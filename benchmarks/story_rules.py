@@ -22,17 +22,18 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
                   reissue_sim=0.85, reissue_days=45.0, news_only=True, retell_sim=None, retell_days=7.0):
     """relate.story.same_story, vectorised: today's rule, re-posts, the key-term clause and (with
     ``retell_sim``) other outlets' re-tellings within ``retell_days`` (``news_only``: the
-    time-window clauses only between news records, ``f["news"]``)."""
+    time-window clauses, and a near-identical title short of the same words, only between news
+    records, ``f["news"]``)."""
     d = f["days"]
     unknown = np.isnan(d)
-    near = (f["cos"] >= dup_sim) | (f["title"] >= dup_title)
+    news = (f["news"] > 0) if news_only and "news" in f else True
+    near = (f["cos"] >= dup_sim) | (f["title"] >= np.where(news, dup_title, 1.0))
     out = near & (unknown | (d <= dup_days))
     if repost:
         out |= ((f["title"] >= 1.0) | (f.get("headline", 0.0) > 0)) & (f["cos"] >= repost_sim)
     if reissue_days:
         out |= (~unknown & (d <= reissue_days) & (f["title"] >= dup_title) & (f["cos"] >= reissue_sim)
                 & (f.get("figures", 1.0) > 0))
-    news = (f["news"] > 0) if news_only and "news" in f else True
     out |= news & ~unknown & (d <= days) & (f["cos"] >= sim)
     need = ev_sim if ev_sim_same is None else np.where(f["same_prov"] > 0, ev_sim_same, ev_sim)
     out |= news & ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)

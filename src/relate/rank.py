@@ -24,7 +24,7 @@ Everything here is plain arrays in, plain tuples out; :mod:`relate.engine` feeds
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,8 @@ from .words import Words, jaccard, meet
 
 #: Which ranker made a list: raised when a change of code, not of settings, changes lists (2: the
 #: re-post clause forgives typos; 3: title words parted at dashes, month names count as figures;
-#: 4: the article's other parts of a series are shown),
+#: 4: the article's other parts of a series are shown, and between records that are not news
+#: only the same title words make two near-identical),
 #: so that a nightly run ranks every list again (``list_settings``).
 REVISION = 4
 def percentiles(values: np.ndarray) -> np.ndarray:
@@ -347,10 +348,10 @@ def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, c
                          terms: float = 0.0) -> bool:
     same_provider = bool(query.provider) and query.provider == table.provider_key[row]
     days = _days(query.published, float(table.published[row]))
-    news = not days <= _time_window(cfg) or (is_news(query.type, cfg) and is_news(_type(table, row), cfg))
     # the article's other parts of a series are shown (relate.story.other_parts), looked up only
     # where the clauses call the two one story
-    return (_titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider, news)
+    return (_titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider,
+                          lambda: is_news(query.type, cfg) and is_news(_type(table, row), cfg))
             and not other_parts(query.titles, table.titles[row]))
 
 
@@ -361,18 +362,21 @@ def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
     terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0
     same_provider = bool(table.provider_key[a]) and table.provider_key[a] == table.provider_key[b]
     days = _days(float(table.published[a]), float(table.published[b]))
-    news = not days <= _time_window(cfg) or (is_news(_type(table, a), cfg) and is_news(_type(table, b), cfg))
-    return _titled_story(sim, table.titles[a], table.titles[b], days, cfg, terms, same_provider, news)
+    return _titled_story(sim, table.titles[a], table.titles[b], days, cfg, terms, same_provider,
+                         lambda: is_news(_type(table, a), cfg) and is_news(_type(table, b), cfg))
 
 
 def _titled_story(sim: float, titles_a: Words, titles_b: Words, days: float, cfg: RankConfig, terms: float,
-                  same_provider: bool, news: bool) -> bool:
+                  same_provider: bool, news: Callable[[], bool]) -> bool:
     """The story rule for two articles, with what it reads from their title words worked out here
     (the overlap, whether their figures agree, and, only where the re-post clause can apply,
-    whether they are one headline)."""
+    whether they are one headline). ``news`` tells whether both are news; it is asked only where
+    that matters: within the time clauses' window, or for a near-identical title without
+    near-identical texts."""
     overlap = jaccard(titles_a, titles_b)
+    asked = days <= _time_window(cfg) or (overlap >= cfg.dup_title and sim < cfg.dup_similarity)
     return same_story(sim, overlap, days, cfg, terms, same_provider,
-                      overlap < cfg.dup_title or same_figures(titles_a, titles_b), news,
+                      overlap < cfg.dup_title or same_figures(titles_a, titles_b), not asked or news(),
                       sim >= cfg.repost_similarity and same_headline(titles_a, titles_b))
 
 
@@ -383,5 +387,6 @@ def _type(table: RankTable, row: int) -> str:
 
 def _time_window(cfg: RankConfig) -> float:
     """Days within which the story rule's time clauses (news only) can apply: past it, or with a
-    date unknown, whether the two are news does not matter, and their types are not looked up."""
+    date unknown, whether the two are news matters only to a near-identical title without
+    near-identical texts."""
     return max(cfg.story_days, cfg.story_evidence_days, cfg.retell_days)

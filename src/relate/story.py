@@ -5,8 +5,9 @@ re-tellings of one announcement appear together in time and share its names and 
 while a monthly "updates" post looks just like last month's and is another story. So two
 articles are the same story when (first match wins):
 
-1. they are near-identical (cosine >= ``dup_similarity`` or title-word overlap >=
-   ``dup_title``) and published within ``dup_days`` of each other, or a date is unknown;
+1. they are near-identical (cosine >= ``dup_similarity``, or title-word overlap >= ``dup_title``;
+   between records that are not news, the same title words) and published within ``dup_days``
+   of each other, or a date is unknown;
 2. their titles are one headline (:func:`same_headline`: the same words, or the same but for a
    typo fixed or made, "Open source API portal now generally availabile" 54 days after
    "... available") and their texts are closely similar (cosine >= ``repost_similarity``), at
@@ -43,7 +44,13 @@ between two candidates the clauses alone decide, and such a list shows the serie
 Clauses 4 to 6 are about news: they apply only between records of ``story_types`` (articles;
 a record without a type counts as one). A channel's videos, a course's modules or a set of
 samples published on one day are the parts of a series, which a reader of one wants next:
-only clauses 1 to 3 (near-identical, re-posted, re-issued) make them one story.
+only clauses 1 to 3 (near-identical, re-posted, re-issued) make them one story. And a
+catalogue names its modules alike ("Explore Power Apps portals" and "Explore Power Apps
+portals Studio", "Work with data in a Power Apps canvas app" and "Work with external data in
+…", undated): between records that are not news a near-identical title is not enough for
+clause 1, the same title words are (a course and a collection both called "Introduction to
+Power Apps portals" read as one item shown twice); an edited title still counts in the re-post
+and re-issue clauses.
 
 Example:
     >>> from relate.config import RankConfig
@@ -62,6 +69,10 @@ Example:
     (False, True)
     >>> same_story(0.70, 0.2, 0.0, cfg, news=False)   # two parts of a series, uploaded together
     False
+    >>> same_story(0.71, 0.8, math.nan, cfg), same_story(0.71, 0.8, math.nan, cfg, news=False)  # two modules
+    (True, False)
+    >>> same_story(0.71, 1.0, math.nan, cfg, news=False)     # a course and a collection of one name
+    True
     >>> same_story(1.0, 0.9, 0.0, cfg), same_story(1.0, 0.9, 0.0, cfg, other_part=True)   # "Part 1/2", "Part 2/2"
     (True, False)
 """
@@ -175,7 +186,8 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         figures: whether their titles' numbers agree (:func:`same_figures`; not known: ``False``,
             so the re-issue clause does not apply).
         news: whether both are of ``cfg.story_types`` (:func:`is_news`): only then do the
-            time-window clauses (4 to 6) apply.
+            time-window clauses (4 to 6) apply, and does a near-identical title, not only the
+            same title words, make them near-identical (clause 1).
         headline: whether their titles are one headline but for typos (:func:`same_headline`);
             titles with the same words (``title_overlap`` 1) are one headline anyway. Only the
             re-post clause reads it, so a caller need not work it out below ``repost_similarity``.
@@ -186,7 +198,7 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
     if other_part:
         return False
     unknown = math.isnan(days_apart)
-    near_identical = sim >= cfg.dup_similarity or title_overlap >= cfg.dup_title
+    near_identical = sim >= cfg.dup_similarity or title_overlap >= (cfg.dup_title if news else 1.0)
     if near_identical and (unknown or days_apart <= cfg.dup_days):
         return True
     if (headline or title_overlap >= 1.0) and sim >= cfg.repost_similarity:
