@@ -17,7 +17,11 @@ powerapps queries read for issue 10. Sections:
 - the pairs of records that are not news (videos, courses, samples) among each other's 50
   nearest that the near-identical clause called one item by a near-identical title alone (no
   near-identical text), which it no longer does unless their titles have the same words, and
-  the judged sets with the clause as before and as now.
+  the judged sets with the clause as before and as now;
+- a newsletter issue's listed items (records whose title the issue's excerpt lists,
+  ``relate.digests``): how many an issue lists, how many of them its shipped list shows, and
+  where they stand among the issue's nearest neighbours (the ranker reads the first
+  ``rank.candidates``, 60).
 
 Nothing is encoded here.
 """
@@ -146,6 +150,36 @@ def modules(data) -> None:
         print_changed(j, c, site, old.lists, new.lists, changed)
 
 
+def listed_items(site) -> None:
+    """How many of its listed items a digest's list shows (the engine's lists), and their ranks."""
+    from relate.digests import segment_keys, title_key
+
+    rows_of: dict[int, list[int]] = {}
+    for i, a in enumerate(site.rows):
+        k = title_key(a.title)
+        if k is not None:
+            rows_of.setdefault(k, []).append(i)
+    digests = np.nonzero(site.table.digest)[0] if site.table.digest is not None else np.zeros(0, int)
+    if not len(digests):
+        print("  no digest")
+        return
+    picks = dict(site.engine.rank_many([site.rows[q] for q in digests], k=5))
+    lists = [[p.row for p in picks[site.rows[q].id]] for q in digests]
+    listed, shown, ranks = [], [], []
+    for q, shown_rows in zip(digests, lists):
+        items = {r for k in segment_keys(site.rows[q].excerpt) for r in rows_of.get(k, []) if r != q}
+        listed.append(len(items))
+        shown.append(len(items & set(shown_rows)))
+        for r in items:
+            hit = np.nonzero(site.nn[q] == r)[0]
+            ranks.append(hit[0] if hit.size else site.n_cand)
+    ranks = np.array(ranks)
+    within = ", ".join(f"{(ranks < t).mean():.0%} within {t}" for t in (10, 20, 60, 100))
+    print(f"  {len(digests)} digests list {np.mean(listed):.1f} records each; their lists show "
+          f"{np.mean(shown):.1f}; all of them: {sum(s >= min(n, 5) for s, n in zip(shown, listed))}, "
+          f"none: {sum(s == 0 for s in shown)}; listed items among the issue's nearest: {within}")
+
+
 def main(argv=None) -> int:
     data = sets_from_args(list(sys.argv[1:] if argv is None else argv), __doc__.splitlines()[0])
     print("== pairs of records whose titles name different parts of a series")
@@ -158,6 +192,10 @@ def main(argv=None) -> int:
         print(name)
         module_pairs(site)
     modules(data)
+    print("\n== a newsletter issue's listed items")
+    for name, site in (("azure", data["azure dev"][2]), ("powerapps", data["powerapps"][2])):
+        print(name)
+        listed_items(site)
     return 0
 
 
