@@ -18,6 +18,8 @@ powerapps queries read for issue 10. Sections:
   nearest that the near-identical clause called one item by a near-identical title alone (no
   near-identical text), which it no longer does unless their titles have the same words, and
   the judged sets with the clause as before and as now;
+- the story rule's headroom: the shipped ranker with, on the query side, the judged repeats
+  in place of the rule wherever a pair is judged (the rule elsewhere), on each judged set;
 - a newsletter issue's listed items (records whose title the issue's excerpt lists,
   ``relate.digests``): how many an issue lists, how many of them its shipped list shows, and
   where they stand among the issue's nearest neighbours (the ranker reads the first
@@ -150,6 +152,24 @@ def modules(data) -> None:
         print_changed(j, c, site, old.lists, new.lists, changed)
 
 
+def headroom(data) -> None:
+    print("\n== the story rule's headroom: judged repeats in place of the rule where a pair is judged (query side)")
+    for name, (j, c, _site) in data.items():
+        judged, dup = np.zeros_like(c.f["cos"]), np.zeros_like(c.f["cos"])
+        for qi, q in enumerate(c.queries):
+            for ci, x in enumerate(c.rows[qi]):
+                judged[qi, ci] = x in j.grade.get(int(q), {})
+                dup[qi, ci] = x in j.dup.get(int(q), ())
+        f = {**c.f, "judged": judged, "judged_dup": dup}
+
+        def oracle(g):
+            return np.where(g["judged"] > 0, g["judged_dup"] > 0, rules.rule_new(g)) if "judged" in g else rules.rule_new(g)
+        base = lab.evaluate(NEW, c, j)
+        best = lab.evaluate(NEW.with_("judged repeats, else the rule", story=oracle, collapse_story=rules.rule_new),
+                            dataclasses.replace(c, f=f), j)
+        print(f"{name}\n  {lab.row(base)}\n  {lab.row(best, base)}")
+
+
 def listed_items(site) -> None:
     """How many of its listed items a digest's list shows (the engine's lists), and their ranks."""
     from relate.digests import segment_keys, title_key
@@ -192,6 +212,7 @@ def main(argv=None) -> int:
         print(name)
         module_pairs(site)
     modules(data)
+    headroom(data)
     print("\n== a newsletter issue's listed items")
     for name, site in (("azure", data["azure dev"][2]), ("powerapps", data["powerapps"][2])):
         print(name)
