@@ -194,10 +194,13 @@ class Cands:
         f["recip"] = site.rank_of(a, rows.ravel()).reshape(len(q), n)
         pair = []
         m = min(pairwise, n)
-        for r in rows:
+        # as the engine: the query's other parts of a series (those the clauses alone join to it)
+        # are two items beside the query and beside each other, not beside other candidates
+        sibling = (f["other_part"] > 0) & rule_new({**f, "other_part": np.zeros_like(f["cos"])})
+        for qi, r in enumerate(rows):
             x, y = np.meshgrid(r[:m], r[:m], indexing="ij")
             pf = site.pair_features(x.ravel(), y.ravel(), bm25=False)
-            pf["other_part"][:] = 0.0     # as the engine: parts of a series are two items only beside the query
+            pf["other_part"] = pf["other_part"] * np.outer(sibling[qi, :m], sibling[qi, :m]).ravel()
             pair.append({k: v.reshape(m, m) for k, v in pf.items()})
         return cls(site, q, rows, f, pair)
 

@@ -16,8 +16,9 @@ The steps, for one article:
    percentile in the corpus, ``p`` its provider's smoothed mean-quality percentile, and
    ``gate`` grows from 0 at ``min_similarity`` to 1 at ``min_similarity + quality_gate``:
    quality and neighbourhood reorder relevant candidates, they never lift an unrelated one;
-4. take the best, collapsing each group of copies of one story to its best-scored member and
-   holding each provider to ``max_per_provider``.
+4. take the best, collapsing each group of copies of one story to its best-scored member (but
+   the article's other parts of a series, each shown) and holding each provider to
+   ``max_per_provider``.
 
 Everything here is plain arrays in, plain tuples out; :mod:`relate.engine` feeds it.
 """
@@ -152,11 +153,13 @@ class Query:
 
 @dataclass
 class Pick:
-    """One chosen candidate: its row, final score and the parts the score was made of."""
+    """One chosen candidate: its row, final score and the parts the score was made of; ``sibling``:
+    another part of the article's series that the story rule's clauses alone call its story."""
 
     row: int
     score: float
     parts: dict[str, float] = field(default_factory=dict)
+    sibling: bool = False
 
 
 def _window_ok(cfg: RankConfig, q_time: float, c_time: float) -> bool:
@@ -255,7 +258,8 @@ def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: f
                                                                            float(table.published[row])):
         return None
     terms = _query_terms(query, row, table)
-    if _same_story_as_query(query, row, sim, table, cfg, terms):
+    story = _story_to_query(query, row, sim, table, cfg, terms)
+    if story == "own":
         return None  # the article's own story again
     gate = min(1.0, max(0.0, (sim - cfg.min_similarity) / cfg.quality_gate)) if cfg.quality_gate > 0 else 1.0
     parts = {
@@ -268,12 +272,13 @@ def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: f
         parts["terms"] = round(cfg.w_terms * terms, 6)
     if recip is not None:
         parts["reciprocal"] = round(gate * cfg.w_reciprocal * recip, 6)
-    return Pick(row, sum(parts.values()), parts)
+    return Pick(row, sum(parts.values()), parts, sibling=story == "part")
 
 
 def _choose(pool: list[Pick], table: RankTable, cfg: RankConfig, same: dict[tuple[int, int], bool]) -> list[Pick]:
-    """The greedy pick from a pool sorted best first: each story once, providers capped
-    (``same`` keeps the same-story answers of earlier calls)."""
+    """The greedy pick from a pool sorted best first: each story once (but two of the article's
+    other parts of a series, :func:`_two_parts`), providers capped (``same`` keeps the same-story
+    answers of earlier calls)."""
     chosen: list[Pick] = []
     per_provider: dict[str, int] = {}
     for pick in pool:
@@ -282,12 +287,19 @@ def _choose(pool: list[Pick], table: RankTable, cfg: RankConfig, same: dict[tupl
         key = table.provider_key[pick.row]
         if cfg.max_per_provider is not None and key and per_provider.get(key, 0) >= cfg.max_per_provider:
             continue
-        if any(_same_pair(pick.row, c.row, table, cfg, same) for c in chosen):
+        if any(_same_pair(pick.row, c.row, table, cfg, same) and not _two_parts(pick, c, table) for c in chosen):
             continue
         chosen.append(pick)
         if key:
             per_provider[key] = per_provider.get(key, 0) + 1
     return chosen
+
+
+def _two_parts(a: Pick, b: Pick, table: RankTable) -> bool:
+    """Whether two picks are both other parts of the article's series (``sibling``: the clauses
+    join each to the article), and not one part: both are shown, though the clauses alone would
+    call them one story (the parts of one series are alike: one excerpt, one day's posts)."""
+    return a.sibling and b.sibling and other_parts(table.titles[a.row], table.titles[b.row])
 
 
 def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tuple[int, int], bool]) -> bool:
@@ -344,15 +356,17 @@ def _query_terms(query: Query, row: int, table: RankTable) -> float:
     return term_overlap(query.terms, kt.terms[row], kt.idf)
 
 
-def _same_story_as_query(query: Query, row: int, sim: float, table: RankTable, cfg: RankConfig,
-                         terms: float = 0.0) -> bool:
+def _story_to_query(query: Query, row: int, sim: float, table: RankTable, cfg: RankConfig,
+                    terms: float = 0.0) -> str:
+    """What a candidate is to the article: ``"own"``, its own story; ``"part"``, another part of
+    its series that the clauses alone would call its own story (shown; relate.story.other_parts
+    is looked up only here); ``""``, another story."""
     same_provider = bool(query.provider) and query.provider == table.provider_key[row]
     days = _days(query.published, float(table.published[row]))
-    # the article's other parts of a series are shown (relate.story.other_parts), looked up only
-    # where the clauses call the two one story
-    return (_titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider,
-                          lambda: is_news(query.type, cfg) and is_news(_type(table, row), cfg))
-            and not other_parts(query.titles, table.titles[row]))
+    if not _titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider,
+                         lambda: is_news(query.type, cfg) and is_news(_type(table, row), cfg)):
+        return ""
+    return "part" if other_parts(query.titles, table.titles[row]) else "own"
 
 
 def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:

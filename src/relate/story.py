@@ -37,9 +37,11 @@ A reader of one part of a series wants the next (the rubric's direct follow-up),
 are not the article's own story, whatever the clauses say: titles that name different parts
 (:func:`other_parts`: "Minecraft Earth and Azure Cosmos DB part 1: …" and "… part 2: …", one
 day, cosine 0.94; "Excel Data To Multiple PDFs - Part 1/2" and "… Part 2/2", one excerpt) are
-two items (``other_part``). The ranker asks this between the article and a candidate only:
-under another article, two parts with one excerpt would read as one item shown twice, so
-between two candidates the clauses alone decide, and such a list shows the series once.
+two items (``other_part``). The ranker asks this between the article and a candidate, and
+between two candidates that are both the article's other parts (the clauses join each to it:
+under part 3 of a series posted on one day, parts 1 and 2 are both shown); between any other
+two candidates the clauses alone decide: under another article, two parts with one excerpt
+would read as one item shown twice, so such a list shows the series once.
 
 Clauses 4 to 6 are about news: they apply only between records of ``story_types`` (articles;
 a record without a type counts as one). A channel's videos, a course's modules or a set of
@@ -193,7 +195,7 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
             re-post clause reads it, so a caller need not work it out below ``repost_similarity``.
         other_part: whether their titles name different parts of a series (:func:`other_parts`):
             then they are two items, whatever the clauses say (the ranker passes it for the
-            article and a candidate, not for two candidates).
+            article and a candidate, and for two of the article's other parts).
     """
     if other_part:
         return False
