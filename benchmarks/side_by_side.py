@@ -130,9 +130,14 @@ def main(argv=None) -> int:
         return 0
     verdicts = [json.loads(x) for x in Path(args.verdicts).read_text(encoding="utf-8").split("\n") if x.strip()]
     key = json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key else None
-    for (a, b), counts in tally(verdicts, key).items():
-        print(f"{a}: {counts.get(a, 0)} | {b}: {counts.get(b, 0)} | tie: {counts.get('tie', 0)} | "
-              f"sign test, two-sided: p = {sign_test(counts.get(a, 0), counts.get(b, 0)):.2f}")
+    readings: dict[object, list[dict]] = {}               # a kept file's readings, each counted alone
+    for v in verdicts:
+        readings.setdefault(v.get("reading"), []).append(v)
+    for reading, lines in readings.items():
+        for (a, b), counts in tally(lines, key).items():
+            print(f"{'' if reading is None else f'reading {reading}: '}{a}: {counts.get(a, 0)} | {b}: "
+                  f"{counts.get(b, 0)} | tie: {counts.get('tie', 0)} | "
+                  f"sign test, two-sided: p = {sign_test(counts.get(a, 0), counts.get(b, 0)):.2f}")
     return 0
 
 

@@ -69,11 +69,11 @@ def powerapps_lists(tmp_path_factory, powerapps_dir, hash_encoder):
     out = root / "lists.jsonl"
     summary = regenerate(powerapps_dir, Config(), workspace=root / "ws", jsonl=out, encoder=hash_encoder)
     assert not summary.failed
-    return _lists(out), {a.url: a for a in read_corpus(powerapps_dir)}
+    return _lists(out), {a.url: a for a in read_corpus(powerapps_dir)}, root / "ws"
 
 
 def test_no_list_suggests_a_digest_and_every_digest_gets_a_list(powerapps_lists):
-    lists, records = powerapps_lists
+    lists, records, _ = powerapps_lists
     shown = [e.get("webUrl") or e.get("originalUrl") for entries in lists.values() for e in entries]
     assert shown and not [u for u in shown if "/newsletter/" in u]
     issues = [u for u in lists if "/newsletter/" in u]
@@ -81,6 +81,96 @@ def test_no_list_suggests_a_digest_and_every_digest_gets_a_list(powerapps_lists)
     # a newsletter's list holds what it lists (its items are no longer crowded out by other issues)
     holding = [u for u in issues if {title_key(e["title"]) for e in lists[u]} & set(segment_keys(records[u].excerpt))]
     assert len(holding) >= 0.6 * len(issues), f"{len(holding)} of {len(issues)} lists hold a listed item"
+
+
+def _listed(record, corpus_keys: set[int]) -> list[int]:
+    """The title keys of the corpus's records that a record's excerpt lists (its own title aside)."""
+    return [k for k in segment_keys(record.excerpt) if k in corpus_keys and k != title_key(record.title)]
+
+
+def test_an_issue_leads_with_the_records_it_lists(powerapps_lists, hash_encoder):
+    """Each newsletter issue's list begins with the records it lists, found by their titles
+    wherever they are: also those outside its 60 nearest rows, which the ranker never saw."""
+    lists, records, ws = powerapps_lists
+    corpus_keys = {title_key(r.title) for r in records.values()}
+    engine = Engine(ws, Config(), encoder=hash_encoder)
+    issues = [u for u in lists if "/newsletter/" in u]
+    listed = shown = far = 0
+    for u in issues:
+        items = set(_listed(records[u], corpus_keys))
+        keys = [title_key(e["title"]) for e in lists[u]]
+        lead = len(set(keys) & items)
+        assert set(keys[:lead]) <= items and not set(keys[lead:]) & items, records[u].title
+        window = {title_key(engine._s.rows[r].title) for r in engine._s.windows[engine._row_of[records[u].id]]}
+        listed, shown, far = listed + len(items), shown + lead, far + len((items & set(keys)) - window)
+    assert listed > 1300 and shown >= 0.99 * listed, (shown, listed)
+    assert far > 100, far                                # found by title, not among the nearest
+    before = engine.suggest_many([records[u] for u in issues], digest_items="ranked")
+    shown_before = sum(len({title_key(e["title"]) for e in before[records[u].id]} & set(_listed(records[u], corpus_keys)))
+                       for u in issues)
+    assert shown_before < 0.7 * listed, shown_before
+    hidden = engine.suggest_many([records[u] for u in issues], digest_items="hidden")
+    assert all(len(hidden[records[u].id]) == 5 for u in issues)
+    assert not any({title_key(e["title"]) for e in hidden[records[u].id]} & set(_listed(records[u], corpus_keys))
+                   for u in issues)
+
+
+def test_an_issue_not_indexed_yet_leads_with_its_items(powerapps_lists, hash_encoder):
+    """suggest() for a new issue: the two records it lists come first, though far apart."""
+    _, records, ws = powerapps_lists
+    engine = Engine(ws, Config(), encoder=hash_encoder)
+    courses = [r for r in records.values() if "/_learning/courses/" in (r.path or "") and len(r.title.split()) >= 4]
+    vectors = engine.vectors_for(courses)
+    first, far = courses[0], courses[int(np.argmin(vectors[1:] @ vectors[0])) + 1]     # the least alike
+    issue = {"title": "Power Apps Every Day (2031-01-06)", "excerpt": f"{first.title} / {far.title}",
+             "webUrl": "https://example.com/newsletter/2031-01-06", "type": "newsletter"}
+    got = [e["title"] for e in engine.suggest(issue, k=5)]
+    assert set(got[:2]) == {first.title, far.title} and len(got) == 5, got
+    plain = [e["title"] for e in engine.suggest(issue, k=5, digest_items="ranked")]
+    assert set(plain[:2]) != {first.title, far.title}, plain
+    hidden = [e["title"] for e in engine.suggest(issue, k=5, digest_items="hidden")]
+    assert len(hidden) == 5 and not {first.title, far.title} & set(hidden), hidden
+
+
+def test_a_night_that_takes_or_brings_back_an_issues_item_ranks_the_issue_again(tmp_path, powerapps_dir,
+                                                                                hash_encoder):
+    """A record an issue lists, outside the issue's candidate window, leaves the corpus and comes
+    back: each nightly run ranks the issue again and writes what a full run writes."""
+    corpus = tmp_path / "corpus"
+    for part in ("_newsletters", "_learning"):
+        shutil.copytree(powerapps_dir / part, corpus / part)
+    ws = tmp_path / "ws"
+    regenerate(corpus, Config(), workspace=ws, encoder=hash_encoder)
+    engine = Engine(ws, Config(), encoder=hash_encoder)
+    s = engine._s
+    issue = item = None
+    for path in sorted((corpus / "_newsletters").glob("*.html")):
+        row = engine._row_of[read_article(path).id]
+        far = [p.row for _, picks in engine.rank_many([s.rows[row]]) for p in picks
+               if p.listed and p.row not in s.windows[row]]
+        if far:
+            issue, item = path, Path(s.rows[far[0]].path)
+            break
+    assert issue is not None
+    title = read_article(item).title
+    assert title in [e["title"] for e in read_article(issue).related]
+    saved = item.read_bytes()
+
+    def night() -> list[str]:
+        twin = tmp_path / "twin"
+        shutil.rmtree(twin, ignore_errors=True)
+        shutil.copytree(corpus, twin / "corpus")
+        shutil.copytree(ws, twin / "ws")
+        summary = regenerate(corpus, Config(), workspace=ws, encoder=hash_encoder, refit=False)
+        assert not summary.refit and summary.lists == "changed"
+        regenerate(twin / "corpus", Config(), workspace=twin / "ws", encoder=hash_encoder, full=True, refit=False)
+        assert issue.read_bytes() == (twin / "corpus" / issue.relative_to(corpus)).read_bytes()
+        return [e["title"] for e in read_article(issue).related]
+
+    item.unlink()
+    assert title not in night()
+    item.write_bytes(saved)
+    assert title in night()
 
 
 def test_suggest_digests_brings_them_back(tmp_path, powerapps_dir, hash_encoder):

@@ -58,3 +58,15 @@ def test_tally_counts_by_the_key_and_the_sign_test():
     assert side_by_side.tally(kept) == {("a", "b"): {"a": 1, "b": 1}, ("a", "c"): {"c": 2}}
     assert side_by_side.sign_test(8, 8) == 1.0
     assert round(side_by_side.sign_test(10, 6), 2) == 0.45 and round(side_by_side.sign_test(14, 2), 4) == 0.0042
+
+
+def test_tally_prints_two_readings_of_one_pair_apart(tmp_path, capsys):
+    """A kept file that holds one comparison read twice (two readers) prints each reading's count."""
+    kept = tmp_path / "kept.jsonl"
+    lines = [{"article": 1, "X": "a", "Y": "b", "better": "X", "reading": 6},
+             {"article": 2, "X": "b", "Y": "a", "better": "Y", "reading": 6},
+             {"article": 1, "X": "b", "Y": "a", "better": "X", "reading": 7}]
+    kept.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    assert side_by_side.main(["tally", str(kept)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("reading 6: a: 2 | b: 0 | tie: 0") and out[1].startswith("reading 7: a: 0 | b: 1")

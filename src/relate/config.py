@@ -174,6 +174,11 @@ class RankConfig:
         "also suggest digests: records whose excerpt lists two or more other records' titles (newsletter "
         "issues, roundups; relate.digests). Off: each listed item is in the corpus on its own, and is the "
         "better link."))
+    digest_items: str = field(default="first", metadata=_help(
+        "the records a digest (a newsletter issue, a roundup) lists, in its own list: first, they lead it, found "
+        "by their titles wherever they are, then related records; ranked, candidates like any other, when among "
+        "its nearest; hidden, never shown under it (its page links them already).",
+        choices=("first", "ranked", "hidden")))
 
 
 @dataclass

@@ -24,6 +24,15 @@ Example:
     >>> titles.flags([("Weekly", "How to build a model-driven app"),
     ...               ("Issue 4", "How to build a model-driven app | Use custom connectors in canvas apps")]).tolist()
     [False, True]
+
+A digest's list leads with the records it lists (``rank.digest_items``): each record's
+:func:`row_key` is one of the rank table's numbers, and :class:`TitleRows` finds the rows of
+the keys a digest's excerpt lists (:func:`listed_keys`).
+
+    >>> rows = TitleRows(np.array([row_key("How to build a model-driven app"), row_key("Too short"),
+    ...                            row_key("Use custom connectors in canvas apps")]))
+    >>> rows.find(listed_keys("Issue 4", "How to build a model-driven app / Use custom connectors in canvas apps"))
+    [0, 2]
 """
 from __future__ import annotations
 
@@ -67,6 +76,48 @@ def segment_keys(excerpt: str | None) -> list[int]:
         return []
     keys = (title_key(part) for part in _SEPARATORS.split(excerpt))
     return list(dict.fromkeys(k for k in keys if k is not None))
+
+
+#: A record's :func:`row_key` when its title has under :data:`MIN_WORDS` words.
+NO_KEY = -1.0
+
+
+def row_key(title: str | None) -> float:
+    """A title's key as one of the rank table's numbers: :func:`title_key` cut to 52 bits, which
+    a float64 holds exactly (:data:`NO_KEY`: no key)."""
+    k = title_key(title)
+    return NO_KEY if k is None else float(k >> 11)
+
+
+def listed_keys(title: str | None, excerpt: str | None) -> list[float]:
+    """The :func:`row_key` of each item an excerpt lists, in order, but the record's own title."""
+    if not excerpt or not _SEPARATORS.search(excerpt):
+        return []
+    own = title_key(title)
+    return [float(k >> 11) for k in segment_keys(excerpt) if k != own]
+
+
+class TitleRows:
+    """The rows of each title key (the rank table's ``title_key`` numbers, :func:`row_key`).
+
+    Args:
+        keys: each row's :func:`row_key`.
+    """
+
+    def __init__(self, keys: np.ndarray) -> None:
+        keys = np.asarray(keys, dtype=np.float64)
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+
+    def find(self, keys: Iterable[float]) -> list[int]:
+        """The rows whose title has one of ``keys``, in the order of ``keys`` (each row once)."""
+        out: list[int] = []
+        for k in keys:
+            if k == NO_KEY:
+                continue
+            lo, hi = np.searchsorted(self.sorted, k, "left"), np.searchsorted(self.sorted, k, "right")
+            out.extend(int(r) for r in self.order[lo:hi] if int(r) not in out)
+        return out
 
 
 class DigestTitles:

@@ -18,7 +18,9 @@ The steps, for one article:
    quality and neighbourhood reorder relevant candidates, they never lift an unrelated one;
 4. take the best, collapsing each group of copies of one story to its best-scored member (but
    the article's other parts of a series, each shown) and holding each provider to
-   ``max_per_provider``.
+   ``max_per_provider``. A digest's own items (``Query.listed``) lead its list, before any other
+   candidate: never dropped as weak or as the article's own story, nor capped per provider
+   (``digest_items: hidden``: never shown).
 
 Everything here is plain arrays in, plain tuples out; :mod:`relate.engine` feeds it.
 """
@@ -39,9 +41,9 @@ from .words import Words, jaccard, meet
 #: Which ranker made a list: raised when a change of code, not of settings, changes lists (2: the
 #: re-post clause forgives typos; 3: title words parted at dashes, month names count as figures;
 #: 4: the article's other parts of a series are shown, and between records that are not news
-#: only the same title words make two near-identical),
+#: only the same title words make two near-identical; 5: a digest's items lead its list),
 #: so that a nightly run ranks every list again (``list_settings``).
-REVISION = 4
+REVISION = 5
 def percentiles(values: np.ndarray) -> np.ndarray:
     """Mid-rank percentile (0..1) of each finite value among the finite ones; NaN stays NaN.
 
@@ -117,6 +119,8 @@ class RankTable:
             (:mod:`relate.digests`; ``None``: none is).
         removed: whether each row's record says ``removed: true`` (taken down by the site; never
             suggested; ``None``: none does).
+        title_key: each row's title key (:func:`relate.digests.row_key`), which finds the records
+            a digest lists (``None``: not known); ``title_rows``: the rows by key, made when first asked.
     """
 
     vectors: np.ndarray
@@ -135,11 +139,14 @@ class RankTable:
     stats: Any = None
     digest: np.ndarray | None = None
     removed: np.ndarray | None = None
+    title_key: np.ndarray | None = None
+    title_rows: Any = None
 
 
 @dataclass
 class Query:
-    """The article a list is made for (it need not be in the index)."""
+    """The article a list is made for (it need not be in the index); ``listed``: the rows of the
+    records it lists, when it is a digest (they lead its list; ``rank.digest_items``)."""
 
     vector: np.ndarray
     titles: frozenset[str]
@@ -149,17 +156,20 @@ class Query:
     terms: frozenset[str] | None = None
     provider: str = ""
     type: str = ""
+    listed: frozenset[int] = frozenset()
 
 
 @dataclass
 class Pick:
     """One chosen candidate: its row, final score and the parts the score was made of; ``sibling``:
-    another part of the article's series that the story rule's clauses alone call its story."""
+    another part of the article's series that the story rule's clauses alone call its story;
+    ``listed``: one of the records the article (a digest) lists."""
 
     row: int
     score: float
     parts: dict[str, float] = field(default_factory=dict)
     sibling: bool = False
+    listed: bool = False
 
 
 def _window_ok(cfg: RankConfig, q_time: float, c_time: float) -> bool:
@@ -202,7 +212,8 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     recip = None
     if cfg.w_reciprocal and table.neighbour_sims is not None:
         recip = reciprocals(table.neighbour_sims, rows, sims)
-    ok = (rows >= 0) & (sims_arr >= cfg.min_similarity)
+    listed = np.isin(rows, list(query.listed)) if query.listed else np.zeros(len(rows), dtype=bool)
+    ok = (rows >= 0) & ((sims_arr >= cfg.min_similarity) | listed) & ~(listed & (cfg.digest_items == "hidden"))
     if query.row is not None:
         ok &= rows != query.row
     if not cfg.suggest_digests and table.digest is not None:
@@ -219,23 +230,24 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
              + gate * (cfg.w_quality * table.quality_share * table.quality[safe]
                        + cfg.w_provider * table.provider[safe]
                        + (cfg.w_reciprocal * recip[order] if recip is not None else 0.0)) + BOUND_SLACK)
-    by_bound = np.argsort(-bound, kind="stable")
-    order, bound = order[by_bound], bound[by_bound]
+    by_bound = np.lexsort((-bound, ~listed[order]))               # (stable) the listed items first
+    order, bound, first = order[by_bound], bound[by_bound], int(listed[order].sum())
     excluded_providers = {p.lower() for p in cfg.exclude_providers}
     excluded_topics = {t.lower() for t in cfg.exclude_topics}
-    pool: list[tuple[float, int, Pick]] = []
+    pool: list[tuple[bool, float, int, Pick]] = []
     chosen: list[Pick] = []
     same: dict[tuple[int, int], bool] = {}
     for start in range(0, len(order), SCORE_CHUNK):
         for i in order[start:start + SCORE_CHUNK].tolist():
             pick = score_candidate(query, int(rows[i]), float(sims[i]), float(lex_arr[i]),
-                          None if recip is None else float(recip[i]), table, cfg, excluded_providers, excluded_topics)
+                                   None if recip is None else float(recip[i]), table, cfg, excluded_providers,
+                                   excluded_topics, bool(listed[i]))
             if pick is not None:
-                pool.append((-pick.score, i, pick))
-        pool.sort(key=lambda t: (t[0], t[1]))
-        chosen = _choose([p for _, _, p in pool], table, cfg, same)
+                pool.append((not pick.listed, -pick.score, i, pick))
+        pool.sort(key=lambda t: t[:3])
+        chosen = _choose([t[3] for t in pool], table, cfg, same)
         rest = start + SCORE_CHUNK
-        if rest >= len(order) or (len(chosen) >= cfg.k and chosen and bound[rest] < chosen[-1].score):
+        if rest >= len(order) or (rest >= first and len(chosen) >= cfg.k and chosen and bound[rest] < chosen[-1].score):
             break
     for c in chosen:
         c.parts["cosine"] = round(c.parts["similarity"] / cfg.w_similarity, 6) if cfg.w_similarity else 0.0
@@ -244,9 +256,9 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
 
 
 def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: float | None, table: RankTable,
-           cfg: RankConfig, excluded_providers: set[str], excluded_topics: set[str]) -> Pick | None:
+           cfg: RankConfig, excluded_providers: set[str], excluded_topics: set[str], listed: bool = False) -> Pick | None:
     """One candidate's exact score and parts, or ``None`` when a rule drops it (``recip``: its
-    reciprocal evidence, ``None`` when not used)."""
+    reciprocal evidence, ``None`` when not used; ``listed``: an item the article lists, never its story)."""
     if meet(query.url_keys, table.url_keys[row]):
         return None
     if excluded_providers and (table.provider_key[row] in excluded_providers
@@ -258,7 +270,7 @@ def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: f
                                                                            float(table.published[row])):
         return None
     terms = _query_terms(query, row, table)
-    story = _story_to_query(query, row, sim, table, cfg, terms)
+    story = "" if listed else _story_to_query(query, row, sim, table, cfg, terms)
     if story == "own":
         return None  # the article's own story again
     gate = min(1.0, max(0.0, (sim - cfg.min_similarity) / cfg.quality_gate)) if cfg.quality_gate > 0 else 1.0
@@ -272,20 +284,21 @@ def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: f
         parts["terms"] = round(cfg.w_terms * terms, 6)
     if recip is not None:
         parts["reciprocal"] = round(gate * cfg.w_reciprocal * recip, 6)
-    return Pick(row, sum(parts.values()), parts, sibling=story == "part")
+    return Pick(row, sum(parts.values()), parts, sibling=story == "part", listed=listed)
 
 
 def _choose(pool: list[Pick], table: RankTable, cfg: RankConfig, same: dict[tuple[int, int], bool]) -> list[Pick]:
     """The greedy pick from a pool sorted best first: each story once (but two of the article's
-    other parts of a series, :func:`_two_parts`), providers capped (``same`` keeps the same-story
-    answers of earlier calls)."""
+    other parts of a series, :func:`_two_parts`), providers capped but for the items a digest lists
+    (``same`` keeps the same-story answers of earlier calls)."""
     chosen: list[Pick] = []
     per_provider: dict[str, int] = {}
     for pick in pool:
         if len(chosen) >= cfg.k:
             break
         key = table.provider_key[pick.row]
-        if cfg.max_per_provider is not None and key and per_provider.get(key, 0) >= cfg.max_per_provider:
+        if (cfg.max_per_provider is not None and key and per_provider.get(key, 0) >= cfg.max_per_provider
+                and not pick.listed):
             continue
         if any(_same_pair(pick.row, c.row, table, cfg, same) and not _two_parts(pick, c, table) for c in chosen):
             continue

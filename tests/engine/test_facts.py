@@ -22,7 +22,7 @@ def _same_table(table, fresh, rows):
     """Every fact of ``rows`` in ``table`` equals the one in ``fresh``."""
     for f in dataclasses.fields(fresh):
         a, b = getattr(table, f.name), getattr(fresh, f.name)
-        if f.name in ("vectors", "neighbour_sims", "stats"):
+        if f.name in ("vectors", "neighbour_sims", "stats", "title_rows"):     # (title_rows: made when asked)
             continue
         if f.name == "key_terms":
             assert [a.terms[r] for r in rows] == [b.terms[r] for r in rows]
@@ -101,6 +101,31 @@ def test_facts_not_of_these_rows_are_not_used(updated, hash_encoder, damage):
     assert engine._s.facts is None
     assert isinstance(engine._table.titles, list)                         # built from the lines
     assert engine.suggest_many() == updated.suggest_many()
+
+
+def test_facts_of_an_older_version_are_kept_anew_by_a_run_that_changes_nothing(tmp_path, hash_encoder):
+    """A workspace whose facts.npy holds the three columns of a version before the title keys
+    (and params.json their digest): a run that ranks with nothing new builds the table from the
+    lines once and keeps its facts, so the next run reads them instead of every line."""
+    from relate.batch import regenerate
+    from relate.engine.store import facts_digest
+
+    corpus, ws = tmp_path / "corpus", tmp_path / "ws"
+    corpus.mkdir()
+    for p in sorted(DATA.glob("*.md")):
+        (corpus / p.name).write_bytes(p.read_bytes())
+    regenerate(corpus, workspace=ws, encoder=hash_encoder)
+    facts = np.load(ws / FACTS)
+    assert facts.shape[1] == 4                                     # quality, provider, published, title key
+    params = json.loads((ws / PARAMS).read_text())
+    np.save(ws / FACTS, facts[:, :3])
+    (ws / PARAMS).write_text(json.dumps({**params, "facts": facts_digest(facts[:, :3])}))
+    assert relate.Engine(ws, encoder=hash_encoder)._s.facts is None        # not trusted: built from the lines
+    summary = regenerate(corpus, workspace=ws, encoder=hash_encoder, full=True)     # ranks every list
+    assert not summary.changed and summary.encoded == 0
+    again = relate.Engine(ws, encoder=hash_encoder)
+    assert again._s.facts is not None and np.array_equal(again._s.facts, facts, equal_nan=True)
+    assert isinstance(again._table.titles, FactColumn)                     # read, not built
 
 
 # ------------------------------------------------------------------ arrays saved with a tail

@@ -94,3 +94,6 @@ def test_the_judged_sets_name_real_records_and_the_pool_additions_only_new_pairs
     newsletters = {(j.query, j.candidate) for j in Judgments.from_file(folder / "powerapps-newsletters.jsonl")}
     assert len({q for q, _c in newsletters}) == 15 and {x for p in newsletters for x in p} <= urls["powerapps"]
     assert all("/newsletter/" in q and "/newsletter/" not in c for q, c in newsletters)   # issues, never one as an item
+    items = {(j.query, j.candidate) for j in Judgments.from_file(folder / "powerapps-newsletters-items.jsonl")}
+    assert len({q for q, _c in items}) == 20 and {x for p in items for x in p} <= urls["powerapps"]
+    assert all("/newsletter/" in q and "/newsletter/" not in c for q, c in items) and not items & newsletters

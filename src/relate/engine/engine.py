@@ -27,9 +27,9 @@ from ..mapped import in_memory
 from ..rank import Query, RankTable, rank_candidates
 from ..records import Article
 from ..workspace import Workspace
-from . import memory, picks, plain, store, updates
+from . import listed, memory, picks, plain, store, updates
 from .changes import Changes, plan_changes
-from .facts import numbers_of, plain_table, stored_table
+from .facts import numbers_of, plain_table, save_facts, stored_table
 from .queries import lexical_scores, queries_for, query_article, rank_config, search_batch
 from .rows import ArticlesView
 from .sources import corpus_rows, keep_sources, known_lines, parse_kept, parse_unchanged
@@ -83,7 +83,6 @@ class Engine:
     index = property(lambda self: self._s.index, doc="The FAISS index over every row.")
     lexicon = property(lambda self: self._s.lexicon, doc="The TF-IDF model and rows.")
     live = property(lambda self: self._s.live, doc="Whether each row is a current article.")
-    _lines = property(lambda self: self._s.lines)
     _rows = property(lambda self: self._s.rows)
     folder = property(lambda self: self.workspace.folder, doc="The workspace folder (a ``Path``).")
 
@@ -157,7 +156,7 @@ class Engine:
         ids, keys, lines, texts = corpus_rows(self._s, articles, texts, self.config.embed)
         n = len(articles)
         old_ids = set(self.articles)
-        plan = plan_changes(ids, keys, lines, self._row_of, self.keys, self._lines)
+        plan = plan_changes(ids, keys, lines, self._row_of, self.keys, self._s.lines)
         limit = self.config.batch.refit_after * (self._s.stats.size if self._s.stats is not None else 0)
         refit = not self._s.updatable(self.config) or (refit if refit is not None else
                                                        self._s.changes + plan.count > limit and bool(plan))
@@ -227,20 +226,19 @@ class Engine:
 
     def written(self, ids: Iterable[str] | None = None, settings: str | None = None, keep: Iterable[str] = (),
                 in_place: bool = True) -> None:
-        """Records a run's lists: ranked with ``settings``, and, in place, written (no longer pending).
-
-        Args:
-            ids: the articles whose lists were written in place (``None``: all of them).
-            settings: a digest of the settings they were ranked with; in place, when it differs
-                from the last one, every list not in ``ids`` is pending again.
-            keep: articles whose lists could not be written: they stay pending.
-            in_place: the lists went into the records themselves (else pending stays as it is).
-        """
+        """Records a run's lists: ranked with ``settings``, and, in place, written (no longer pending),
+        and the rank table's facts when they were built from the lines. ``ids``: the articles whose lists
+        were written in place (``None``: all); ``settings``: a digest of the settings they were ranked
+        with (in place, when it differs from the last one, every list not in ``ids`` is pending again);
+        ``keep``: articles whose lists could not be written (they stay pending); ``in_place``: the lists
+        went into the records (else pending stays)."""
         if in_place:
             store.mark_written(self._s, set(self.articles), ids, settings, keep)
         self._s.pick_settings = settings
         if self.workspace.exists:
             store.save_picks(self.workspace, self._s)
+            if self._s.facts is None and self._built is not None and len(self._built.quality) == len(self._s.ids):
+                save_facts(self.workspace, self._s, self._built, self.encoder.id, self.config, len(self.articles))
 
     def _refit(self, articles: list[Article], texts: list[str], keys: list[str], lines: list[str],
                handed: list[np.ndarray], release: Sequence[Callable[[], None]] | None = None) -> None:
@@ -348,6 +346,7 @@ class Engine:
             chunk = items[start:start + batch]
             queries, vecs, texts = self._queries(chunk)
             rows, sims = updates.windows_of(self._s, [q.row for q in queries], vecs, cfg.candidates + 1)
+            rows, sims = listed.listed_candidates(self._s, self._table, chunk, queries, rows, sims, cfg)
             lexical = lexical_scores(self._s.lexicon, queries, texts, rows) if cfg.w_lexical else [None] * len(chunk)
             for a, q, r, w, lx in zip(chunk, queries, rows, sims, lexical):
                 chosen = rank_candidates(q, r, w, self._table, cfg, lx)

@@ -7,7 +7,7 @@ digest or removed, kept in ``ids.json``) and word sets it reads one candidate at
 Building them from every ``articles.jsonl`` line is most of a nightly run at a million rows,
 so a reopened workspace does not:
 
-- the numbers are saved (``facts.npy``: ``(n, 3)`` float64, see :data:`NUMBERS`) with the
+- the numbers are saved (``facts.npy``: ``(n, 4)`` float64, see :data:`NUMBERS`) with the
   other arrays, and read back; ``params.json`` holds their digest, so a file that another
   version left behind, or one of a run stopped before its params were written, is not
   trusted (the table is then built from the lines, as before);
@@ -31,13 +31,16 @@ from typing import Any
 
 import numpy as np
 
+from ..config import Config
+from ..fileio import atomic_save_npy
 from ..rank import RankTable
+from ..workspace import FACTS, Workspace
 from .rows import LineRows
 from .state import WORD_FACTS, line_word_facts
-from .store import Stored
+from .store import Stored, facts_digest, write_params
 
 #: The columns of ``facts.npy``, in order (attributes of :class:`~relate.rank.RankTable`).
-NUMBERS = ("quality", "provider", "published")
+NUMBERS = ("quality", "provider", "published", "title_key")
 
 
 class RowWords:
@@ -95,7 +98,7 @@ class FactColumn(Sequence):
 
 
 def numbers_of(table: RankTable) -> np.ndarray:
-    """The ``(n, 3)`` array ``facts.npy`` holds, from a rank table."""
+    """The ``(n, 4)`` array ``facts.npy`` holds, from a rank table."""
     return np.stack([np.asarray(getattr(table, name), dtype=np.float64) for name in NUMBERS], axis=1)
 
 
@@ -115,6 +118,15 @@ def stored_table(s: Stored) -> RankTable | None:
     table.digest = s.digests.copy()
     table.removed = s.removed.copy() if s.removed is not None else np.zeros(n, dtype=bool)
     return table
+
+
+def save_facts(ws: Workspace, s: Stored, table: RankTable, model: str, config: Config, count: int) -> None:
+    """Writes ``facts.npy`` from ``table`` and, in ``params.json``, its digest: the facts of a run that
+    built them from the lines and changed nothing else (the next run reads them, not every line)."""
+    s.facts = numbers_of(table)
+    atomic_save_npy(ws.path(FACTS), s.facts)
+    s.facts_digest = facts_digest(s.facts)
+    write_params(ws, s, model, config, count)
 
 
 def plain_table(table: RankTable | None) -> RankTable | None:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..config import EmbedConfig, RankConfig
+from ..digests import row_key
 from ..index import search
 from ..rank import RankTable
 from ..records import Article, url_variants
@@ -103,11 +104,13 @@ def build_table(articles: Sequence[Article], vectors: np.ndarray, cfg: RankConfi
             key_terms = stats.key_terms([])
             terms = [key_terms.extract(t) for t in texts]
         key_terms = stats.key_terms(list(terms))
+    title_keys = np.array([row_key(t) for t in titles], dtype=np.float64)     # (a digest's items are found by them)
     del texts, made, titles
     quality_pct, provider_pct = stats.facts_of(columns)
     table = RankTable(vectors=vectors, quality=quality_pct, provider=provider_pct, published=np.zeros(0),
                       provider_key=[], provider_name=[], topics=[], titles=[], url_keys=[], key_terms=key_terms)
     table.published = np.array(published, dtype=np.float64)
+    table.title_key = title_keys
     for j, name in enumerate(WORD_FACTS):
         setattr(table, name, [w[j] for w in words])
     table.digest = stats.digests(articles)
@@ -126,6 +129,7 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.quality = np.concatenate([table.quality, np.zeros(grow)])
         table.provider = np.concatenate([table.provider, np.zeros(grow)])
         table.published = np.concatenate([table.published, np.zeros(grow)])
+        table.title_key = np.concatenate([table.title_key, np.zeros(grow)])
         table.digest = np.concatenate([table.digest, np.zeros(grow, dtype=bool)])
         table.removed = np.concatenate([table.removed, np.zeros(grow, dtype=bool)])
         for name in WORD_FACTS:
@@ -139,12 +143,14 @@ def table_rows(table: RankTable, articles: list[Article], embed: EmbedConfig, ro
         table.quality[r] = part.quality[i]
         table.provider[r] = part.provider[i]
         table.published[r] = part.published[i]
+        table.title_key[r] = part.title_key[i]
         table.digest[r] = part.digest[i]
         table.removed[r] = part.removed[i]
         for name in WORD_FACTS:
             getattr(table, name)[r] = getattr(part, name)[i]
         table.key_terms.terms[r] = part.key_terms.terms[i]
     table.key_terms.refresh(rows)
+    table.title_rows = None            # (the rows by title key are made again when asked)
 
 
 def neighbour_sims(index, vectors: np.ndarray, depth: int, batch: int = 1024, params=None) -> np.ndarray:

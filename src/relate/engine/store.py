@@ -86,7 +86,7 @@ class Stored:
             (``rank.suggest_digests`` off), so no candidate window holds one.
         removed: whether each row's record says ``removed: true``: left out of every search
             (``None``: none does).
-        facts: ``(n, 3)`` numbers of the rank table (see :mod:`relate.engine.facts`; ``None``:
+        facts: ``(n, 4)`` numbers of the rank table (see :mod:`relate.engine.facts`; ``None``:
             not known, the table is built from the lines), ``facts_digest`` their digest.
         sources: the digest of the corpus line each row was read from (0: not known; see
             :mod:`relate.engine.sources`), ``None`` when none is kept.
@@ -363,7 +363,7 @@ def read_facts(ws: Workspace, digest: str | None, rows: int) -> np.ndarray | Non
         facts = np.load(ws.path(FACTS), allow_pickle=False)
     except (OSError, ValueError):
         return None
-    if facts.dtype != np.float64 or facts.shape != (rows, 3) or facts_digest(facts) != digest:
+    if facts.dtype != np.float64 or facts.shape != (rows, 4) or facts_digest(facts) != digest:
         return None
     return facts
 

@@ -18,6 +18,7 @@ from ..mapped import let_go, scratch_array
 from ..rank import Query, RankTable, reciprocals, score_candidate
 from ..records import Article
 from .changes import Changes
+from .listed import digests_listing
 from .state import table_rows
 from .store import Stored
 from .windows import entering, floors, merge, neighbour_table, pair_cosines, search_windows
@@ -43,10 +44,11 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
           lines: list[str], vectors: np.ndarray, config: Config) -> set[int]:
     """Applies ``plan`` (``vectors``: those of ``plan.added``, in order); returns the live rows
     whose lists may have changed: new rows, rows whose window changed, rows whose window holds
-    a touched row."""
+    a touched row, digests that list a record added, touched or gone (:mod:`relate.engine.listed`)."""
     dead = np.asarray(plan.dead, dtype=np.int64)
     s.live[dead] = False
     touched = [row for _, row in plan.touched]
+    keys_before = table.title_key[touched].tolist() if table.title_key is not None else []
     for i, row in plan.touched:
         s.lines[row] = lines[i]
         s.rows.forget(row)
@@ -109,6 +111,8 @@ def apply(s: Stored, table: RankTable, plan: Changes, articles: list[Article], t
             ins, lost = reached.get(q, ([], []))
             reached[q] = (sorted(set(ins) | (set(touched) & set(s.windows[q].tolist()))), lost)
     changed |= changed_lists(s, table, config, reached)
+    if config.rank.digest_items != "ranked":
+        changed |= digests_listing(s, table, touched + new.tolist() + dead.tolist(), keys_before)
     s.changes += plan.count
     return {r for r in changed if s.live[r]}
 

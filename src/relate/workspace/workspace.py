@@ -12,7 +12,7 @@ Layout (nothing pickled)::
     stats.json      corpus statistics frozen between refits (see relate.engine.stats)
     terms.json      the key terms of each row
     neighbours.npy  (n, depth) cosines of each row's nearest other rows (reciprocal evidence)
-    facts.npy       (n, 3) quality and provider percentiles and publish time of each row (rank table)
+    facts.npy       (n, 4) quality and provider percentiles, publish time and title key of each row (rank table)
     windows.npy     (n, width) rows of each article's candidate window, window-sims.npy their cosines
     pending.json    articles whose lists changed but are not yet written in place
     picks.npy       each article's last ranked list (rows), pick-scores.npy its last pick's score
