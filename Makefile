@@ -33,7 +33,7 @@ demo: setup
 
 # Pure modules whose docstring examples are run as tests.
 DOCTESTED := src/relate/digests.py src/relate/records src/relate/frontmatter src/relate/corpus src/relate/text.py \
-             src/relate/config.py src/relate/rank.py src/relate/evidence.py src/relate/story.py src/relate/words.py \
+             src/relate/config.py src/relate/quality.py src/relate/rank.py src/relate/evidence.py src/relate/story.py src/relate/words.py \
              src/relate/lexical.py src/relate/evaluation/metrics.py src/relate/engine/windows.py \
              src/relate/engine/stats.py src/relate/engine/changes.py src/relate/engine/sources.py \
              src/relate/engine/rows.py src/relate/engine/memory.py src/relate/workspace/lines.py \

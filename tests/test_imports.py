@@ -19,7 +19,7 @@ LAYERS = [
     {"corpus"},
     {"text"},
     {"embed"},
-    {"index", "lexical", "words", "rank", "evidence", "story", "digests"},
+    {"index", "lexical", "words", "quality", "rank", "evidence", "story", "digests"},
     {"workspace"},
     {"engine"},
     {"batch"},

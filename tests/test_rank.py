@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from relate.config import RankConfig
-from relate.rank import Query, RankTable, percentiles, provider_means, rank_candidates
+from relate.quality import percentiles, provider_means
+from relate.rank import Query, RankTable, rank_candidates
 from relate.words import jaccard, title_tokens
 
 

@@ -10,6 +10,8 @@ dropped: "1,500" = "1500"). Each term weighs its inverse document frequency in t
 a name every article carries (the site's own subject) weighs almost nothing.
 
 :func:`term_overlap` is the IDF-weighted cosine of two articles' key-term sets (0..1).
+:func:`reciprocal` is the neighbourhood's evidence: whether the article is among the
+candidate's own nearest (a mutual neighbour) or far down them (a hub close to everything).
 
 Example:
     >>> terms = KeyTerms.fit(["Contoso buys Fabrikam. The deal with Fabrikam closes in May.",
@@ -217,3 +219,24 @@ def term_overlap(a: Collection[str], b: Collection[str], idf: dict[str, float],
 def _mass(terms: Collection[str], idf: dict[str, float]) -> float:
     """``sqrt(sum idf)`` of a term set, the sum exactly rounded (independent of the set's order)."""
     return math.sqrt(math.fsum(idf.get(t, 0.0) for t in terms))
+
+
+def reciprocal(neighbour_sims: np.ndarray, sim: float) -> float:
+    """``1 / (1 + r)``, ``r`` = how many of a candidate's neighbours are closer to it than ``sim``.
+
+    Closer means by more than 1e-5, so the article itself, when it is among the candidate's
+    neighbours, is not counted through float rounding.
+
+    Example:
+        >>> reciprocal(np.array([0.9, 0.8, 0.7]), 0.85), reciprocal(np.array([0.9, 0.8]), 0.95)
+        (0.5, 1.0)
+    """
+    return 1.0 / (1.0 + int(np.count_nonzero(neighbour_sims > sim + 1e-5)))
+
+
+def reciprocals(neighbour_sims: np.ndarray, rows: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    """:func:`reciprocal` of each candidate at once (rows of -1 get 0)."""
+    rows = np.asarray(rows)
+    safe = np.where(rows < 0, 0, rows)
+    closer = (neighbour_sims[safe] > np.asarray(sims, dtype=np.float32)[:, None] + 1e-5).sum(1)
+    return np.where(rows < 0, 0.0, 1.0 / (1.0 + closer))

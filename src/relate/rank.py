@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .config import RankConfig
-from .evidence import KeyTerms, term_overlap
+from .evidence import KeyTerms, reciprocals, term_overlap
 from .story import is_news, other_parts, same_figures, same_headline, same_story
 from .words import Words, jaccard, meet
 
@@ -44,49 +44,6 @@ from .words import Words, jaccard, meet
 #: only the same title words make two near-identical; 5: a digest's items lead its list),
 #: so that a nightly run ranks every list again (``list_settings``).
 REVISION = 5
-def percentiles(values: np.ndarray) -> np.ndarray:
-    """Mid-rank percentile (0..1) of each finite value among the finite ones; NaN stays NaN.
-
-    Example:
-        >>> percentiles(np.array([10.0, 20.0, np.nan, 20.0])).round(3).tolist()
-        [0.167, 0.667, nan, 0.667]
-    """
-    values = np.asarray(values, dtype=np.float64)
-    out = np.full(values.shape, np.nan)
-    ok = np.isfinite(values)
-    if ok.sum() == 0:
-        return out
-    v = values[ok]
-    order = np.sort(v)
-    lo = np.searchsorted(order, v, side="left")
-    hi = np.searchsorted(order, v, side="right")
-    out[ok] = (lo + hi) / 2.0 / len(v)
-    return out
-
-
-def provider_means(providers: list[str | None], quality: np.ndarray, strength: float) -> dict[str, float]:
-    """Smoothed mean quality per provider: ``(sum + strength * corpus_mean) / (n + strength)``.
-
-    A provider with two articles stays near the corpus mean; one with two hundred is judged
-    on its own record. Articles without quality do not count.
-
-    Example:
-        >>> q = np.array([100.0, 100.0, 0.0, 0.0, np.nan])
-        >>> provider_means(["a", "a", "b", "b", "c"], q, strength=2)
-        {'a': 75.0, 'b': 25.0}
-    """
-    quality = np.asarray(quality, dtype=np.float64)
-    ok = np.isfinite(quality)
-    if not ok.any():
-        return {}
-    mean = float(quality[ok].mean())
-    sums: dict[str, float] = {}
-    counts: dict[str, int] = {}
-    for p, q in zip(providers, quality):
-        if p and math.isfinite(q):
-            sums[p] = sums.get(p, 0.0) + float(q)
-            counts[p] = counts.get(p, 0) + 1
-    return {p: (sums[p] + strength * mean) / (counts[p] + strength) for p in sums}
 
 
 @dataclass
@@ -333,27 +290,6 @@ def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: Rank
         (True, False)
     """
     return same_story(sim, title_overlap, days_apart, cfg, terms, same_provider, figures, news, headline, other_part)
-
-
-def reciprocal(neighbour_sims: np.ndarray, sim: float) -> float:
-    """``1 / (1 + r)``, ``r`` = how many of a candidate's neighbours are closer to it than ``sim``.
-
-    Closer means by more than 1e-5, so the article itself, when it is among the candidate's
-    neighbours, is not counted through float rounding.
-
-    Example:
-        >>> reciprocal(np.array([0.9, 0.8, 0.7]), 0.85), reciprocal(np.array([0.9, 0.8]), 0.95)
-        (0.5, 1.0)
-    """
-    return 1.0 / (1.0 + int(np.count_nonzero(neighbour_sims > sim + 1e-5)))
-
-
-def reciprocals(neighbour_sims: np.ndarray, rows: np.ndarray, sims: np.ndarray) -> np.ndarray:
-    """:func:`reciprocal` of each candidate at once (rows of -1 get 0)."""
-    rows = np.asarray(rows)
-    safe = np.where(rows < 0, 0, rows)
-    closer = (neighbour_sims[safe] > np.asarray(sims, dtype=np.float32)[:, None] + 1e-5).sum(1)
-    return np.where(rows < 0, 0.0, 1.0 / (1.0 + closer))
 
 
 def _days(a: float, b: float) -> float:

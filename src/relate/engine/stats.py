@@ -35,7 +35,7 @@ import numpy as np
 
 from ..digests import DigestTitles
 from ..evidence import KeyTerms
-from ..rank import provider_means
+from ..quality import provider_means
 from ..records import Article
 from ..text import clean_text
 
@@ -55,7 +55,7 @@ def as_number(x: Any) -> float:
 def percentile_in(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Mid-rank percentile (0..1) of each finite value among the sorted ``reference``; NaN stays NaN.
 
-    For values drawn from the reference itself this is :func:`relate.rank.percentiles`.
+    For values drawn from the reference itself this is :func:`relate.quality.percentiles`.
 
     Example:
         >>> percentile_in(np.array([10.0, 20.0, 20.0]), np.array([20.0, 15.0, np.nan])).round(3).tolist()

@@ -12,10 +12,11 @@ import os
 import numpy as np
 
 from ..config import Config
+from ..evidence import reciprocals
 from ..index import index_vectors, search_params
 from ..lexical import Lexicon
 from ..mapped import let_go, scratch_array
-from ..rank import Query, RankTable, reciprocals, score_candidate
+from ..rank import Query, RankTable, score_candidate
 from ..records import Article
 from .changes import Changes
 from .listed import digests_listing
