@@ -86,7 +86,7 @@ def row_key(title: str | None) -> float:
     """A title's key as one of the rank table's numbers: :func:`title_key` cut to 52 bits, which
     a float64 holds exactly (:data:`NO_KEY`: no key)."""
     k = title_key(title)
-    return NO_KEY if k is None else float(k >> 11)
+    return NO_KEY if k is None else _as_number(k)
 
 
 def listed_keys(title: str | None, excerpt: str | None) -> list[float]:
@@ -94,7 +94,11 @@ def listed_keys(title: str | None, excerpt: str | None) -> list[float]:
     if not excerpt or not _SEPARATORS.search(excerpt):
         return []
     own = title_key(title)
-    return [float(k >> 11) for k in segment_keys(excerpt) if k != own]
+    return [_as_number(k) for k in segment_keys(excerpt) if k != own]
+
+
+def _as_number(key: int) -> float:
+    return float(key >> 11)        # 63 bits cut to 52: exact in a float64
 
 
 class TitleRows:
