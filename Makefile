@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# The tests run in two processes (pytest-xdist); WORKERS= runs them in this one.
+WORKERS ?= -n 2
 
 .PHONY: setup demo test test-fast lint doctest bench quality-model
 
@@ -43,11 +45,11 @@ DOCTESTED := src/relate/digests.py src/relate/records src/relate/frontmatter src
              src/relate/user_cache.py
 
 test: setup lint doctest
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(WORKERS)
 
 # No model, no Ray, no subprocess or kernel, no whole corpus: well under a minute.
 test-fast: setup
-	$(BIN)/python -m pytest -m "not (model or ray or process or slow)"
+	$(BIN)/python -m pytest $(WORKERS) -m "not (model or ray or process or slow)"
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -33,6 +33,26 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("ray") is not None)   # stable: otherwise as collected
 
 
+def _built(tmp_path_factory, corpus: Path, variable: str, name: str):
+    """An engine over a whole corpus, its workspace built once per test run.
+
+    ``variable`` names a folder to keep the workspace between runs. Under pytest-xdist (``make
+    test`` runs two workers) the workers share one workspace, in the run's common temporary folder:
+    the first to take its lock encodes the corpus, the others find it up to date and only open it.
+    """
+    from filelock import FileLock
+
+    from relate import Engine
+
+    folder = os.environ.get(variable)
+    if not folder and os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / name
+    if not folder:
+        return Engine.build(corpus, workspace=tmp_path_factory.mktemp(name))
+    with FileLock(f"{folder}.lock"):
+        return Engine.build(corpus, workspace=folder)
+
+
 @pytest.fixture(scope="session")
 def azure_dir() -> Path:
     if not AZURE.is_dir():
@@ -79,10 +99,7 @@ def azure_engine(tmp_path_factory, azure_dir):
 
     Set RELATE_TEST_AZURE_WORKSPACE to a folder to keep the workspace between runs.
     """
-    from relate import Engine
-
-    folder = os.environ.get("RELATE_TEST_AZURE_WORKSPACE") or tmp_path_factory.mktemp("azure-ws")
-    return Engine.build(azure_dir, workspace=folder)
+    return _built(tmp_path_factory, azure_dir, "RELATE_TEST_AZURE_WORKSPACE", "azure-ws")
 
 
 @pytest.fixture(scope="session")
@@ -91,13 +108,10 @@ def powerapps_engine(tmp_path_factory, azure_dir):
 
     Set RELATE_TEST_POWERAPPS_WORKSPACE to a folder to keep the workspace between runs.
     """
-    from relate import Engine
-
     corpus_dir = azure_dir.parent / "powerapps"
     if not corpus_dir.is_dir():
         pytest.skip(f"{corpus_dir} not found")
-    folder = os.environ.get("RELATE_TEST_POWERAPPS_WORKSPACE") or tmp_path_factory.mktemp("powerapps-ws")
-    return Engine.build(corpus_dir, workspace=folder)
+    return _built(tmp_path_factory, corpus_dir, "RELATE_TEST_POWERAPPS_WORKSPACE", "powerapps-ws")
 
 
 @pytest.fixture(scope="session")
