@@ -19,9 +19,11 @@ def rule_today(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0
 
 def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0,
                   ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None, repost_sim=0.8,
-                  reissue_sim=0.85, reissue_days=45.0, news_only=True, retell_sim=None, retell_days=7.0):
-    """relate.story.same_story, vectorised: today's rule, re-posts, the key-term clause and (with
-    ``retell_sim``) other outlets' re-tellings within ``retell_days`` (``news_only``: the
+                  reissue_sim=0.85, reissue_days=45.0, news_only=True, retell_sim=None, retell_days=7.0,
+                  other_sim=None, other_days=1.0):
+    """relate.story.same_story, vectorised: today's rule, re-posts, the key-term clause, (with
+    ``retell_sim``) other outlets' re-tellings within ``retell_days`` and (with ``other_sim``)
+    other outlets' reports within ``other_days`` (``news_only``: the
     time-window clauses, and a near-identical title short of the same words, only between news
     records, ``f["news"]``)."""
     d = f["days"]
@@ -39,6 +41,8 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
     out |= news & ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)
     if retell_sim is not None:
         out |= news & ~unknown & (d <= retell_days) & (f["cos"] >= retell_sim) & (f["same_prov"] == 0)
+    if other_sim is not None:
+        out |= news & ~unknown & (d <= other_days) & (f["cos"] >= other_sim) & (f["same_prov"] == 0)
     out &= ~(f.get("other_part", 0) > 0)    # the query's other parts of a series (0 between candidates: ranker_lab.Cands)
     return out | (f.get("url_same", 0) > 0)
 
@@ -65,6 +69,12 @@ def rule_logistic(coef, intercept, threshold=0.5, max_days=14.0):
 
 def rule_new(f):
     """The new default same-story rule (relate.story with the RankConfig defaults)."""
+    return rule_evidence(f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0,
+                         retell_sim=0.8, other_sim=0.55, other_days=1.0)
+
+
+def rule_twelfth(f):
+    """The default rule until issue 10's thirteenth round: without other outlets' same-day reports."""
     return rule_evidence(f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0,
                          retell_sim=0.8)
 

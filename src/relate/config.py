@@ -147,9 +147,13 @@ class RankConfig:
         "similarity from which two articles of different providers published within retell_days are the "
         "same story: another outlet's re-telling of one event, in its own words."))
     retell_days: float = field(default=7.0, metadata=_help("see retell_similarity.", least=0))
+    other_outlet_similarity: float = field(default=0.55, metadata=_help(
+        "similarity from which two articles of different providers published within other_outlet_days are the "
+        "same story: other outlets reporting one event the day it happens, each in its own words."))
+    other_outlet_days: float = field(default=1.0, metadata=_help("see other_outlet_similarity.", least=0))
     story_types: list[str] = field(default_factory=lambda: ["article"], metadata=_help(
         "record types (the type field; a record without one counts as an article) between which the "
-        "time-window clauses apply (story_*, story_evidence_*, retell_*): news re-told by outlets within days. "
+        "time-window clauses apply (story_*, story_evidence_*, retell_*, other_outlet_*): news re-told by outlets within days. "
         "Videos, courses or samples published together are a series, not one story (the title clauses still "
         "apply).",
         metavar="TYPE,..."))

@@ -41,9 +41,10 @@ from .words import Words, jaccard, meet
 #: Which ranker made a list: raised when a change of code, not of settings, changes lists (2: the
 #: re-post clause forgives typos; 3: title words parted at dashes, month names count as figures;
 #: 4: the article's other parts of a series are shown, and between records that are not news
-#: only the same title words make two near-identical; 5: a digest's items lead its list),
+#: only the same title words make two near-identical; 5: a digest's items lead its list;
+#: 6: other outlets' reports of one day are one story),
 #: so that a nightly run ranks every list again (``list_settings``).
-REVISION = 5
+REVISION = 6
 
 
 @dataclass
@@ -352,4 +353,4 @@ def _time_window(cfg: RankConfig) -> float:
     """Days within which the story rule's time clauses (news only) can apply: past it, or with a
     date unknown, whether the two are news matters only to a near-identical title without
     near-identical texts."""
-    return max(cfg.story_days, cfg.story_evidence_days, cfg.retell_days)
+    return max(cfg.story_days, cfg.story_evidence_days, cfg.retell_days, cfg.other_outlet_days)

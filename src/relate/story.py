@@ -31,7 +31,13 @@ articles are the same story when (first match wins):
 6. they come from different providers, are very similar (cosine >= ``retell_similarity``) and
    were published within ``retell_days``: another outlet's re-telling of the event in its own
    words, with few of its names ("Microsoft offers a 99.99 % uptime SLA for Azure AD Premium",
-   reported by one outlet and then by others over the next days).
+   reported by one outlet and then by others over the next days);
+7. they come from different providers, are similar (cosine >= ``other_outlet_similarity``) and
+   were published within ``other_outlet_days`` (a day): outlets reporting one event the day it
+   happens, each in its own words and with its own angle ("Amazon blasts the White House for a
+   'blatant attempt' to derail a probe …" and "DoD: Pentagon okay in giving $10B 'war cloud'
+   contract to Microsoft …", the same hour, cosine 0.59). One provider's posts of one day are
+   left to clauses 4 and 5: a vendor announces several things at once.
 
 A reader of one part of a series wants the next (the rubric's direct follow-up), so the parts
 are not the article's own story, whatever the clauses say: titles that name different parts
@@ -43,7 +49,7 @@ under part 3 of a series posted on one day, parts 1 and 2 are both shown); betwe
 two candidates the clauses alone decide: under another article, two parts with one excerpt
 would read as one item shown twice, so such a list shows the series once.
 
-Clauses 4 to 6 are about news: they apply only between records of ``story_types`` (articles;
+Clauses 4 to 7 are about news: they apply only between records of ``story_types`` (articles;
 a record without a type counts as one). A channel's videos, a course's modules or a set of
 samples published on one day are the parts of a series, which a reader of one wants next:
 only clauses 1 to 3 (near-identical, re-posted, re-issued) make them one story. And a
@@ -188,7 +194,7 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         figures: whether their titles' numbers agree (:func:`same_figures`; not known: ``False``,
             so the re-issue clause does not apply).
         news: whether both are of ``cfg.story_types`` (:func:`is_news`): only then do the
-            time-window clauses (4 to 6) apply, and does a near-identical title, not only the
+            time-window clauses (4 to 7) apply, and does a near-identical title, not only the
             same title words, make them near-identical (clause 1).
         headline: whether their titles are one headline but for typos (:func:`same_headline`);
             titles with the same words (``title_overlap`` 1) are one headline anyway. Only the
@@ -217,7 +223,10 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
     need = cfg.story_same_provider_similarity if same_provider else cfg.story_evidence_similarity
     if days_apart <= cfg.story_evidence_days and sim >= need and terms >= cfg.story_terms:
         return True
-    return not same_provider and days_apart <= cfg.retell_days and sim >= cfg.retell_similarity
+    if same_provider:
+        return False
+    return ((days_apart <= cfg.retell_days and sim >= cfg.retell_similarity)
+            or (days_apart <= cfg.other_outlet_days and sim >= cfg.other_outlet_similarity))
 
 
 def is_news(record_type: str, cfg: RankConfig) -> bool:
