@@ -13,8 +13,11 @@ clause: a vendor announces several things at once).
 Sections: (1) a grid of the two thresholds on every judged set, the nDCG@5 difference against the
 twelfth round's rule (with the pool additions; paired bootstrap 95 %), the repeats shown and the
 lists changed; (2) the judged pairs the shipped clause joins that the twelfth round's rule did not,
-with their grades, and the rule's precision and recall on each set's judged repeats. ``WS`` are
-workspaces of the two corpora built with the defaults; nothing is encoded.
+with their grades, and the rule's precision and recall on each set's judged repeats; (3) levers
+tried and dropped: a bonus for a candidate of the article's own record type or provider (gated
+like quality), and word pairs (TF-IDF over bigrams, scikit-learn, fitted on the corpus's texts) or
+titles alone beside the shipped TF-IDF, also at a quality weight that shows as much quality on
+azure extra. ``WS`` are workspaces of the two corpora built with the defaults; nothing is encoded.
 """
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ import ranker_lab as lab  # noqa: E402
 from judged_encoders import SETS, site_sets  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
 from story_rules import rule_evidence, rule_new, rule_twelfth  # noqa: E402
+
+from relate.lexical import tfidf_vectorizer  # noqa: E402
 
 DAYS = (0.5, 1.0, 2.0)
 SIMILARITIES = (0.45, 0.5, 0.55, 0.58, 0.6)
@@ -82,6 +87,46 @@ def judged_pairs(sets: dict) -> None:
                   f"{site.rows[b[x]].title[:60]!r}")
 
 
+def add_features(sets: dict) -> None:
+    """Features of section (3) on each set's candidates: ``same_type`` and ``same_provider`` (times the
+    quality gate), ``bigrams`` and ``titles`` (TF-IDF cosines of word pairs, of titles)."""
+    fitted: dict[int, dict] = {}
+    for name in SETS:
+        site, _j, _jp, c, _n = sets[name]
+        if id(site) not in fitted:
+            fitted[id(site)] = {
+                "bigrams": tfidf_vectorizer(min_df=2, max_df=0.5, ngram_range=(2, 2)).fit_transform(site.texts).tocsr(),
+                "titles": tfidf_vectorizer(min_df=2, max_df=0.5).fit_transform(site.titles_clean).tocsr()}
+        a, b = np.repeat(c.queries, c.rows.shape[1]), c.rows.ravel()
+        for feature, X in fitted[id(site)].items():
+            c.f[feature] = np.asarray(X[a].multiply(X[b]).sum(1)).ravel().reshape(c.rows.shape)
+        types = np.array([(r.type or "article").lower() for r in site.rows])
+        gate = np.clip((c.f["cos"] - NEW.min_similarity) / NEW.quality_gate, 0, 1)
+        c.f["same_type"] = (types[c.queries][:, None] == types[c.rows]) * gate
+        c.f["same_provider"] = c.f["same_prov"] * gate
+
+
+def dropped(sets: dict) -> None:
+    add_features(sets)
+    base = {name: lab.evaluate(NEW, sets[name][3], sets[name][2]) for name in SETS}
+    print("\n== (3) levers dropped: Δ nDCG@5 against the shipped ranker [95 % CI], mean shown quality")
+    print(f"{'lever':36s}  " + "  ".join(f"{n:<32}" for n in SETS))
+    levers = [(f"{feature} {w}", {feature: w}, NEW.w_quality) for feature in ("same_type", "same_provider")
+              for w in (0.02, 0.05, 0.1)]
+    levers += [(f"bigrams {w}", {"bigrams": w}, NEW.w_quality) for w in (0.1, 0.2, 0.3)]
+    levers += [(f"bigrams {w}, w_quality 0.225", {"bigrams": w}, 0.225) for w in (0.2, 0.3, 0.4)]
+    levers += [("w_quality 0.225", {}, 0.225)]
+    levers += [(f"titles {w}", {"titles": w}, NEW.w_quality) for w in (0.05, 0.1)]
+    for label, w, w_quality in levers:
+        lever = NEW.with_(label, w={**NEW.w, **w}, w_quality=w_quality)
+        cells = []
+        for name in SETS:
+            r = lab.evaluate(lever, sets[name][3], sets[name][2])
+            mean, lo, hi = lab.paired(base[name], r)
+            cells.append(f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}] {r.quality:5.1f}")
+        print(f"{label:36s}  " + "  ".join(f"{x:<32}" for x in cells), flush=True)
+
+
 def pr(flag: np.ndarray, dup: np.ndarray) -> str:
     hits = int((flag & dup).sum())
     return f"{hits / max(int(flag.sum()), 1):.2f} / {hits / max(int(dup.sum()), 1):.2f}"
@@ -95,6 +140,7 @@ def main(argv=None) -> int:
     sets = site_sets(args.azure, args.powerapps, None)
     grid(sets)
     judged_pairs(sets)
+    dropped(sets)
     return 0
 
 
