@@ -161,6 +161,7 @@ class Site:
         f["days"] = np.where(np.isfinite(pa) & np.isfinite(pb), np.abs(pa - pb) / 86400.0, np.nan)
         f["same_prov"] = np.array([1.0 if self.provider[x] and self.provider[x] == self.provider[y] else 0.0
                                    for x, y in zip(a, b)])
+        f["prov_known"] = np.array([1.0 if self.provider[x] and self.provider[y] else 0.0 for x, y in zip(a, b)])
         f["news"] = (self.news[a] & self.news[b]).astype(np.float64)
         f["q"] = self.table.quality[b].astype(np.float64)
         f["qraw"] = self.quality_raw[b]

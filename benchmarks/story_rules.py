@@ -42,7 +42,8 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
     if retell_sim is not None:
         out |= news & ~unknown & (d <= retell_days) & (f["cos"] >= retell_sim) & (f["same_prov"] == 0)
     if other_sim is not None:
-        out |= news & ~unknown & (d <= other_days) & (f["cos"] >= other_sim) & (f["same_prov"] == 0)
+        known = f.get("prov_known", 1.0) > 0       # both providers known
+        out |= news & ~unknown & (d <= other_days) & (f["cos"] >= other_sim) & (f["same_prov"] == 0) & known
     out &= ~(f.get("other_part", 0) > 0)    # the query's other parts of a series (0 between candidates: ranker_lab.Cands)
     return out | (f.get("url_same", 0) > 0)
 

@@ -160,6 +160,8 @@ def test_other_outlets_reports_of_one_day_are_one_story(cfg):
     assert same_story(0.56, 0.1, 0.5, cfg)                      # other_outlet_similarity 0.55, other_outlet_days 1
     assert same_story(0.56, 0.1, 1.0, cfg)
     assert not same_story(0.56, 0.1, 0.5, cfg, same_provider=True)   # a vendor announces several things at once
+    assert not same_story(0.56, 0.1, 0.5, cfg, same_provider=None)   # a provider unknown: not known to be another
+    assert same_story(0.85, 0.2, 6.0, cfg, same_provider=None)       # (the re-telling clause reads it as another)
     assert not same_story(0.56, 0.1, 1.5, cfg)
     assert not same_story(0.54, 0.1, 0.5, cfg)
     assert not same_story(0.56, 0.1, 0.5, cfg, news=False)      # two videos of one day are a series

@@ -281,7 +281,7 @@ def _same_pair(a: int, b: int, table: RankTable, cfg: RankConfig, same: dict[tup
 
 
 def is_same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
-                  same_provider: bool = False, figures: bool = False, news: bool = True, headline: bool = False,
+                  same_provider: bool | None = False, figures: bool = False, news: bool = True, headline: bool = False,
                   other_part: bool = False) -> bool:
     """Whether two articles tell the same story: :func:`relate.story.same_story`.
 
@@ -311,7 +311,7 @@ def _story_to_query(query: Query, row: int, sim: float, table: RankTable, cfg: R
     """What a candidate is to the article: ``"own"``, its own story; ``"part"``, another part of
     its series that the clauses alone would call its own story (shown; relate.story.other_parts
     is looked up only here); ``""``, another story."""
-    same_provider = bool(query.provider) and query.provider == table.provider_key[row]
+    same_provider = _one_provider(query.provider, table.provider_key[row])
     days = _days(query.published, float(table.published[row]))
     if not _titled_story(sim, query.titles, table.titles[row], days, cfg, terms, same_provider,
                          lambda: is_news(query.type, cfg) and is_news(_type(table, row), cfg)):
@@ -324,14 +324,19 @@ def _same_story(a: int, b: int, table: RankTable, cfg: RankConfig) -> bool:
         return True  # one item under two addresses
     sim = float(table.vectors[a] @ table.vectors[b])
     terms = table.key_terms.overlap(a, b) if table.key_terms is not None else 0.0
-    same_provider = bool(table.provider_key[a]) and table.provider_key[a] == table.provider_key[b]
+    same_provider = _one_provider(table.provider_key[a], table.provider_key[b])
     days = _days(float(table.published[a]), float(table.published[b]))
     return _titled_story(sim, table.titles[a], table.titles[b], days, cfg, terms, same_provider,
                          lambda: is_news(_type(table, a), cfg) and is_news(_type(table, b), cfg))
 
 
+def _one_provider(a: str, b: str) -> bool | None:
+    """Whether one provider published both (``None`` when either is unknown)."""
+    return a == b if a and b else None
+
+
 def _titled_story(sim: float, titles_a: Words, titles_b: Words, days: float, cfg: RankConfig, terms: float,
-                  same_provider: bool, news: Callable[[], bool]) -> bool:
+                  same_provider: bool | None, news: Callable[[], bool]) -> bool:
     """The story rule for two articles, with what it reads from their title words worked out here
     (the overlap, whether their figures agree, and, only where the re-post clause can apply,
     whether they are one headline). ``news`` tells whether both are news; it is asked only where

@@ -32,7 +32,7 @@ articles are the same story when (first match wins):
    were published within ``retell_days``: another outlet's re-telling of the event in its own
    words, with few of its names ("Microsoft offers a 99.99 % uptime SLA for Azure AD Premium",
    reported by one outlet and then by others over the next days);
-7. they come from different providers, are similar (cosine >= ``other_outlet_similarity``) and
+7. they come from different providers (both known), are similar (cosine >= ``other_outlet_similarity``) and
    were published within ``other_outlet_days`` (a day): outlets reporting one event the day it
    happens, each in its own words and with its own angle ("Amazon blasts the White House for a
    'blatant attempt' to derail a probe …" and "DoD: Pentagon okay in giving $10B 'war cloud'
@@ -180,7 +180,7 @@ def other_parts(a: Words, b: Words) -> bool:
 
 
 def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankConfig, terms: float = 0.0,
-               same_provider: bool = False, figures: bool = False, news: bool = True,
+               same_provider: bool | None = False, figures: bool = False, news: bool = True,
                headline: bool = False, other_part: bool = False) -> bool:
     """Whether two articles tell the same story (see the module docstring for the rule).
 
@@ -190,7 +190,8 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         days_apart: days between their publish times (NaN when one is unknown).
         cfg: the thresholds (``dup_*``, ``story_*``).
         terms: IDF-weighted overlap of their key terms (0 when unknown).
-        same_provider: whether one provider published both.
+        same_provider: whether one provider published both (``None``: a provider is unknown; the
+            clauses read it as "not one provider", but for clause 7, which needs two known ones).
         figures: whether their titles' numbers agree (:func:`same_figures`; not known: ``False``,
             so the re-issue clause does not apply).
         news: whether both are of ``cfg.story_types`` (:func:`is_news`): only then do the
@@ -226,7 +227,8 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
     if same_provider:
         return False
     return ((days_apart <= cfg.retell_days and sim >= cfg.retell_similarity)
-            or (days_apart <= cfg.other_outlet_days and sim >= cfg.other_outlet_similarity))
+            or (same_provider is False and days_apart <= cfg.other_outlet_days
+                and sim >= cfg.other_outlet_similarity))
 
 
 def is_news(record_type: str, cfg: RankConfig) -> bool:
