@@ -80,6 +80,16 @@ def site_sets(azure: str, powerapps: str | None, config: str | None, powerapps_c
     return out
 
 
+def site_sets_from_args(argv, description: str) -> dict:
+    """:func:`site_sets` of the ``--azure`` and ``--powerapps`` workspaces named in ``argv`` (built
+    with the defaults)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--azure", required=True, help="a workspace of ../shared/corpora/azure")
+    p.add_argument("--powerapps", required=True, help="a workspace of ../shared/corpora/powerapps")
+    args = p.parse_args(argv)
+    return site_sets(args.azure, args.powerapps, None)
+
+
 def encode_speed(azure_ws: str, other_ws: str, other_config: str, n: int, rounds: int = 2) -> dict[str, float]:
     """Texts a second of the default model and the other one (each workspace's ONNX export) on
     the first ``n`` azure texts, best of ``rounds`` alternating rounds in this process."""

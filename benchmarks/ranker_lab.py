@@ -239,7 +239,7 @@ class Lever:
         return dataclasses.replace(self, name=name or self.name, **kw)
 
     def _w_quality(self, c: Cands) -> float:
-        return self.w_quality * (c.site.quality_share if self.quality_share else 1.0)
+        return self.w_quality * (c.site.quality_share ** 2 if self.quality_share else 1.0)   # as relate.rank.quality_weight
 
     def scores(self, c: Cands) -> np.ndarray:
         f = c.f

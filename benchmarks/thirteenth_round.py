@@ -17,11 +17,11 @@ with their grades, and the rule's precision and recall on each set's judged repe
 tried and dropped: a bonus for a candidate of the article's own record type or provider (gated
 like quality), and word pairs (TF-IDF over bigrams, scikit-learn, fitted on the corpus's texts) or
 titles alone beside the shipped TF-IDF, also at a quality weight that shows as much quality on
-azure extra. ``WS`` are workspaces of the two corpora built with the defaults; nothing is encoded.
+azure extra; (4) on powerapps, the quality part weighed by the share of records that carry a
+quality to the power 1 (the twelfth round), 1.5, 2 (shipped), 3, or no quality part. ``WS`` are workspaces of the two corpora built with the defaults; nothing is encoded.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -31,9 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+import judged_sets as js  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
-from judged_encoders import SETS, site_sets  # noqa: E402
+from judged_encoders import SETS, site_sets_from_args  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
 from story_rules import rule_evidence, rule_new, rule_twelfth  # noqa: E402
 
@@ -56,7 +57,8 @@ def grid(sets: dict) -> None:
     base = {name: lab.evaluate(before, sets[name][3], sets[name][2]) for name in SETS}
     print("== (1) nDCG@5 with the pool additions: the twelfth round's rule, then each cell's Δ [95 % CI], "
           "repeats shown, judged lists changed")
-    print("twelfth round: " + "; ".join(f"{n} {base[n].mean:.3f} (repeats {base[n].dups.mean():.3f})" for n in SETS))
+    print("the twelfth round's story rule: "
+          + "; ".join(f"{n} {base[n].mean:.3f} (repeats {base[n].dups.mean():.3f})" for n in SETS))
     print(f"{'days':>5} {'cos':>5}  " + "  ".join(f"{n:<38}" for n in SETS))
     for days in DAYS:
         for sim in SIMILARITIES:
@@ -127,20 +129,41 @@ def dropped(sets: dict) -> None:
         print(f"{label:36s}  " + "  ".join(f"{x:<32}" for x in cells), flush=True)
 
 
+def quality_share(sets: dict) -> None:
+    """Powerapps' lists with the quality part weighed by the share of records with a quality to the
+    power ``p`` (1: the twelfth round's; 2: shipped; none: no quality part), against ``p`` = 1."""
+    site, j, j_plus, c, _n = sets["powerapps"]
+    share = site.quality_share
+    halves = {half: js.prepared(site, js.JUDGMENTS / "powerapps.jsonl", (half,)) for half in ("A", "B")}
+
+    def lever(power):
+        return NEW.with_(f"share ** {power}", quality_share=False,
+                         w_quality=0.0 if power is None else NEW.w_quality * share ** power)
+    base = lab.evaluate(lever(1), c, j_plus)
+    print(f"\n== (4) powerapps (a share of {share:.3f} of its records carry a quality): the quality part weighed by "
+          f"the share to a power; nDCG@5 with the pool additions, Δ against the power 1 [95 % CI], as read, "
+          f"sets A / B as read, mean shown quality")
+    for power in (1, 1.5, 2, 3, None):
+        r = lab.evaluate(lever(power), c, j_plus)
+        mean, lo, hi = lab.paired(base, r)
+        read = lab.evaluate(lever(power), c, j).mean
+        ab = " / ".join(f"{lab.evaluate(lever(power), hc, hj).mean:.3f}" for hj, hc in halves.values())
+        label = "no quality part" if power is None else f"share ** {power}" + (" *" if power == 2 else "")
+        print(f"{label:18s} {r.mean:.3f} {mean:+.3f} [{lo:+.3f}, {hi:+.3f}]  as read {read:.3f}  A / B {ab}  "
+              f"quality {r.quality:.1f}")
+
+
 def pr(flag: np.ndarray, dup: np.ndarray) -> str:
     hits = int((flag & dup).sum())
     return f"{hits / max(int(flag.sum()), 1):.2f} / {hits / max(int(dup.sum()), 1):.2f}"
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--azure", required=True)
-    p.add_argument("--powerapps", required=True)
-    args = p.parse_args(argv)
-    sets = site_sets(args.azure, args.powerapps, None)
+    sets = site_sets_from_args(argv, __doc__.splitlines()[0])
     grid(sets)
     judged_pairs(sets)
     dropped(sets)
+    quality_share(sets)
     return 0
 
 

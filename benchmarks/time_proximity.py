@@ -13,7 +13,6 @@ defaults; nothing is encoded.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
-from judged_encoders import SETS, condensed, site_sets  # noqa: E402
+from judged_encoders import SETS, condensed, site_sets_from_args  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
 
 TAUS = (3, 7, 30, 90, 365)
@@ -41,11 +40,7 @@ def add_proximity(c: lab.Cands, taus=TAUS) -> None:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--azure", required=True)
-    p.add_argument("--powerapps", required=True)
-    args = p.parse_args(argv)
-    sets = site_sets(args.azure, args.powerapps, None)
+    sets = site_sets_from_args(argv, __doc__.splitlines()[0])
     base = {}
     for name in SETS:
         _site, _j, j_plus, c, _n = sets[name]

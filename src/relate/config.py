@@ -103,8 +103,8 @@ class RankConfig:
     w_lexical: float = field(default=0.3, metadata=_help("weight of the TF-IDF cosine between the two texts."))
     w_quality: float = field(default=0.2, metadata=_help(
         "weight of the candidate's quality: its percentile within the corpus; for a record without quality, "
-        "its heat percentile, else its provider's, else 0.5. Weighed by the share of the corpus's records that "
-        "carry a quality of their own (1 where all do)."))
+        "its heat percentile, else its provider's, else 0.5. Weighed by the square of the share of the corpus's "
+        "records that carry a quality of their own (1 where all do)."))
     w_provider: float = field(default=0.0, metadata=_help(
         "weight of the provider's smoothed mean quality (percentile), on top."))
     quality_gate: float = field(default=0.2, metadata=_help(

@@ -9,7 +9,8 @@ The steps, for one article:
    the article's own story (:func:`relate.story.same_story`; not the article's other parts of
    a series, :func:`relate.story.other_parts`);
 3. score the rest: ``w_similarity * cos + w_lexical * tfidf + w_terms * terms +
-   gate * (w_reciprocal * recip + w_quality * q + w_provider * p)``, where ``tfidf`` is the
+   gate * (w_reciprocal * recip + w * q + w_provider * p)``, where ``w`` is ``w_quality`` weighed
+   by the share of the corpus's records with a quality (:func:`quality_weight`), ``tfidf`` is the
    TF-IDF cosine of the two texts, ``terms`` the overlap of their key terms (names, numbers;
    :mod:`relate.evidence`), ``recip`` is ``1 / (1 + r)`` with ``r`` the number of the
    candidate's own neighbours closer to it than the article, ``q`` is the candidate's quality
@@ -42,7 +43,7 @@ from .words import Words, jaccard, meet
 #: re-post clause forgives typos; 3: title words parted at dashes, month names count as figures;
 #: 4: the article's other parts of a series are shown, and between records that are not news
 #: only the same title words make two near-identical; 5: a digest's items lead its list;
-#: 6: other outlets' reports of one day are one story),
+#: 6: other outlets' reports of one day are one story, and quality weighed by the share squared),
 #: so that a nightly run ranks every list again (``list_settings``).
 REVISION = 6
 
@@ -64,7 +65,8 @@ class RankTable:
         url_keys: every URL key (see :func:`relate.records.url_variants`) per row.
         types: the record's ``type`` per row, lower-cased (``""``: none).
         quality_share: the share of the corpus's records that carry a ``quality`` of their own;
-            the quality part of a score is weighed by it (1: the weight as configured).
+            the quality part of a score is weighed by its square (:func:`quality_weight`; 1: the
+            weight as configured).
 
     Each row's words are a sorted tuple of distinct words (about a sixth of a set's memory; a million
     rows hold several of them), or a set; :func:`jaccard` and :func:`meet` take either.
@@ -185,7 +187,7 @@ def rank_candidates(query: Query, rows: np.ndarray, sims: np.ndarray, table: Ran
     gate = (np.clip((sims_arr[order] - cfg.min_similarity) / cfg.quality_gate, 0.0, 1.0) if cfg.quality_gate > 0
             else np.ones(len(order)))
     bound = (cfg.w_similarity * sims_arr[order] + cfg.w_lexical * lex_arr[order] + max(cfg.w_terms, 0.0)
-             + gate * (cfg.w_quality * table.quality_share * table.quality[safe]
+             + gate * (quality_weight(cfg, table) * table.quality[safe]
                        + cfg.w_provider * table.provider[safe]
                        + (cfg.w_reciprocal * recip[order] if recip is not None else 0.0)) + BOUND_SLACK)
     by_bound = np.lexsort((-bound, ~listed[order]))               # (stable) the listed items first
@@ -235,7 +237,7 @@ def score_candidate(query: Query, row: int, sim: float, lex_sim: float, recip: f
     parts = {
         "similarity": round(cfg.w_similarity * sim, 6),
         "lexical": round(cfg.w_lexical * lex_sim, 6),
-        "quality": round(gate * cfg.w_quality * table.quality_share * float(table.quality[row]), 6),
+        "quality": round(gate * quality_weight(cfg, table) * float(table.quality[row]), 6),
         "provider": round(gate * cfg.w_provider * float(table.provider[row]), 6),
     }
     if cfg.w_terms and table.key_terms is not None and query.terms is not None:
@@ -347,6 +349,20 @@ def _titled_story(sim: float, titles_a: Words, titles_b: Words, days: float, cfg
     return same_story(sim, overlap, days, cfg, terms, same_provider,
                       overlap < cfg.dup_title or same_figures(titles_a, titles_b), not asked or news(),
                       sim >= cfg.repost_similarity and same_headline(titles_a, titles_b))
+
+
+def quality_weight(cfg: RankConfig, table: RankTable) -> float:
+    """The weight of the quality part: ``w_quality`` times the square of the share of the corpus's
+    records that carry a ``quality`` of their own, the share of candidate pairs whose two qualities
+    can be compared (stand-ins, a view count's percentile or a provider's mean, are not a quality).
+
+    Example:
+        >>> from relate.config import RankConfig
+        >>> table = RankTable(*[None] * 4, [], [], [], [], [], quality_share=0.5)
+        >>> quality_weight(RankConfig(w_quality=0.2), table)
+        0.05
+    """
+    return cfg.w_quality * table.quality_share ** 2
 
 
 def _type(table: RankTable, row: int) -> str:
