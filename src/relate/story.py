@@ -32,12 +32,13 @@ articles are the same story when (first match wins):
    were published within ``retell_days``: another outlet's re-telling of the event in its own
    words, with few of its names ("Microsoft offers a 99.99 % uptime SLA for Azure AD Premium",
    reported by one outlet and then by others over the next days);
-7. they come from different providers (both known), are similar (cosine >= ``other_outlet_similarity``) and
-   were published within ``other_outlet_days`` (a day): outlets reporting one event the day it
-   happens, each in its own words and with its own angle ("Amazon blasts the White House for a
-   'blatant attempt' to derail a probe …" and "DoD: Pentagon okay in giving $10B 'war cloud'
-   contract to Microsoft …", the same hour, cosine 0.59). One provider's posts of one day are
-   left to clauses 4 and 5: a vendor announces several things at once.
+7. they come from different providers (both known), are similar (cosine >=
+   ``other_outlet_similarity``) and were published within ``other_outlet_days`` (a day): outlets
+   reporting one event the day it happens, each in its own words and with its own angle
+   ("Amazon blasts the White House for a 'blatant attempt' to derail a probe …" and "DoD:
+   Pentagon okay in giving $10B 'war cloud' contract to Microsoft …", the same hour, cosine
+   0.59). One provider's posts of one day are left to clauses 4 and 5: a vendor announces
+   several things at once.
 
 A reader of one part of a series wants the next (the rubric's direct follow-up), so the parts
 are not the article's own story, whatever the clauses say: titles that name different parts
