@@ -68,16 +68,19 @@ def rule_logistic(coef, intercept, threshold=0.5, max_days=14.0):
     return rule
 
 
+#: :func:`rule_evidence`'s thresholds that make it relate.story's rule with the RankConfig defaults.
+SHIPPED = dict(sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0, retell_sim=0.8,
+               other_sim=0.55, other_days=1.0)
+
+
 def rule_new(f):
     """The new default same-story rule (relate.story with the RankConfig defaults)."""
-    return rule_evidence(f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0,
-                         retell_sim=0.8, other_sim=0.55, other_days=1.0)
+    return rule_evidence(f, **SHIPPED)
 
 
 def rule_twelfth(f):
     """The default rule until issue 10's thirteenth round: without other outlets' same-day reports."""
-    return rule_evidence(f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0,
-                         retell_sim=0.8)
+    return rule_evidence(f, **{**SHIPPED, "other_sim": None})
 
 
 def rule_round2(f):

@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
 from judged_encoders import SETS, site_sets_from_args  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
-from story_rules import rule_evidence, rule_new, rule_twelfth  # noqa: E402
+from story_rules import SHIPPED, rule_evidence, rule_new, rule_twelfth  # noqa: E402
 
 from relate.lexical import tfidf_vectorizer  # noqa: E402
 
@@ -47,8 +47,7 @@ SIMILARITIES = (0.45, 0.5, 0.55, 0.58, 0.6)
 def rule_with(other_sim: float, other_days: float):
     """The shipped rule with the other-outlet clause at these thresholds."""
     def rule(f):
-        return rule_evidence(f, sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0,
-                             retell_sim=0.8, other_sim=other_sim, other_days=other_days)
+        return rule_evidence(f, **{**SHIPPED, "other_sim": other_sim, "other_days": other_days})
     return rule
 
 
