@@ -42,7 +42,7 @@ DOCTESTED := src/relate/digests.py src/relate/records src/relate/frontmatter src
              src/relate/workspace/articles.py src/relate/batch/lists.py src/relate/embed/cache.py \
              src/relate/mapped.py src/relate/config_values.py src/relate/engine/unreadable.py \
              src/relate/cli_flags.py src/relate/embed/distil.py src/relate/embed/packaged.py \
-             src/relate/user_cache.py
+             src/relate/user_cache.py src/relate/engine/appended.py
 
 test: setup lint doctest
 	$(BIN)/python -m pytest $(WORKERS)

@@ -102,6 +102,7 @@ def instrument() -> None:
     import relate.embed.cache as ecache
     import relate.engine.engine as eng
     import relate.engine.updates as updates
+    import relate.engine.updating as updating
     import relate.evidence as evidence
     import relate.index as rindex
     import relate.lexical as lexical
@@ -114,11 +115,11 @@ def instrument() -> None:
     patch(HashEncoder, "encode", "encode: HashEncoder.encode", keep_spans=False)
     patch(ecache.VectorCache, "save", "encode: VectorCache.save")
     patch(ecache.VectorCache, "get", "VectorCache.get")
-    patch(eng, "encode_cached", "index: encode_cached (cache lookup)")
-    patch(eng, "build_index", "index: build_index (FAISS)")
+    patch(updating, "encode_cached", "index: encode_cached (cache lookup)")
+    patch(updating, "build_index", "index: build_index (FAISS)")
     patch(rindex, "tune_ef_search", "index: tune_ef_search")
     patch(lexical.Lexicon, "fit", "index: Lexicon.fit (TF-IDF)")
-    patch(eng, "corpus_rows", "index: corpus_rows (ids, keys, lines)")
+    patch(updating, "corpus_rows", "index: corpus_rows (ids, keys, lines)")
     patch(eng, "build_table", "index: build_table")
     patch(evidence.KeyTerms, "fit", "index: KeyTerms.fit")
     patch(eng.Engine, "_save", "index: Engine._save")

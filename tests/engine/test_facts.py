@@ -130,7 +130,7 @@ def test_facts_of_an_older_version_are_kept_anew_by_a_run_that_changes_nothing(t
 
 # ------------------------------------------------------------------ arrays saved with a tail
 def test_an_update_writes_only_the_rows_it_appended(updated, hash_encoder):
-    from relate.engine.store import tail_name
+    from relate.engine.appended import tail_name
     from relate.workspace import NEIGHBOURS, VECTORS, Workspace
 
     folder = updated.folder
@@ -151,7 +151,7 @@ def test_an_update_writes_only_the_rows_it_appended(updated, hash_encoder):
 
 
 def test_a_tail_not_written_for_its_base_is_not_read(updated, hash_encoder):
-    from relate.engine.store import tail_name
+    from relate.engine.appended import tail_name
     from relate.workspace import VECTORS
 
     folder = updated.folder

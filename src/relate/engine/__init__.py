@@ -1,7 +1,8 @@
 """The engine: a workspace opened once, answering related-list requests.
 
 - :class:`Engine` (:mod:`.engine`): build or open a workspace, then ``suggest`` /
-  ``suggest_many`` / ``rank_many``; any encoder with ``id``, ``dim`` and ``encode`` works.
+  ``suggest_many`` / ``rank_many``; any encoder with ``id``, ``dim`` and ``encode`` works. Its
+  ``update`` (:mod:`.updating`) brings the workspace up to date with a corpus.
 - :class:`EngineState` (:mod:`.state`): an open engine as plain data (what Ray ships).
 - :func:`suggest` and :func:`default_engine` (:mod:`.suggest`): the one-call entry point.
 """

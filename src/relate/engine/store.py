@@ -51,6 +51,7 @@ from ..workspace import (
     Workspace,
 )
 from . import memory
+from .appended import load_rows, save_rows
 from .rows import LineRows
 from .stats import CorpusStats
 
@@ -90,7 +91,7 @@ class Stored:
             not known, the table is built from the lines), ``facts_digest`` their digest.
         sources: the digest of the corpus line each row was read from (0: not known; see
             :mod:`relate.engine.sources`), ``None`` when none is kept.
-        bases: rows in the base file of each array saved with a tail (see :func:`save_rows`).
+        bases: rows in the base file of each array saved with a tail (see :func:`.appended.save_rows`).
         stats_saved: whether ``stats.json`` holds :attr:`stats` already (it changes only at a refit).
     """
 
@@ -232,51 +233,6 @@ def save_sources(ws: Workspace, s: Stored) -> None:
         atomic_save_npy(ws.path(SOURCES), s.sources)
     else:
         ws.path(SOURCES).unlink(missing_ok=True)
-
-
-def tail_name(name: str) -> str:
-    """The file holding the rows appended to array file ``name`` since it was written whole."""
-    return name.removesuffix(".npy") + "-tail.npy"
-
-
-def save_rows(ws: Workspace, name: str, array: np.ndarray, bases: dict[str, int]) -> None:
-    """Writes an array whose rows are only ever appended to (until a refit starts it again).
-
-    While the rows appended since the base file ``name`` was written whole are at most a
-    quarter of it, only they are written (``<name>-tail.npy``); else the whole array is, as a
-    new base. ``bases`` holds each base file's rows (kept in ``params.json``): a tail counts
-    only with the base it was written for (see :func:`load_rows`).
-    """
-    base, tail = bases.get(name, 0), ws.path(tail_name(name))
-    if 0 < base <= len(array) and len(array) - base <= base // 4 and ws.path(name).exists():
-        if len(array) > base:
-            atomic_save_npy(tail, array[base:])
-        else:
-            tail.unlink(missing_ok=True)
-        return
-    atomic_save_npy(ws.path(name), array)
-    tail.unlink(missing_ok=True)
-    bases[name] = len(array)
-
-
-def load_rows(ws: Workspace, name: str, bases: dict[str, int], saved: dict[str, Any],
-              held: np.ndarray | None = None) -> np.ndarray:
-    """Reads what :func:`save_rows` wrote: the base file, and its tail when ``saved`` (the
-    ``bases`` of ``params.json``) says it was written for this base; records the base's rows.
-
-    ``held``: the same rows already in memory (the vectors an index holds): returned instead
-    of reading the files, when it has as many rows as they do.
-    """
-    base = np.load(ws.path(name), allow_pickle=False, mmap_mode="r")   # read once, into the joined array
-    bases[name], tail = len(base), ws.path(tail_name(name))
-    joined = saved.get(name) == len(base) and tail.exists()
-    if held is not None:
-        rows = len(base) + (len(np.load(tail, allow_pickle=False, mmap_mode="r")) if joined else 0)
-        if held.shape == (rows, *base.shape[1:]):
-            return held
-    if joined:
-        return np.concatenate([base, np.load(tail, allow_pickle=False).astype(base.dtype, copy=False)])
-    return np.array(base)
 
 
 def mark_written(s: Stored, every: set[str], ids: Iterable[str] | None, settings: str | None,

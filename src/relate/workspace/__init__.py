@@ -1,7 +1,7 @@
 """Workspaces: which folder (one resolution rule), the files in it, and the lock that guards it.
 
 - :class:`Workspace` (:mod:`.workspace`): resolution (:meth:`Workspace.resolve`), the file
-  layout, params, the scratch copy for dry runs, the temp-file sweep and clearing.
+  layout, params, the scratch copy for dry runs and clearing; the temp-file sweep (:mod:`.sweep`).
 - :class:`WorkspaceLock` (:mod:`.lock`): one run per workspace, never stuck by a dead owner.
 - :mod:`.articles`: the articles as ``articles.jsonl`` lines, and back (an article, or straight
   to a related entry); :class:`FileLines` (:mod:`.lines`): those lines read from the file when asked;
@@ -10,6 +10,7 @@
 from .articles import article_from_json, article_from_line, article_lines, article_to_json, entry_from_line
 from .lines import FileLines, Spill
 from .lock import LOCK_NAME, WorkspaceLock, WorkspaceLocked, is_stale, read_owner
+from .sweep import sweep_record_folders, sweep_temp_files
 from .workspace import (
     ARTICLES,
     FACTS,
@@ -31,8 +32,6 @@ from .workspace import (
     WINDOW_SIMS,
     WINDOWS,
     Workspace,
-    sweep_record_folders,
-    sweep_temp_files,
     write_json,
 )
 

@@ -40,12 +40,10 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,13 +51,12 @@ from typing import Any
 from ..config import ENV_WORKSPACE, Config
 from ..corpus import JSON_SUFFIXES
 from ..errors import WorkspaceError
-from ..fileio import atomic_open, temp_in_use
+from ..fileio import atomic_open
 from ..records import Article
 from .articles import article_from_line
 from .lines import READS_FROM_FILE, FileLines
 from .lock import LOCK_NAME, WorkspaceLock
-
-logger = logging.getLogger(__name__)
+from .sweep import sweep_temp_files
 
 PARAMS = "params.json"
 IDS = "ids.json"
@@ -88,9 +85,6 @@ READABLE_FORMATS = (1, 2, 3)
 #: Files that make up the built workspace (what :meth:`Workspace.clear` removes).
 BUILT_FILES = (PARAMS, IDS, VECTORS, INDEX, ARTICLES, STATS, TERMS, NEIGHBOURS, WINDOWS, WINDOW_SIMS, PENDING, PICKS,
                PICK_SCORES, FACTS, SOURCES, SAVING, "vectors-tail.npy", "neighbours-tail.npy")
-
-#: A temporary file of an atomic write (``.<name>.<8 random chars>.tmp``), left by a killed run.
-_TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
 
 class Workspace:
@@ -352,51 +346,6 @@ def _json_pieces(data: Any, block: int = 8192) -> Iterator[str]:
         yield "}"
     else:
         yield _dumps(data)
-
-
-# ---------------------------------------------------------------------- sweeping
-def sweep_temp_files(folder: Path, names: Iterable[str] | None = None) -> int:
-    """Removes temporary files that a killed run left in ``folder``; returns how many.
-
-    Only files named like relate's atomic writes go, and with ``names`` only those of these
-    files (``.a.md.x1y2z3w4.tmp`` for ``a.md``). A file a live process is still writing
-    (another run, with another workspace: :func:`relate.fileio.temp_in_use`) is left alone.
-    Call it while holding the workspace lock.
-    """
-    wanted = None if names is None else set(names)
-    removed = 0
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return 0
-    for entry in entries:
-        m = _TEMP_FILE.match(entry.name)
-        if m is None or (wanted is not None and m.group("name") not in wanted):
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False) and not temp_in_use(entry.path):
-                os.unlink(entry.path)
-                removed += 1
-        except OSError:
-            continue
-    if removed:
-        logger.info("removed %d temporary file(s) left in %s by an interrupted run", removed, folder)
-    return removed
-
-
-def sweep_record_folders(paths: Iterable[Any]) -> None:
-    """Removes the temporary files a killed run left beside these record files (theirs only).
-
-    Record folders are shared by runs with different workspaces: a write still in flight
-    (its temporary file locked by its writer) is not taken away.
-    """
-    by_folder: dict[str, set[str]] = {}
-    for p in paths:
-        if p:
-            folder, name = os.path.split(str(p))
-            by_folder.setdefault(folder or ".", set()).add(name)
-    for folder, names in by_folder.items():
-        sweep_temp_files(Path(folder), names)
 
 
 def _link_tree(src: Path, dst: Path) -> None:
