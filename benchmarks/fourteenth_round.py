@@ -13,7 +13,8 @@ overlap smoothed (``sum idf(shared) / sqrt((sum idf(a) + s) (sum idf(b) + s))``,
 whose only terms are the site's own names cannot overlap 1.0 with every other; docs/ranking.md
 named it the first thing to try on powerapps), the overlap over squared IDFs (a true TF-IDF
 cosine of the two term sets), and the key terms of the two titles alone, each beside or instead of
-the shipped overlap. ``WS`` are workspaces of the two corpora built with the defaults; nothing is
+the shipped overlap. (3) the same bound as :func:`relate.evaluation.judged_order_lists` gives it from
+the engine (its lists with copies collapsed), on each judgment file as read. ``WS`` are workspaces of the two corpora built with the defaults; nothing is
 encoded.
 """
 from __future__ import annotations
@@ -29,12 +30,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+import judged_sets as js  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
 from judged_encoders import SETS, site_sets_from_args  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
 from story_rules import SHIPPED, rule_evidence  # noqa: E402
 
+from relate.evaluation import Judgments, judged_metrics, judged_order_lists, relate_lists  # noqa: E402
 from relate.evidence import term_overlap  # noqa: E402
 
 SMOOTHING = (1, 2, 4, 8)
@@ -160,10 +163,28 @@ def dropped(sets: dict) -> None:
         print(f"{label:44s}  " + "  ".join(f"{x:<32}" for x in cells), flush=True)
 
 
+def engine_bound(sets: dict) -> None:
+    """The bound as an analyst gets it from the engine: :func:`relate.evaluation.judged_order_lists`
+    (relate's own 60-item lists, copies collapsed, in the judges' order), on each judgment file as read."""
+    print("\n== (3) relate.evaluation.judged_order_lists: the engine's lists and its candidates in the judges' "
+          "order, nDCG@5 as the judgments were read")
+    site_of = {name: sets[name][0] for name in SETS}
+    for name, site, path, _only in js.judged_sets(site_of["azure dev"], site_of["powerapps"])[:3]:
+        judgments = Judgments.from_file(path)
+        engine = site.engine
+        by_url = {a.url: a for a in engine.articles.values()}
+        queries = [by_url[q] for q in judgments.queries if q in by_url]
+        ours = judged_metrics(relate_lists(engine, queries, k=5), judgments)["ndcg"]
+        bound = judged_metrics(judged_order_lists(engine, judgments, k=5), judgments)["ndcg"]
+        print(f"{name:40s} relate {np.mean(list(ours.values())):.3f}  its candidates in the judges' order "
+              f"{np.mean(list(bound.values())):.3f}  ({len(queries)} queries)")
+
+
 def main(argv=None) -> int:
     sets = site_sets_from_args(argv, __doc__.splitlines()[0])
     headroom(sets)
     dropped(sets)
+    engine_bound(sets)
     return 0
 
 

@@ -5,7 +5,17 @@ import numpy as np
 import pytest
 from _helpers_evaluation import report_corpus
 
-from relate.evaluation import legacy_lists, relate_lists, relate_suggestions, resolve_compare, tfidf_lists, vector_lists
+from relate.evaluation import (
+    Judgments,
+    judged_metrics,
+    judged_order_lists,
+    legacy_lists,
+    relate_lists,
+    relate_suggestions,
+    resolve_compare,
+    tfidf_lists,
+    vector_lists,
+)
 from relate.records import Article
 from relate.text import article_text
 
@@ -89,6 +99,44 @@ def test_relate_lists_key_by_url_and_pass_options():
     assert engine.calls == [{"w_quality": 0.3}]
     sugg = relate_suggestions(engine, [arts[0]], k=5)
     assert list(sugg) == [u("a")] and sugg[u("a")][1] == {"webUrl": u("c"), "score": 0.9}
+
+
+def test_judged_order_lists_sort_relate_candidates_by_the_grade_that_counts():
+    """The bound re-orders relate's first ``depth`` items by judged grade (a dup and an unjudged item
+    count 0, ties keep relate's order), for the judged queries only, and never adds an item."""
+    arts = [art(x) for x in "qrstuvw"]
+    engine = FakeEngine(arts, {u("q"): [u(x) for x in "rstuvw"], u("r"): [u("q")]})
+    judgments = Judgments([{"query": u("q"), "candidate": u("r"), "grade": 1},
+                           {"query": u("q"), "candidate": u("s"), "grade": 2, "dup": True},
+                           {"query": u("q"), "candidate": u("u"), "grade": 2},
+                           {"query": u("q"), "candidate": u("v"), "grade": 0},
+                           {"query": u("q"), "candidate": u("w"), "grade": 2}])
+    # w is judged 2 but lies beyond relate's first 5: out of reach
+    assert judged_order_lists(engine, judgments, k=3, depth=5) == {u("q"): [u("u"), u("r"), u("s")]}
+    assert judged_order_lists(engine, judgments, k=3, depth=6) == {u("q"): [u("u"), u("w"), u("r")]}
+    with pytest.raises(ValueError, match="depth"):
+        judged_order_lists(engine, judgments, k=5, depth=3)
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_judged_order_of_relate_candidates_bounds_its_lists_on_the_azure_judgments(azure_engine, judgments_file):
+    """On the azure dev judgments relate's candidates, in the judges' order, score at least what its
+    own order does on every query, and far more over all: its order, not its candidates, is what
+    holds its lists back (issue 10's fourteenth round)."""
+    judgments = Judgments.from_file(judgments_file)
+    by_url = {a.url: a for a in azure_engine.articles.values()}
+    queries = [by_url[q] for q in judgments.queries if q in by_url]
+    assert len(queries) == 20
+    ours = judged_metrics(relate_lists(azure_engine, queries, k=5), judgments)["ndcg"]
+    bound_lists = judged_order_lists(azure_engine, judgments, k=5)
+    bound = judged_metrics(bound_lists, judgments)["ndcg"]
+    assert set(bound) == set(ours)
+    assert all(bound[q] >= ours[q] - 1e-9 for q in ours)
+    assert np.mean(list(bound.values())) > np.mean(list(ours.values())) + 0.1
+    assert sum(bound[q] > ours[q] + 1e-9 for q in ours) >= len(ours) // 2
+    deep = relate_lists(azure_engine, queries, k=azure_engine.config.rank.candidates)
+    assert all(set(items) <= set(deep[q]) for q, items in bound_lists.items())   # relate's own candidates only
 
 
 def test_resolve_compare():

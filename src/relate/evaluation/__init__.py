@@ -22,7 +22,15 @@ Example:
     >>> print(report)
     >>> print(compare(report, "legacy", "tfidf"))
 """
-from .baselines import legacy_lists, relate_lists, relate_suggestions, resolve_compare, tfidf_lists, vector_lists
+from .baselines import (
+                      judged_order_lists,
+                      legacy_lists,
+                      relate_lists,
+                      relate_suggestions,
+                      resolve_compare,
+                      tfidf_lists,
+                      vector_lists,
+)
 from .compare import HEADLINE_METRICS, Comparison, bootstrap_ci, compare, headline_table, paired_p_value
 from .experiment import Report, evaluate, tfidf_vectors, topic_precision_by_topic
 from .judgments import Judgment, Judgments
@@ -75,6 +83,7 @@ __all__ = [
     "headline_table",
     "intra_list_diversity",
     "judged_metrics",
+    "judged_order_lists",
     "judged_share",
     "legacy_lists",
     "paired_p_value",

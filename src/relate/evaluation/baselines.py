@@ -1,4 +1,5 @@
-"""Related lists of other systems, to compare relate with: the stored lists, TF-IDF, plain cosine.
+"""Related lists of other systems, to compare relate with: the stored lists, TF-IDF, plain cosine;
+and the bound on relate's own order (its candidates in the judges' order).
 
 Each function returns plain lists ``{webUrl: [webUrl, ...]}`` that
 :func:`relate.evaluation.evaluate` takes as a system; :func:`resolve_compare` turns the
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from .runs import Run
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["check_compare", "compare_file", "legacy_lists", "relate_lists", "relate_suggestions", "resolve_compare",
+__all__ = ["check_compare", "compare_file", "judged_order_lists", "legacy_lists", "relate_lists", "relate_suggestions", "resolve_compare",
            "tfidf_lists", "vector_lists"]
 
 
@@ -162,6 +163,33 @@ def relate_lists(engine: Any, articles: Iterable[Any] | None = None, k: int = 5,
     """relate's own lists ``{webUrl: [webUrl, ...]}`` from an engine (see :func:`relate_suggestions`)."""
     return {q: [entry_url(e) for e in entries if entry_url(e)]
             for q, entries in relate_suggestions(engine, articles, k, **options).items()}
+
+
+def judged_order_lists(engine: Any, judgments: Any, k: int = 5, depth: int | None = None,
+                       **options: Any) -> dict[str, list[str]]:
+    """An upper bound on relate's order: its candidates, re-ordered by their judged grades.
+
+    For each judged query the engine holds, the first ``depth`` items relate would list (default
+    ``rank.candidates``: what its filters, same-story rule and collapse leave of the nearest
+    neighbours) are sorted by the grade that counts for a list (dups and unjudged items 0; ties
+    keep relate's order) and cut to ``k``. Scored like relate's own lists, the difference says
+    how much a better order alone could gain; what this bound misses (against 1), what the
+    candidates lack. (On the azure dev judgments: 0.730 against 0.902; docs/ranking.md, "Fourteenth round".)
+
+    Args:
+        engine: a :class:`relate.Engine`.
+        judgments: a :class:`~relate.evaluation.Judgments`; its queries the engine does not hold are left out.
+        k: items per list.
+        depth: how many of relate's items to re-order.
+        **options: rank options, as :func:`relate_lists` takes them.
+    """
+    depth = depth or engine.config.rank.candidates
+    if depth < k:
+        raise ValueError(f"depth ({depth}) must be at least k ({k})")
+    rows = engine.articles.values() if isinstance(engine.articles, Mapping) else engine.articles
+    queries = [a for a in rows if a.url and a.url in judgments]
+    lists = relate_lists(engine, queries, k=depth, **options)
+    return {q: sorted(shown, key=lambda c: -judgments.gain_grade(q, c))[:k] for q, shown in lists.items()}
 
 
 def resolve_compare(compare: str | os.PathLike | None, corpus: Any, k: int = 5) -> tuple[str | None, dict | None]:
