@@ -61,6 +61,7 @@ def test_notebook_runs_on_the_sample(tmp_path, data_dir):
     nb = _run({"WORKSPACE": str(tmp_path / "ws"), "JUDGMENTS": str(judgments), "SWEEP_VALUES": [0.0, 0.3]})
     text = _text(nb)
     assert "nDCG@5" in text and "relate − legacy, paired" in text
+    assert "its candidates in the judges' order" in text           # the bound on what a better order could gain
     assert text.count("data:image/png;base64,") >= 3            # score distribution, sweep, topics
     last = nb.cells[-1].outputs
     assert last and "| metric | relate | legacy | tfidf |" in _text(nbformat.v4.new_notebook(cells=[nb.cells[-1]]))
