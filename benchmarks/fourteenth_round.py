@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import judged_sets as js  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
-from judged_encoders import SETS, site_sets_from_args  # noqa: E402
+from judged_encoders import SETS, print_deltas, site_sets_from_args  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
 from story_rules import SHIPPED, rule_evidence  # noqa: E402
 
@@ -145,7 +145,6 @@ def add_term_features(sets: dict) -> None:
 
 def dropped(sets: dict) -> None:
     add_term_features(sets)
-    base = {name: lab.evaluate(NEW, sets[name][3], sets[name][2]) for name in SETS}
     print("\n== (2) levers dropped: Δ nDCG@5 against the shipped ranker [95 % CI], mean shown quality")
     print(f"{'lever':44s}  " + "  ".join(f"{n:<32}" for n in SETS))
     shipped = NEW.w["ent"]
@@ -153,14 +152,7 @@ def dropped(sets: dict) -> None:
     levers += [(f"terms smoothed +{s}, w {w}", {"ent": 0.0, f"terms_s{s}": w}) for s in SMOOTHING for w in (shipped, 0.3)]
     levers += [(f"terms over squared IDFs, w {w}", {"ent": 0.0, "terms_sq": w}) for w in (shipped, 0.3)]
     levers += [(f"title key terms beside, w {w}", {"title_terms": w}) for w in (0.05, 0.1, 0.2)]
-    for label, w in levers:
-        lever = NEW.with_(label, w={**NEW.w, **w})
-        cells = []
-        for name in SETS:
-            r = lab.evaluate(lever, sets[name][3], sets[name][2])
-            mean, lo, hi = lab.paired(base[name], r)
-            cells.append(f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}] {r.quality:5.1f}")
-        print(f"{label:44s}  " + "  ".join(f"{x:<32}" for x in cells), flush=True)
+    print_deltas(sets, [NEW.with_(label, w={**NEW.w, **w}) for label, w in levers], 44)
 
 
 def engine_bound(sets: dict) -> None:

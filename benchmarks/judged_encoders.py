@@ -90,6 +90,19 @@ def site_sets_from_args(argv, description: str) -> dict:
     return site_sets(args.azure, args.powerapps, None)
 
 
+def print_deltas(sets: dict, levers: list[lab.Lever], label_width: int) -> None:
+    """One row per lever: its nDCG@5 difference from the shipped ranker on each of :data:`SETS` (with
+    the pool additions), the paired bootstrap 95 % interval and the mean shown quality."""
+    base = {name: lab.evaluate(NEW, sets[name][3], sets[name][2]) for name in SETS}
+    for lever in levers:
+        cells = []
+        for name in SETS:
+            r = lab.evaluate(lever, sets[name][3], sets[name][2])
+            mean, lo, hi = lab.paired(base[name], r)
+            cells.append(f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}] {r.quality:5.1f}")
+        print(f"{lever.name:{label_width}s}  " + "  ".join(f"{x:<32}" for x in cells), flush=True)
+
+
 def encode_speed(azure_ws: str, other_ws: str, other_config: str, n: int, rounds: int = 2) -> dict[str, float]:
     """Texts a second of the default model and the other one (each workspace's ONNX export) on
     the first ``n`` azure texts, best of ``rounds`` alternating rounds in this process."""

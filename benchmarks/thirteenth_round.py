@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import judged_sets as js  # noqa: E402
 import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
-from judged_encoders import SETS, site_sets_from_args  # noqa: E402
+from judged_encoders import SETS, print_deltas, site_sets_from_args  # noqa: E402
 from ranker_lab import NEW  # noqa: E402
 from story_rules import SHIPPED, rule_evidence, rule_new, rule_twelfth  # noqa: E402
 
@@ -109,7 +109,6 @@ def add_features(sets: dict) -> None:
 
 def dropped(sets: dict) -> None:
     add_features(sets)
-    base = {name: lab.evaluate(NEW, sets[name][3], sets[name][2]) for name in SETS}
     print("\n== (3) levers dropped: Δ nDCG@5 against the shipped ranker [95 % CI], mean shown quality")
     print(f"{'lever':36s}  " + "  ".join(f"{n:<32}" for n in SETS))
     levers = [(f"{feature} {w}", {feature: w}, NEW.w_quality) for feature in ("same_type", "same_provider")
@@ -118,14 +117,7 @@ def dropped(sets: dict) -> None:
     levers += [(f"bigrams {w}, w_quality 0.225", {"bigrams": w}, 0.225) for w in (0.2, 0.3, 0.4)]
     levers += [("w_quality 0.225", {}, 0.225)]
     levers += [(f"titles {w}", {"titles": w}, NEW.w_quality) for w in (0.05, 0.1)]
-    for label, w, w_quality in levers:
-        lever = NEW.with_(label, w={**NEW.w, **w}, w_quality=w_quality)
-        cells = []
-        for name in SETS:
-            r = lab.evaluate(lever, sets[name][3], sets[name][2])
-            mean, lo, hi = lab.paired(base[name], r)
-            cells.append(f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}] {r.quality:5.1f}")
-        print(f"{label:36s}  " + "  ".join(f"{x:<32}" for x in cells), flush=True)
+    print_deltas(sets, [NEW.with_(label, w={**NEW.w, **w}, w_quality=w_quality) for label, w, w_quality in levers], 36)
 
 
 def quality_share(sets: dict) -> None:
