@@ -89,14 +89,7 @@ def headroom(sets: dict) -> None:
                 NEW.with_("without the quality part", w_quality=0.0),
                 NEW.with_("without either", collapse=False, w_quality=0.0)]
     print(f"{'ranker':44s}  " + "  ".join(f"{n:<40}" for n in SETS))
-    base = {name: lab.evaluate(NEW, sets[name][3], sets[name][2]) for name in SETS}
-    for lever in variants:
-        cells = []
-        for name in SETS:
-            r = lab.evaluate(lever, sets[name][3], sets[name][2])
-            mean, lo, hi = lab.paired(base[name], r)
-            cells.append(f"{r.mean:.3f} {mean:+.3f} [{lo:+.3f}, {hi:+.3f}] {r.dups.mean():.3f} {r.quality:4.1f}")
-        print(f"{lever.name:44s}  " + "  ".join(f"{x:<40}" for x in cells))
+    print_deltas(sets, variants, 44, scores=True)
     print(f"{'oracle: the best 5 of the same candidates':44s}  "
           + "  ".join(f"{oracle(sets[n][3], sets[n][2]):<40.3f}" for n in SETS))
     print("\nthe shipped top 5, by judged grade; grade-2 candidates it leaves out")

@@ -90,17 +90,22 @@ def site_sets_from_args(argv, description: str) -> dict:
     return site_sets(args.azure, args.powerapps, None)
 
 
-def print_deltas(sets: dict, levers: list[lab.Lever], label_width: int) -> None:
+def print_deltas(sets: dict, levers: list[lab.Lever], label_width: int, scores: bool = False) -> None:
     """One row per lever: its nDCG@5 difference from the shipped ranker on each of :data:`SETS` (with
-    the pool additions), the paired bootstrap 95 % interval and the mean shown quality."""
+    the pool additions), the paired bootstrap 95 % interval and the mean shown quality; with
+    ``scores``, the nDCG@5 itself before the difference and the share of judged repeats shown before
+    the quality."""
     base = {name: lab.evaluate(NEW, sets[name][3], sets[name][2]) for name in SETS}
     for lever in levers:
         cells = []
         for name in SETS:
             r = lab.evaluate(lever, sets[name][3], sets[name][2])
             mean, lo, hi = lab.paired(base[name], r)
-            cells.append(f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}] {r.quality:5.1f}")
-        print(f"{lever.name:{label_width}s}  " + "  ".join(f"{x:<32}" for x in cells), flush=True)
+            delta = f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+            cells.append(f"{r.mean:.3f} {delta} {r.dups.mean():.3f} {r.quality:4.1f}" if scores
+                         else f"{delta} {r.quality:5.1f}")
+        width = 40 if scores else 32
+        print(f"{lever.name:{label_width}s}  " + "  ".join(f"{x:<{width}}" for x in cells), flush=True)
 
 
 def encode_speed(azure_ws: str, other_ws: str, other_config: str, n: int, rounds: int = 2) -> dict[str, float]:
