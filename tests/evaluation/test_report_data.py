@@ -25,7 +25,10 @@ def test_report_data_runs_scores_compares_and_sweeps(tmp_path):
     assert [c.a for c in data.comparisons] == ["tfidf"]
     assert list(data.shown_systems) == ["relate", "legacy"]
     assert [r["w_quality"] for r in data.sweep_rows] == [0.0, 0.5]
-    assert [o.get("w_quality") for o in engine.sweeps[1:]] == [0.0, 0.5]   # the first call ranks every article
+    # the first call ranks every article, the second the judged ones at full depth (the order bound)
+    assert [o.get("w_quality") for o in engine.sweeps[2:]] == [0.0, 0.5]
+    ours, best, n = data.order_bound
+    assert n == 2 and 0.0 < ours <= best <= 1.0
     assert set(data.sweep_references) == {"legacy", "tfidf"}
     assert data.sweep_current == engine.config.rank.w_quality
     assert data.sweep_queries[:2] == [u("a"), u("d")] and len(data.sweep_queries) == 4   # judged + 2 sampled

@@ -20,11 +20,12 @@ import numpy as np
 from ..corpus import as_articles
 from ..engine import Engine
 from ..records import entry_url
-from .baselines import legacy_lists, relate_suggestions, resolve_compare, tfidf_lists
+from .baselines import judged_order_lists, legacy_lists, relate_suggestions, resolve_compare, tfidf_lists
 from .compare import Comparison
 from .compare import compare as compare_systems
 from .experiment import Report, evaluate, topic_precision_by_topic
 from .judgments import Judgments
+from .metrics import judged_metrics
 from .runs import Catalogue
 from .sweep import SWEEP_VALUES, sweep, sweep_queries
 
@@ -56,6 +57,9 @@ class ReportData:
         sweep_current: the configured value of ``sweep_key``.
         by_topic: ``{system: topic precision per topic}``.
         examples: the query webUrls shown with their lists side by side.
+        order_bound: with judgments, ``(relate's nDCG@k, its candidates' in the judges' order, queries)``
+            over the judged queries the engine holds (:func:`~relate.evaluation.judged_order_lists`):
+            what a better order of relate's candidates could gain; ``None`` without.
     """
 
     report: Report
@@ -76,6 +80,7 @@ class ReportData:
     sweep_current: float | None = None
     by_topic: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
+    order_bound: tuple[float, float, int] | None = None
 
     @property
     def k(self) -> int:
@@ -103,6 +108,20 @@ def pick_examples(corpus: Any, lists: Mapping[str, Sequence[str]], judgments: Ju
         rng = np.random.default_rng(seed)
         picked += [pool[int(i)] for i in sorted(rng.choice(len(pool), size=min(more, len(pool)), replace=False))]
     return picked
+
+
+def _order_bound(engine: Any, relate: Mapping[str, Sequence[str]], judgments: Judgments | None,
+                 k: int) -> tuple[float, float, int] | None:
+    """:attr:`ReportData.order_bound` (``None`` without judgments, or for an engine without a ranker config)."""
+    rank = getattr(getattr(engine, "config", None), "rank", None)
+    if judgments is None or rank is None:
+        return None
+    bound = judged_order_lists(engine, judgments, k=k, depth=max(k, rank.candidates))
+    if not bound:
+        return None
+    ours = judged_metrics(relate, judgments, k=k, queries=list(bound))["ndcg"]
+    best = judged_metrics(bound, judgments, k=k)["ndcg"]
+    return float(np.mean(list(ours.values()))), float(np.mean(list(best.values()))), len(bound)
 
 
 def report_data(corpus: Any, judgments: Judgments | str | os.PathLike | None = None,
@@ -165,6 +184,7 @@ def report_data(corpus: Any, judgments: Judgments | str | os.PathLike | None = N
                       compare_systems(report, other_name, "relate", seed=seed) if other_name else None,
                       [compare_systems(report, b, "relate", seed=seed) for b in systems if b not in ("relate", other_name)],
                       config=getattr(engine, "config", None), sweep_key=sweep_key)
+    data.order_bound = _order_bound(engine, systems["relate"], judgments, k)
     if sweep_values:
         data.sweep_current = getattr(getattr(data.config, "rank", None), sweep_key, None)
         data.sweep_queries = sweep_queries(cat, judgments, sweep_sample, seed)

@@ -288,6 +288,13 @@ def render_html(data: ReportData, figures: Sequence[tuple[str, str, str]], ex_ht
         parts.append(f"<p class='note'>Judged metrics rest on {info['judged_queries']} queries: read the intervals, "
                      "not only the means. judged@k says how many shown items were read by a judge; unjudged items "
                      "count as not relevant, so a low judged@k understates a system.</p>")
+    if data.order_bound is not None:
+        ours, best, n = data.order_bound
+        parts.append(f"<p>What a better order could gain: on the {n} judged queries, relate's nDCG@{k} is "
+                     f"<b>{ours:.3f}</b>; its own candidates (its list at full depth, after its filters, story rule "
+                     f"and collapse) put in the judges' order would score <b>{best:.3f}</b>, the best any ranker "
+                     "could do with them. The difference is what a better order alone could gain; what even that order misses "
+                     "(up to 1) is missing from the candidates.</p>")
     parts.append("<p class='note'>Agreement compares with the lists stored in the records: the old engine matched "
                  "keywords and sorted by quality, so agreement is not quality.</p>")
     for c in cmp_base:
