@@ -16,7 +16,8 @@ GOOD = '---\ntitle: "{t}"\nwebUrl: "https://e.com/{t}"\nexcerpt: "{e}"\n---\n'
 
 
 @pytest.mark.parametrize("files", [{}, {"bad.md": "---\ntitle: [\n---\n"},
-                                   {"a.md": "no front matter", "b.md": '---\ntitle: "x"\nquality: high\n---\n'}])
+                                   {"a.md": "no front matter", "b.md": '---\ntitle: "x"\nquality: high\n---\n'},
+                                   {"c.md": '---\ntitle: "x"\nwebUrl: "u"\nquality: 0x_\n---\n'}])
 def test_nothing_to_index_is_a_summary_not_a_crash(tmp_path, regen, hash_encoder, files):
     corpus = tmp_path / "c"
     corpus.mkdir()

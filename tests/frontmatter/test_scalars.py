@@ -5,7 +5,7 @@ import math
 import re
 
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from relate.frontmatter import scalars as S
@@ -33,6 +33,8 @@ def _libyaml(value_text: str):
 @given(st.one_of(st.lists(_PLAIN_ALPHABET, min_size=1, max_size=10).map("".join),
                  st.sampled_from(["1:30", "0o17", "0x1F", "+1", "1_000", "yes", "No", "~", ".5", "1e5",
                                   "1.0e+5", "-.INF", "2002-12-14", "2020-1-1t1:2:3z", "190:20:30.15"])))
+@example("0b_")
+@example("-0x_")   # an int to YAML 1.1 with no digits: libyaml's constructor fails, relate keeps the text
 def test_plain_scalars_read_like_libyaml(s):
     if re.fullmatch(S.PLAIN_PATTERN, s):
         ref = _libyaml(s)

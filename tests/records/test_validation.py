@@ -22,6 +22,17 @@ def test_quality_numbers(value, expected):
         assert type(a.quality) is type(expected)
 
 
+@pytest.mark.parametrize("value", ["0x_", "0b_", "-0b__", "+0x_"])
+def test_a_number_with_no_digits_is_a_field_error_not_a_crash(value):
+    # YAML 1.1 resolves these as ints, and PyYAML's constructor then fails with a bare ValueError
+    # (yaml.safe_load too): a batch run stopped on one such record instead of skipping it
+    with pytest.raises(RecordError, match="quality") as info:
+        C.parse_article(record('title: "T"', 'webUrl: "u"', f"quality: {value}"))
+    assert info.value.field == "quality" and value in str(info.value)
+    other = C.parse_article(record('title: "T"', 'webUrl: "u"', f"code: {value}", 'quality: 5'))
+    assert other.extra["code"] == value and other.quality == 5
+
+
 def test_numeric_title_is_text_and_bool_title_is_an_error():
     assert C.parse_article(record("title: 1984", 'webUrl: "u"')).title == "1984"
     with pytest.raises(RecordError, match="quote the value"):

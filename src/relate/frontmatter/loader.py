@@ -52,10 +52,13 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _SIMPLE_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 
 
-def _build_int(node: ScalarNode) -> int:
+def _build_int(node: ScalarNode) -> Any:
     if _SIMPLE_INT.match(node.value):
         return int(node.value)
-    return _CONSTRUCTOR.construct_yaml_int(node)
+    try:
+        return _CONSTRUCTOR.construct_yaml_int(node)
+    except ValueError:  # looks like a number but has no digits ("0x_", "-0b_"): keep the text
+        return node.value
 
 
 def _build_timestamp(node: ScalarNode) -> Any:
