@@ -49,6 +49,8 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
 _RESOLVE_MEMO: dict[str, str] = {}
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_INT_TAG = "tag:yaml.org,2002:int"
+_IMPLICIT = yaml.resolver.Resolver()
 _SIMPLE_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 
 
@@ -57,8 +59,10 @@ def _build_int(node: ScalarNode) -> Any:
         return int(node.value)
     try:
         return _CONSTRUCTOR.construct_yaml_int(node)
-    except ValueError:  # looks like a number but has no digits ("0x_", "-0b_"): keep the text
-        return node.value
+    except ValueError:
+        if _IMPLICIT.resolve(ScalarNode, node.value, (True, False)) == _INT_TAG:
+            return node.value   # looks like a number but has no digits ("0x_", "-0b_"): keep the text
+        raise                   # "!!int x": construct_strict reports the tag
 
 
 def _build_timestamp(node: ScalarNode) -> Any:
@@ -69,7 +73,7 @@ def _build_timestamp(node: ScalarNode) -> Any:
 
 
 SCALAR_CONSTRUCTORS = {
-    "tag:yaml.org,2002:int": _build_int,
+    _INT_TAG: _build_int,
     "tag:yaml.org,2002:float": _CONSTRUCTOR.construct_yaml_float,
     "tag:yaml.org,2002:bool": _CONSTRUCTOR.construct_yaml_bool,
     "tag:yaml.org,2002:null": lambda node: None,
@@ -85,16 +89,24 @@ def _rejected_tag(node: Any) -> YamlRejected:
         node.start_mark)
 
 
+def _rejected_value(node: Any, field: Any) -> YamlRejected:
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return YamlRejected(
+        "yaml-tag", f"YAML tag '{tag}' on '{node.value}', which is not a value of that type: "
+        "remove the tag or write such a value", node.start_mark, None if field is None else str(field))
+
+
 def construct_strict(node: Any) -> Any:
     """Builds Python data from a composed YAML node, as ``yaml.safe_load`` would, but stricter.
 
     Only the core types are built (mappings, sequences, strings, numbers, booleans, null and
-    timestamps); any other tag (``!!python/...``, ``!!binary``, ``!!set``, ``!Custom``), an
-    alias (``*name``), a merge key (``<<``) or a duplicate key raises ``yaml.YAMLError``.
+    timestamps); any other tag (``!!python/...``, ``!!binary``, ``!!set``, ``!Custom``), a core tag
+    on a value not of its type (``!!float abc``), an alias (``*name``), a merge key (``<<``) or a
+    duplicate key raises ``yaml.YAMLError``.
     """
     seen: set[int] = set()
 
-    def build(node: Any, used_at: Any = None) -> Any:
+    def build(node: Any, used_at: Any = None, field: Any = None) -> Any:
         if id(node) in seen:
             raise YamlRejected("yaml-alias", "YAML aliases (*name) are not allowed in records",
                                 used_at or node.start_mark, None, node.start_mark.line,
@@ -108,7 +120,10 @@ def construct_strict(node: Any) -> Any:
             make = SCALAR_CONSTRUCTORS.get(tag)
             if make is None:
                 raise _rejected_tag(node)
-            return make(node)
+            try:
+                return make(node)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+                raise _rejected_value(node, field) from None   # an explicit tag on a value not of its type
         if kind is SequenceNode:
             if tag != _SEQ_TAG:
                 raise _rejected_tag(node)
@@ -136,7 +151,7 @@ def construct_strict(node: Any) -> Any:
                                     key_node.start_mark, str(key), lines[key],
                                     " (first on line {line}); keep one of them")
             lines[key] = key_node.start_mark.line
-            mapping[key] = build(value_node, key_node.start_mark)
+            mapping[key] = build(value_node, key_node.start_mark, key)
         return mapping
 
     return build(node)
