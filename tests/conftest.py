@@ -122,11 +122,13 @@ def powerapps_engine(tmp_path_factory, azure_dir):
 
 
 @pytest.fixture(scope="session")
-def mpnet_cache(tmp_path_factory) -> Path:
-    """A cache folder (``RELATE_CACHE_DIR``) into which all-mpnet-base-v2's five installed packages are
-    joined once for the session (3.4 s on the 2-core Xeon of the ninth round); ``make setup`` installs them."""
+def mpnet_cache() -> Path:
+    """The run's cache folder (``RELATE_CACHE_DIR``, above), into which all-mpnet-base-v2's five installed
+    packages are joined once for the run (3.4 s on the 2-core Xeon of the ninth round; ``make setup``
+    installs them). The two test processes share it, and with it the ONNX exports of every model the
+    tests load: each is exported once a run (4 s or so each), not once a test."""
     from relate.embed.packaged import packaged_folder
 
-    cache = tmp_path_factory.mktemp("relate-cache")
+    cache = Path(os.environ["RELATE_CACHE_DIR"])
     packaged_folder("all-mpnet-base-v2", cache=cache)
     return cache

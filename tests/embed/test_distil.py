@@ -83,10 +83,11 @@ def test_training_moves_minilm_towards_the_teachers_neighbourhoods(sample, tmp_p
         return float(distil_loss(torch.from_numpy(enc.encode(texts)), torch.from_numpy(teacher)))
 
     before = loss_of(student)
-    result = distil(texts, teacher, student, tmp_path / "adapted", steps=12, anchors=4, lr=1e-4)
-    assert result.steps == 12 and result.texts == len(texts)
+    # four steps take the loss to about 0.4 of what it was (0.19 after twelve), on this sample
+    result = distil(texts, teacher, student, tmp_path / "adapted", steps=4, anchors=4, lr=1e-4)
+    assert result.steps == 4 and result.texts == len(texts)
     after = loss_of(tmp_path / "adapted")
-    assert after < before * 0.9, (before, after)
+    assert after < before * 0.7, (before, after)
     # the folder is a sentence-transformers model of the student's shape
     assert SentenceTransformer(str(tmp_path / "adapted"), device="cpu").encode(texts[:2]).shape == (2, 384)
 
@@ -100,7 +101,7 @@ def test_the_model_saved_mixes_the_trained_weights_with_the_students_own(sample,
     texts, teacher = sample
     student = resolve_model("all-MiniLM-L6-v2")
     for mix in (1.0, 0.7, 0.0):
-        distil(texts, teacher, student, tmp_path / f"mix-{mix}", steps=3, anchors=4, lr=1e-4, seed=0, mix=mix)
+        distil(texts, teacher, student, tmp_path / f"mix-{mix}", steps=1, anchors=4, lr=1e-4, seed=0, mix=mix)
     own, trained, mixed, none = (SentenceTransformer(str(p), device="cpu").state_dict() for p in
                                  (student, tmp_path / "mix-1.0", tmp_path / "mix-0.7", tmp_path / "mix-0.0"))
     floats = [k for k, v in own.items() if v.is_floating_point()]
