@@ -90,12 +90,13 @@ def site_sets_from_args(argv, description: str) -> dict:
     return site_sets(args.azure, args.powerapps, None)
 
 
-def print_deltas(sets: dict, levers: list[lab.Lever], label_width: int, scores: bool = False) -> None:
-    """One row per lever: its nDCG@5 difference from the shipped ranker on each of :data:`SETS` (with
-    the pool additions), the paired bootstrap 95 % interval and the mean shown quality; with
-    ``scores``, the nDCG@5 itself before the difference and the share of judged repeats shown before
-    the quality."""
-    base = {name: lab.evaluate(NEW, sets[name][3], sets[name][2]) for name in SETS}
+def print_deltas(sets: dict, levers: list[lab.Lever], label_width: int, scores: bool = False,
+                 against: lab.Lever = NEW) -> None:
+    """One row per lever: its nDCG@5 difference from ``against`` (the shipped ranker) on each of
+    :data:`SETS` (with the pool additions), the paired bootstrap 95 % interval and the mean shown
+    quality; with ``scores``, the nDCG@5 itself before the difference and the share of judged
+    repeats shown before the quality."""
+    base = {name: lab.evaluate(against, sets[name][3], sets[name][2]) for name in SETS}
     for lever in levers:
         cells = []
         for name in SETS:
