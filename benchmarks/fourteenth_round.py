@@ -45,7 +45,8 @@ SMOOTHING = (1, 2, 4, 8)
 
 def copies_only(f):
     """The shipped rule's near-identical, re-post and re-issue clauses alone (no time window)."""
-    return rule_evidence(f, **{**SHIPPED, "days": -1.0, "ev_days": -1.0, "retell_sim": None, "other_sim": None})
+    return rule_evidence(f, **{**SHIPPED, "days": -1.0, "ev_days": -1.0, "retell_sim": None, "other_sim": None,
+                               "late_sim": None})
 
 
 def oracle(c: lab.Cands, j: lab.Judged, lever: lab.Lever = NEW) -> float:

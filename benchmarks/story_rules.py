@@ -20,10 +20,12 @@ def rule_today(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0
 def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=14.0,
                   ev_sim=0.6, ev_days=7.0, ev_terms=0.4, repost=True, ev_sim_same=None, repost_sim=0.8,
                   reissue_sim=0.85, reissue_days=45.0, news_only=True, retell_sim=None, retell_days=7.0,
-                  other_sim=None, other_days=1.0):
+                  other_sim=None, other_days=1.0, late_sim=None, late_days=14.0,
+                  late_terms=None):
     """relate.story.same_story, vectorised: today's rule, re-posts, the key-term clause, (with
     ``retell_sim``) other outlets' re-tellings within ``retell_days`` and (with ``other_sim``)
-    other outlets' reports within ``other_days`` (``news_only``: the
+    other outlets' reports within ``other_days``, (with ``late_sim``) another outlet's write-up sharing
+    the key terms (``late_terms``, else ``ev_terms``) within ``late_days`` (``news_only``: the
     time-window clauses, and a near-identical title short of the same words, only between news
     records, ``f["news"]``)."""
     d = f["days"]
@@ -41,9 +43,13 @@ def rule_evidence(f, sim=0.65, days=2.0, dup_sim=0.95, dup_title=0.8, dup_days=1
     out |= news & ~unknown & (d <= ev_days) & (f["cos"] >= need) & (f["ent"] >= ev_terms)
     if retell_sim is not None:
         out |= news & ~unknown & (d <= retell_days) & (f["cos"] >= retell_sim) & (f["same_prov"] == 0)
+    known = f.get("prov_known", 1.0) > 0           # both providers known
     if other_sim is not None:
-        known = f.get("prov_known", 1.0) > 0       # both providers known
         out |= news & ~unknown & (d <= other_days) & (f["cos"] >= other_sim) & (f["same_prov"] == 0) & known
+    if late_sim is not None:
+        terms = ev_terms if late_terms is None else late_terms
+        out |= (news & ~unknown & (d <= late_days) & (f["cos"] >= late_sim) & (f["ent"] >= terms)
+                & (f["same_prov"] == 0) & known)
     out &= ~(f.get("other_part", 0) > 0)    # the query's other parts of a series (0 between candidates: ranker_lab.Cands)
     return out | (f.get("url_same", 0) > 0)
 
@@ -70,7 +76,7 @@ def rule_logistic(coef, intercept, threshold=0.5, max_days=14.0):
 
 #: :func:`rule_evidence`'s thresholds that make it relate.story's rule with the RankConfig defaults.
 SHIPPED = dict(sim=0.6, days=3.0, ev_sim=0.6, ev_terms=0.4, ev_sim_same=0.75, ev_days=7.0, retell_sim=0.8,
-               other_sim=0.55, other_days=1.0)
+               other_sim=0.55, other_days=1.0, late_sim=0.85, late_days=14.0)
 
 
 def rule_new(f):
@@ -80,7 +86,12 @@ def rule_new(f):
 
 def rule_twelfth(f):
     """The default rule until issue 10's thirteenth round: without other outlets' same-day reports."""
-    return rule_evidence(f, **{**SHIPPED, "other_sim": None})
+    return rule_evidence(f, **{**SHIPPED, "other_sim": None, "late_sim": None})
+
+
+def rule_fourteenth(f):
+    """The default rule until issue 10's fifteenth round: without other outlets' write-ups within two weeks."""
+    return rule_evidence(f, **{**SHIPPED, "late_sim": None})
 
 
 def rule_round2(f):

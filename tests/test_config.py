@@ -102,7 +102,7 @@ def test_the_quality_preset_changes_the_model_only():
 
 def test_each_key_carries_its_help_and_choices_in_its_field():
     keys = {key: f for key, _, f in settings()}
-    assert list(keys)[:3] == ["workspace", "corpus.files", "corpus.include"] and len(keys) == 67
+    assert list(keys)[:3] == ["workspace", "corpus.files", "corpus.include"] and len(keys) == 69
     assert [k for k in keys if k.startswith("embed.")][:2] == ["embed.model", "embed.backend"]
     assert all(isinstance(f.metadata.get("help"), str) for f in keys.values())
     assert keys["embed.backend"].metadata["choices"] == ("torch", "onnx", "onnx-int8")

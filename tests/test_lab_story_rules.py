@@ -24,7 +24,7 @@ def test_lab_rule_is_the_shipped_rule_around_every_threshold():
     grid = list(itertools.product(
         (0.5, 0.54, 0.55, 0.6, 0.65, 0.7, 0.74, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0),  # cosine
         (0.0, 0.5, 0.8, 1.0),                                                # title-word overlap
-        (math.nan, 0.5, 1.0, 1.5, 2.5, 3.0, 3.5, 6.9, 7.0, 8.0, 14.0, 20.0, 45.0, 50.0),  # days apart
+        (math.nan, 0.5, 1.0, 1.5, 2.5, 3.0, 3.5, 6.9, 7.0, 8.0, 14.0, 14.5, 20.0, 45.0, 50.0),  # days apart
         (0.0, 0.39, 0.4, 0.8),                                               # key-term overlap
         (False, True, None), (False, True), (False, True), (False, True),   # one provider (None: unknown), figures, news, headline
         (False, True)))                                                      # other parts of a series

@@ -151,9 +151,14 @@ class RankConfig:
         "similarity from which two articles of different providers published within other_outlet_days are the "
         "same story: other outlets reporting one event the day it happens, each in its own words."))
     other_outlet_days: float = field(default=1.0, metadata=_help("see other_outlet_similarity.", least=0))
+    late_retell_similarity: float = field(default=0.85, metadata=_help(
+        "similarity from which two articles of different providers (both known) that share the story's key terms "
+        "(story_terms) and were published within late_retell_days are the same story: a trade outlet's write-up "
+        "of an announcement a week or two after it."))
+    late_retell_days: float = field(default=14.0, metadata=_help("see late_retell_similarity.", least=0))
     story_types: list[str] = field(default_factory=lambda: ["article"], metadata=_help(
         "record types (the type field; a record without one counts as an article) between which the "
-        "time-window clauses apply (story_*, story_evidence_*, retell_*, other_outlet_*): news re-told by outlets within days. "
+        "time-window clauses apply (story_*, story_evidence_*, retell_*, other_outlet_*, late_retell_*): news re-told by outlets within days. "
         "Videos, courses or samples published together are a series, not one story (the title clauses still "
         "apply).",
         metavar="TYPE,..."))

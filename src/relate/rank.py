@@ -374,4 +374,5 @@ def _time_window(cfg: RankConfig) -> float:
     """Days within which the story rule's time clauses (news only) can apply: past it, or with a
     date unknown, whether the two are news matters only to a near-identical title without
     near-identical texts."""
-    return max(cfg.story_days, cfg.story_evidence_days, cfg.retell_days, cfg.other_outlet_days)
+    return max(cfg.story_days, cfg.story_evidence_days, cfg.retell_days, cfg.other_outlet_days,
+               cfg.late_retell_days)

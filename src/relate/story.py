@@ -38,7 +38,12 @@ articles are the same story when (first match wins):
    ("Amazon blasts the White House for a 'blatant attempt' to derail a probe …" and "DoD:
    Pentagon okay in giving $10B 'war cloud' contract to Microsoft …", the same hour, cosine
    0.59). One provider's posts of one day are left to clauses 4 and 5: a vendor announces
-   several things at once.
+   several things at once;
+8. they come from different providers (both known), are very similar (cosine >=
+   ``late_retell_similarity``), share the story's key terms (>= ``story_terms``) and were
+   published within ``late_retell_days`` (two weeks): a trade outlet's write-up of an
+   announcement a week or two after it (InfoQ's "Microsoft Releases Azure Firewall Premium in
+   Public Preview", 10 days after Microsoft's "Azure Firewall Premium now in preview").
 
 A reader of one part of a series wants the next (the rubric's direct follow-up), so the parts
 are not the article's own story, whatever the clauses say: titles that name different parts
@@ -50,7 +55,7 @@ under part 3 of a series posted on one day, parts 1 and 2 are both shown); betwe
 two candidates the clauses alone decide: under another article, two parts with one excerpt
 would read as one item shown twice, so such a list shows the series once.
 
-Clauses 4 to 7 are about news: they apply only between records of ``story_types`` (articles;
+Clauses 4 to 8 are about news: they apply only between records of ``story_types`` (articles;
 a record without a type counts as one). A channel's videos, a course's modules or a set of
 samples published on one day are the parts of a series, which a reader of one wants next:
 only clauses 1 to 3 (near-identical, re-posted, re-issued) make them one story. And a
@@ -83,6 +88,8 @@ Example:
     >>> same_story(0.71, 1.0, math.nan, cfg, news=False)     # a course and a collection of one name
     True
     >>> same_story(1.0, 0.9, 0.0, cfg), same_story(1.0, 0.9, 0.0, cfg, other_part=True)   # "Part 1/2", "Part 2/2"
+    (True, False)
+    >>> same_story(0.9, 0.2, 10.0, cfg, terms=0.9), same_story(0.9, 0.2, 10.0, cfg, terms=0.9, same_provider=None)
     (True, False)
 """
 from __future__ import annotations
@@ -192,11 +199,11 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         cfg: the thresholds (``dup_*``, ``story_*``).
         terms: IDF-weighted overlap of their key terms (0 when unknown).
         same_provider: whether one provider published both (``None``: a provider is unknown; the
-            clauses read it as "not one provider", but for clause 7, which needs two known ones).
+            clauses read it as "not one provider", but for clauses 7 and 8, which need two known ones).
         figures: whether their titles' numbers agree (:func:`same_figures`; not known: ``False``,
             so the re-issue clause does not apply).
         news: whether both are of ``cfg.story_types`` (:func:`is_news`): only then do the
-            time-window clauses (4 to 7) apply, and does a near-identical title, not only the
+            time-window clauses (4 to 8) apply, and does a near-identical title, not only the
             same title words, make them near-identical (clause 1).
         headline: whether their titles are one headline but for typos (:func:`same_headline`);
             titles with the same words (``title_overlap`` 1) are one headline anyway. Only the
@@ -227,9 +234,11 @@ def same_story(sim: float, title_overlap: float, days_apart: float, cfg: RankCon
         return True
     if same_provider:
         return False
-    return ((days_apart <= cfg.retell_days and sim >= cfg.retell_similarity)
-            or (same_provider is False and days_apart <= cfg.other_outlet_days
-                and sim >= cfg.other_outlet_similarity))
+    if days_apart <= cfg.retell_days and sim >= cfg.retell_similarity:
+        return True
+    return same_provider is False and (
+        (days_apart <= cfg.other_outlet_days and sim >= cfg.other_outlet_similarity)
+        or (days_apart <= cfg.late_retell_days and sim >= cfg.late_retell_similarity and terms >= cfg.story_terms))
 
 
 def is_news(record_type: str, cfg: RankConfig) -> bool:
