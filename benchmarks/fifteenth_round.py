@@ -9,13 +9,16 @@ here: two news records of different known providers, cosine >= ``s``, key-term o
 ``story_terms`` (0.4), published within ``W`` days. Sections: (1) on every judged set, with the pool
 additions, the fourteenth round's rule and a grid of ``W`` x ``s`` (and the key-term bar) against the
 shipped rule (``W`` 14, ``s`` 0.85): nDCG@5 with its paired bootstrap interval, repeats shown, mean
-shown quality; (2) the rule's precision and recall on each set's judged repeats, as read. What the
+shown quality; (2) the rule's precision and recall on each set's judged repeats, as read; (3) dropped:
+a chain, leaving out a candidate that is one story with a candidate left out as the article's own
+(by the copy clauses alone, or by any clause). What the
 clause changes in the whole corpora's lists is read with ``story_pairs_changed.py`` (two
 ``relate regenerate --jsonl`` runs, the first with ``late_retell_similarity=2.0``). ``WS`` are
 workspaces of the two corpora built with the defaults; nothing is encoded.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sys
@@ -26,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+import numpy as np  # noqa: E402
 import ranker_lab as lab  # noqa: E402
 import story_rules as rules  # noqa: E402
 from judged_encoders import SETS, print_deltas, site_sets_from_args  # noqa: E402
@@ -62,12 +66,46 @@ def precision_recall(sets: dict) -> None:
         print(f"{label:48s}  " + "  ".join(f"{x:<22}" for x in cells))
 
 
+def copies(f):
+    """The shipped rule's near-identical, re-post and re-issue clauses alone (no time window)."""
+    return rules.rule_evidence(f, **{**rules.SHIPPED, "days": -1.0, "ev_days": -1.0, "retell_sim": None,
+                                     "other_sim": None, "late_sim": None})
+
+
+@dataclasses.dataclass
+class Chain(lab.Lever):
+    """The shipped ranker that also leaves out a candidate ``chain(candidate, other)`` joins to another
+    candidate left out as the article's own story (a copy of a repeat is a repeat)."""
+
+    chain: object = None
+
+    def _valid(self, c: lab.Cands) -> np.ndarray:
+        valid = super()._valid(c)
+        f = c.f
+        own = (f["cos"] >= self.min_similarity) & (f["rank"] < self.candidates) & self.story(f)
+        for qi in range(len(c.queries)):
+            pair = c.pair[qi]
+            m = pair["cos"].shape[0]
+            rows = np.nonzero(own[qi, :m])[0]
+            if len(rows):
+                valid[qi, :m] &= ~self.chain(pair)[:, rows].any(1)
+        return valid
+
+
+def chains(sets: dict) -> None:
+    print("\n== (3) dropped: a copy of the article's own story is its story too (Δ against the shipped ranker)")
+    fields = dataclasses.asdict(NEW)
+    print_deltas(sets, [Chain(**{**fields, "name": "chain by the copy clauses", "chain": copies}),
+                        Chain(**{**fields, "name": "chain by any clause", "chain": rules.rule_new})], 48, scores=True)
+
+
 def main(argv=None) -> int:
     sets = site_sets_from_args(argv, __doc__.splitlines()[0])
     print("== (1) nDCG@5 with the pool additions (Δ against the shipped rule [95 % CI]; repeats shown; mean shown quality)")
     print(f"{'story rule':48s}  " + "  ".join(f"{n:<40}" for n in SETS))
     print_deltas(sets, [NEW.with_("shipped (late clause: 14 d, cosine >= 0.85)")] + levers(), 48, scores=True)
     precision_recall(sets)
+    chains(sets)
     return 0
 
 
