@@ -11,7 +11,8 @@ additions, the fourteenth round's rule and a grid of ``W`` x ``s`` (and the key-
 shipped rule (``W`` 14, ``s`` 0.85): nDCG@5 with its paired bootstrap interval, repeats shown, mean
 shown quality; (2) the rule's precision and recall on each set's judged repeats, as read; (3) dropped:
 a chain, leaving out a candidate that is one story with a candidate left out as the article's own
-(by the copy clauses alone, or by any clause). What the
+(by the copy clauses alone, or by any clause); (4) dropped: the same clause for one provider's own
+posts (cosine >= 0.9 or 0.93, key terms >= 0.6, within 10 or 14 days). What the
 clause changes in the whole corpora's lists is read with ``story_pairs_changed.py`` (two
 ``relate regenerate --jsonl`` runs, the first with ``late_retell_similarity=2.0``). ``WS`` are
 workspaces of the two corpora built with the defaults; nothing is encoded.
@@ -99,6 +100,23 @@ def chains(sets: dict) -> None:
                         Chain(**{**fields, "name": "chain by any clause", "chain": rules.rule_new})], 48, scores=True)
 
 
+def one_provider_rule(days: float, sim: float, terms: float):
+    """The shipped rule, or two news records of one provider within ``days`` with cosine >= ``sim``
+    and key-term overlap >= ``terms``."""
+    def rule(f):
+        late = ((f["news"] > 0) & (f["days"] <= days) & (f["cos"] >= sim) & (f["ent"] >= terms)
+                & (f["same_prov"] > 0) & ~(f.get("other_part", 0) > 0))
+        return rules.rule_new(f) | late
+    return rule
+
+
+def one_provider(sets: dict) -> None:
+    print("\n== (4) dropped: one provider's own posts a week or two apart (Δ against the shipped ranker)")
+    cells = [(d, s) for d in (10.0, 14.0) for s in (0.9, 0.93)]
+    print_deltas(sets, [NEW.with_(f"one provider, within {d:g} d, cosine >= {s}", story=one_provider_rule(d, s, 0.6),
+                                  collapse_story=one_provider_rule(d, s, 0.6)) for d, s in cells], 48, scores=True)
+
+
 def main(argv=None) -> int:
     sets = site_sets_from_args(argv, __doc__.splitlines()[0])
     print("== (1) nDCG@5 with the pool additions (Δ against the shipped rule [95 % CI]; repeats shown; mean shown quality)")
@@ -106,6 +124,7 @@ def main(argv=None) -> int:
     print_deltas(sets, [NEW.with_("shipped (late clause: 14 d, cosine >= 0.85)")] + levers(), 48, scores=True)
     precision_recall(sets)
     chains(sets)
+    one_provider(sets)
     return 0
 
 
